@@ -1,0 +1,83 @@
+"""Shared data shapes and key names. Every module speaks these.
+
+Observation (what an env returns and a policy consumes, unbatched)::
+
+    {"images": {camera: uint8[H, W, 3]},     # cameras: "front" (third person), "wrist"
+     "depth": {camera: float32[H, W]},       # optional, metres
+     "state": float32[S],                    # proprioception, embodiment-specific S
+     "instruction": str}
+
+Universal action (every embodiment maps to and from it), float32[7]::
+
+    [dx, dy, dz, drx, dry, drz, gripper]     # metres / radians per control step in the world
+                                             # frame; gripper in [-1, 1], +1 closes
+
+Training batch (dataset loader -> policy), LeRobot naming::
+
+    "observation.images.<cam>": float32[B, T, 3, H, W] in [0, 1]
+    "observation.state":        float32[B, T, S]
+    "action":                   float32[B, H, A]      # a chunk of H future actions
+    "action_is_pad":            bool[B, H]            # True past the episode end
+    "task": list[str]                                 # instruction text
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+CAMERAS: tuple[str, ...] = ("front", "wrist")
+UNIVERSAL_ACTION_DIM = 7
+UNIVERSAL_ACTION_NAMES: tuple[str, ...] = ("dx", "dy", "dz", "drx", "dry", "drz", "gripper")
+
+Observation = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Subtask:
+    """One primitive step of a task chain, e.g. ``Subtask("pick", "red cube")``."""
+
+    kind: str  # pick | place | stack | push | open_drawer | close_drawer | press_button
+    obj: str | None = None  # the object acted on (None for the button/drawer which name themselves)
+    target: str | None = None  # receptacle, base object or region
+    text: str = ""  # the subtask in words
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "obj": self.obj, "target": self.target, "text": self.text}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """An ordered list of subtasks for one instruction."""
+
+    instruction: str
+    subtasks: tuple[Subtask, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """The scripted expert's ground-truth reasoning for one step (what later issues train on)."""
+
+    subtask: str  # current subtask in words
+    target: str  # target object name
+    relative: str  # where the target is relative to the gripper, in words
+    primitive: str  # motion primitive, e.g. "move left and down"
+    gripper: str  # "open" | "close" | "hold"
+
+    def text(self) -> str:
+        return (
+            f"subtask: {self.subtask}; target: {self.target} is {self.relative}; "
+            f"move: {self.primitive}; gripper: {self.gripper}"
+        )
+
+
+def check_universal_action(action: np.ndarray) -> np.ndarray:
+    """Validate a universal action; return it as float32[7]. Raises ValueError on bad input."""
+    a = np.asarray(action, dtype=np.float32)
+    if a.shape != (UNIVERSAL_ACTION_DIM,):
+        raise ValueError(f"universal action must have shape ({UNIVERSAL_ACTION_DIM},), got {a.shape}")
+    if not np.all(np.isfinite(a)):
+        raise ValueError(f"universal action contains NaN or inf: {a.tolist()}")
+    return a
