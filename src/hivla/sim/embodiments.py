@@ -1,0 +1,387 @@
+"""Robot embodiments: kinematics (MJCF), native action spaces, controllers, and the mapping to and
+from the universal end-effector action ``[dx, dy, dz, drx, dry, drz, gripper]`` (world frame, per
+control step; gripper in [-1, 1], +1 closes).
+
+Every embodiment carries the same parallel-jaw hand (``scene_xml.hand_xml``).
+
+| name     | kinematics                              | native action                                      |
+|----------|-----------------------------------------|----------------------------------------------------|
+| arm6     | 6-DoF arm, base turned 15 degrees        | EE delta in the *base* frame (3 + axis-angle 3) and gripper in [0, 1] (1 = closed); Jacobian (damped least squares) IK to joint position targets |
+| arm5     | 5-DoF arm (yaw, 3 pitch, tool roll)     | joint velocities (rad/s) and gripper in [-1, 1]    |
+| floating | floating hand: x, y, z slides, yaw      | xyz delta and yaw delta (world) and gripper in [-1, 1] |
+
+Native actions outside the limits are clipped (the action space says so); NaN/inf or a wrong shape
+raise ``ValueError`` in the env.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mujoco
+import numpy as np
+
+from hivla.registry import Registry
+from hivla.sim import geometry as geo
+from hivla.sim.scene_xml import HAND_ACTUATORS, hand_xml
+
+EMBODIMENTS: Registry[type[Embodiment]] = Registry("embodiment")
+
+FINGER_OPEN = 0.045
+WORKSPACE_LOW = np.array([-0.32, -0.38, 0.004])
+WORKSPACE_HIGH = np.array([0.44, 0.38, 0.42])
+HOME_EE = np.array([-0.05, 0.0, 0.25])
+MAX_TRANSLATION = 0.03  # metres per control step
+MAX_ROTATION = 0.25  # radians per control step
+
+
+@dataclass(frozen=True)
+class LinkSpec:
+    joint_axis: str
+    offset: str  # position of this link's frame in its parent
+    length: float  # visual capsule along +z
+    low: float
+    high: float
+    kp: float = 900.0
+
+
+def _arm_xml(base_pos: str, base_yaw: float, links: list[LinkSpec], prefix: str) -> tuple[str, str]:
+    """A serial arm of hinge joints ending in the hand; link geoms are visual only."""
+    body = f'<body name="{prefix}_base" pos="{base_pos}" euler="0 0 {base_yaw}">'
+    body += '<geom type="cylinder" size="0.06 0.05" pos="0 0 0.05" rgba="0.2 0.2 0.22 1" contype="0" conaffinity="0"/>'
+    closing = "</body>"
+    actuators = []
+    for i, link in enumerate(links):
+        name = f"{prefix}_j{i + 1}"
+        body += f'<body name="{prefix}_link{i + 1}" pos="{link.offset}" gravcomp="1">'
+        body += '<inertial pos="0 0 0.05" mass="0.8" diaginertia="0.004 0.004 0.002"/>'
+        body += (
+            f'<joint name="{name}" type="hinge" axis="{link.joint_axis}" range="{link.low} {link.high}" '
+            f'damping="30" armature="0.05"/>'
+        )
+        if link.length > 0:
+            body += (
+                f'<geom type="capsule" fromto="0 0 0 0 0 {link.length}" size="0.035" '
+                f'rgba="0.82 0.82 0.85 1" contype="0" conaffinity="0"/>'
+            )
+        closing += "</body>"
+        actuators.append(
+            f'<position name="{name}" joint="{name}" kp="{link.kp}" ctrlrange="{link.low} {link.high}" '
+            f'forcerange="-150 150"/>'
+        )
+    body += hand_xml(pos="0 0 0.06")
+    return body + closing, "\n    ".join(actuators) + HAND_ACTUATORS
+
+
+class Embodiment:
+    """A robot bound to one env's model and data. Subclasses set the class attributes and XML."""
+
+    name: str = ""
+    description: str = ""
+    action_names: tuple[str, ...] = ()
+    action_low: np.ndarray
+    action_high: np.ndarray
+    joint_names: tuple[str, ...] = ()
+
+    # ---- model ---------------------------------------------------------------------------------
+    @classmethod
+    def robot_xml(cls) -> tuple[str, str]:
+        raise NotImplementedError
+
+    def bind(self, model: mujoco.MjModel, data: mujoco.MjData) -> None:
+        self.model, self.data = model, data
+        self.ee_site = model.site("ee").id
+        self.qadr = np.array([model.joint(j).qposadr[0] for j in self.joint_names])
+        self.dofadr = np.array([model.joint(j).dofadr[0] for j in self.joint_names])
+        self.act_ids = np.array([model.actuator(j).id for j in self.joint_names])
+        self.finger_act = np.array([model.actuator("finger_left").id, model.actuator("finger_right").id])
+        self.finger_q = np.array([model.joint(j).qposadr[0] for j in ("finger_left", "finger_right")])
+        self.q_low = model.jnt_range[[model.joint(j).id for j in self.joint_names], 0].copy()
+        self.q_high = model.jnt_range[[model.joint(j).id for j in self.joint_names], 1].copy()
+        self.q_cmd = np.zeros(len(self.joint_names))
+        self.home_q = self.solve_home()
+
+    @property
+    def action_dim(self) -> int:
+        return len(self.action_names)
+
+    @property
+    def state_names(self) -> tuple[str, ...]:
+        rot = tuple(f"ee_rot{i}" for i in range(6))
+        return ("ee_x", "ee_y", "ee_z", *rot, "gripper_width", *(f"q_{j}" for j in self.joint_names))
+
+    @property
+    def state_dim(self) -> int:
+        return len(self.state_names)
+
+    # ---- kinematics ----------------------------------------------------------------------------
+    def ee_pos(self) -> np.ndarray:
+        return self.data.site_xpos[self.ee_site].copy()
+
+    def ee_mat(self) -> np.ndarray:
+        return self.data.site_xmat[self.ee_site].reshape(3, 3).copy()
+
+    def gripper_width(self) -> float:
+        return float(self.data.qpos[self.finger_q].sum())
+
+    def jacobian(self) -> np.ndarray:
+        """6 x n Jacobian (position rows, then rotation rows) of the ee site over the arm joints."""
+        jacp = np.zeros((3, self.model.nv))
+        jacr = np.zeros((3, self.model.nv))
+        mujoco.mj_jacSite(self.model, self.data, jacp, jacr, self.ee_site)
+        return np.vstack([jacp[:, self.dofadr], jacr[:, self.dofadr]])
+
+    def q(self) -> np.ndarray:
+        return self.data.qpos[self.qadr].copy()
+
+    HOME_YAW = 0.0
+
+    def solve_home(self) -> np.ndarray:
+        """Joint configuration with the hand at HOME_EE pointing down at HOME_YAW."""
+        return self.ik(HOME_EE, geo.rot_z(self.HOME_YAW) @ geo.R_DOWN, self.initial_guess())
+
+    def initial_guess(self) -> np.ndarray:
+        return np.zeros(len(self.joint_names))
+
+    def ik(self, pos: np.ndarray, mat: np.ndarray, q0: np.ndarray, iters: int = 200) -> np.ndarray:
+        """Damped least squares IK on a scratch copy of the data."""
+        saved = self.data.qpos.copy()
+        q = q0.copy()
+        for _ in range(iters):
+            self.data.qpos[self.qadr] = q
+            mujoco.mj_kinematics(self.model, self.data)
+            mujoco.mj_comPos(self.model, self.data)
+            err = np.concatenate([pos - self.ee_pos(), geo.orientation_error(self.ee_mat(), mat)])
+            if np.linalg.norm(err) < 1e-6:
+                break
+            q = np.clip(q + dls(self.jacobian(), err, 0.05), self.q_low, self.q_high)
+        self.data.qpos[:] = saved
+        mujoco.mj_kinematics(self.model, self.data)
+        return q
+
+    # ---- episode -------------------------------------------------------------------------------
+    def reset(self) -> None:
+        """Put the arm at home with the hand open; called before mj_forward."""
+        self.data.qpos[self.qadr] = self.home_q
+        self.data.qpos[self.finger_q] = FINGER_OPEN
+        self.q_cmd = self.home_q.copy()
+        self.data.ctrl[self.act_ids] = self.home_q
+        self.data.ctrl[self.finger_act] = FINGER_OPEN
+
+    def controller_state(self) -> np.ndarray:
+        return self.q_cmd.copy()
+
+    def set_controller_state(self, state: np.ndarray) -> None:
+        self.q_cmd = np.asarray(state, dtype=np.float64).copy()
+
+    def state(self) -> np.ndarray:
+        mat = self.ee_mat()
+        return np.concatenate([self.ee_pos(), mat[:, 0], mat[:, 1], [self.gripper_width()], self.q()]).astype(
+            np.float32
+        )
+
+    # ---- actions -------------------------------------------------------------------------------
+    def clip(self, native: np.ndarray) -> np.ndarray:
+        return np.clip(native, self.action_low, self.action_high)
+
+    def apply(self, native: np.ndarray) -> None:
+        """Turn one (clipped, finite) native action into actuator targets."""
+        raise NotImplementedError
+
+    def set_gripper(self, command: float) -> None:
+        """command in [-1, 1], +1 closes."""
+        opening = FINGER_OPEN * (1.0 - float(np.clip(command, -1, 1))) / 2.0
+        self.data.ctrl[self.finger_act] = opening
+
+    def to_universal(self, native: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def from_universal(self, universal: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _hold_command(self) -> None:
+        self.q_cmd = np.clip(self.q_cmd, self.q_low, self.q_high)
+        self.q_cmd = np.clip(self.q_cmd, self.q() - 0.3, self.q() + 0.3)  # no wind-up when blocked
+        self.data.ctrl[self.act_ids] = self.q_cmd
+
+
+def dls(jac: np.ndarray, err: np.ndarray, damping: float) -> np.ndarray:
+    """Damped least squares step: J^T (J J^T + lambda^2 I)^-1 err."""
+    jjt = jac @ jac.T
+    return jac.T @ np.linalg.solve(jjt + damping**2 * np.eye(jjt.shape[0]), err)
+
+
+def clip_translation(ee: np.ndarray, delta: np.ndarray) -> np.ndarray:
+    """Shrink a translation so the end effector stays inside the workspace box."""
+    return np.clip(ee + delta, WORKSPACE_LOW, WORKSPACE_HIGH) - ee
+
+
+@EMBODIMENTS.register("arm6")
+class Arm6(Embodiment):
+    name = "arm6"
+    description = "6-DoF arm, end-effector deltas in its base frame via Jacobian IK; gripper in [0, 1]"
+    action_names = ("base_dx", "base_dy", "base_dz", "base_drx", "base_dry", "base_drz", "gripper_closed")
+    action_low = np.array([-MAX_TRANSLATION] * 3 + [-MAX_ROTATION] * 3 + [0.0], dtype=np.float32)
+    action_high = np.array([MAX_TRANSLATION] * 3 + [MAX_ROTATION] * 3 + [1.0], dtype=np.float32)
+    joint_names = tuple(f"arm6_j{i}" for i in range(1, 7))
+    BASE_YAW = 0.26
+    HOME_YAW = np.pi  # keeps the tool roll joint mid-range (the hand is symmetric under half turns)
+
+    @classmethod
+    def robot_xml(cls) -> tuple[str, str]:
+        links = [
+            LinkSpec("0 0 1", "0 0 0.1", 0.15, -3.1, 3.1),
+            LinkSpec("0 1 0", "0 0 0.15", 0.5, -1.2, 2.2),
+            LinkSpec("0 1 0", "0 0 0.5", 0.25, -0.3, 2.9),
+            LinkSpec("0 0 1", "0 0 0.25", 0.2, -3.1, 3.1, kp=400),
+            LinkSpec("0 1 0", "0 0 0.2", 0.06, -2.4, 2.4, kp=400),
+            LinkSpec("0 0 1", "0 0 0.06", 0.0, -4.7, 4.7, kp=300),
+        ]
+        return _arm_xml("-0.5 -0.08 0", cls.BASE_YAW, links, "arm6")
+
+    def initial_guess(self) -> np.ndarray:
+        return np.array([0.0, 0.4, 1.6, 0.0, 1.1, 0.0])
+
+    def bind(self, model: mujoco.MjModel, data: mujoco.MjData) -> None:
+        super().bind(model, data)
+        self.base_rot = geo.rot_z(self.BASE_YAW)
+        self.target_pos = HOME_EE.copy()
+        self.target_mat = geo.rot_z(self.HOME_YAW) @ geo.R_DOWN
+
+    def reset(self) -> None:
+        super().reset()
+        self.target_pos = HOME_EE.copy()
+        self.target_mat = geo.rot_z(self.HOME_YAW) @ geo.R_DOWN
+
+    def controller_state(self) -> np.ndarray:
+        return np.concatenate([self.q_cmd, self.target_pos, self.target_mat.ravel()])
+
+    def set_controller_state(self, state: np.ndarray) -> None:
+        state = np.asarray(state, dtype=np.float64)
+        n = len(self.joint_names)
+        self.q_cmd, self.target_pos, self.target_mat = (
+            state[:n].copy(),
+            state[n : n + 3].copy(),
+            state[n + 3 :].reshape(3, 3).copy(),
+        )
+
+    def apply(self, native: np.ndarray) -> None:
+        dpos = self.base_rot @ native[:3]
+        drot = self.base_rot @ native[3:6]
+        ee = self.ee_pos()
+        # Track an internal target pose (drift-free when the command is zero), kept near the hand.
+        self.target_pos = np.clip(self.target_pos + dpos, WORKSPACE_LOW, WORKSPACE_HIGH)
+        self.target_pos = ee + np.clip(self.target_pos - ee, -0.05, 0.05)
+        self.target_mat = geo.axis_angle_to_mat(drot) @ self.target_mat
+        err = np.concatenate([self.target_pos - ee, geo.orientation_error(self.ee_mat(), self.target_mat)])
+        self.q_cmd = self.q() + dls(self.jacobian(), err, 0.02)
+        self._hold_command()
+        self.set_gripper(2.0 * float(native[6]) - 1.0)
+
+    def to_universal(self, native: np.ndarray) -> np.ndarray:
+        native = np.asarray(native, dtype=np.float64)
+        out = np.concatenate(
+            [self.base_rot @ native[:3], self.base_rot @ native[3:6], [2.0 * native[6] - 1.0]]
+        )
+        return out.astype(np.float32)
+
+    def from_universal(self, universal: np.ndarray) -> np.ndarray:
+        u = np.asarray(universal, dtype=np.float64)
+        out = np.concatenate([self.base_rot.T @ u[:3], self.base_rot.T @ u[3:6], [(u[6] + 1.0) / 2.0]])
+        return out.astype(np.float32)
+
+
+@EMBODIMENTS.register("arm5")
+class Arm5(Embodiment):
+    name = "arm5"
+    description = "5-DoF arm (yaw, three pitch joints, tool roll) driven by joint velocities"
+    joint_names = tuple(f"arm5_j{i}" for i in range(1, 6))
+    action_names = (*(f"qdot_{j}" for j in joint_names), "gripper")
+    action_low = np.array([-1.5] * 5 + [-1.0], dtype=np.float32)
+    action_high = np.array([1.5] * 5 + [1.0], dtype=np.float32)
+    DT = 0.1  # control period (set by the env at bind time)
+    HOME_YAW = np.pi
+    ROT_WEIGHT = 0.3
+
+    @classmethod
+    def robot_xml(cls) -> tuple[str, str]:
+        links = [
+            LinkSpec("0 0 1", "0 0 0.1", 0.15, -3.1, 3.1),
+            LinkSpec("0 1 0", "0 0 0.15", 0.5, -1.2, 2.2),
+            LinkSpec("0 1 0", "0 0 0.5", 0.45, -0.3, 2.9),
+            LinkSpec("0 1 0", "0 0 0.45", 0.06, -2.4, 2.4, kp=400),
+            LinkSpec("0 0 1", "0 0 0.06", 0.0, -4.7, 4.7, kp=300),
+        ]
+        return _arm_xml("-0.5 0.08 0", 0.0, links, "arm5")
+
+    def initial_guess(self) -> np.ndarray:
+        return np.array([0.0, 0.4, 1.6, 1.1, 0.0])
+
+    def apply(self, native: np.ndarray) -> None:
+        self.q_cmd = self.q_cmd + native[:5] * self.DT
+        self._hold_command()
+        self.set_gripper(float(native[5]))
+
+    def _weights(self) -> np.ndarray:
+        return np.array([1.0, 1.0, 1.0] + [self.ROT_WEIGHT] * 3)
+
+    def to_universal(self, native: np.ndarray) -> np.ndarray:
+        native = np.asarray(native, dtype=np.float64)
+        twist = self.jacobian() @ (native[:5] * self.DT)
+        return np.concatenate([twist, [native[5]]]).astype(np.float32)
+
+    def from_universal(self, universal: np.ndarray) -> np.ndarray:
+        """Weighted damped least squares: the joint velocities whose twist best matches the command."""
+        u = np.asarray(universal, dtype=np.float64)
+        w = self._weights()
+        dq = dls(self.jacobian() * w[:, None], u[:6] * w, 0.01)
+        return np.concatenate([dq / self.DT, [u[6]]]).astype(np.float32)
+
+
+@EMBODIMENTS.register("floating")
+class Floating(Embodiment):
+    name = "floating"
+    description = "floating parallel-jaw hand with x, y, z slides and a yaw joint"
+    joint_names = ("float_x", "float_y", "float_z", "float_yaw")
+    action_names = ("dx", "dy", "dz", "dyaw", "gripper")
+    action_low = np.array([-MAX_TRANSLATION] * 3 + [-MAX_ROTATION, -1.0], dtype=np.float32)
+    action_high = np.array([MAX_TRANSLATION] * 3 + [MAX_ROTATION, 1.0], dtype=np.float32)
+    TOOL_OFFSET = 0.08  # ee site below the mount when pointing down
+
+    @classmethod
+    def robot_xml(cls) -> tuple[str, str]:
+        z0 = cls.TOOL_OFFSET
+        slide = 'type="slide" damping="40" armature="0.1"'
+        body = f"""
+    <body name="float_mount" pos="0 0 {z0}" gravcomp="1">
+      <inertial pos="0 0 0" mass="0.3" diaginertia="0.001 0.001 0.001"/>
+      <joint name="float_x" {slide} axis="1 0 0" range="-0.4 0.5"/>
+      <joint name="float_y" {slide} axis="0 1 0" range="-0.45 0.45"/>
+      <joint name="float_z" {slide} axis="0 0 1" range="-0.05 0.5"/>
+      <joint name="float_yaw" type="hinge" axis="0 0 1" range="-3.1 3.1" damping="5" armature="0.01"/>
+      {hand_xml(pos="0 0 0", quat="0 1 0 0")}
+    </body>"""
+        acts = """
+    <position name="float_x" joint="float_x" kp="2000" ctrlrange="-0.4 0.5" forcerange="-200 200"/>
+    <position name="float_y" joint="float_y" kp="2000" ctrlrange="-0.45 0.45" forcerange="-200 200"/>
+    <position name="float_z" joint="float_z" kp="2000" ctrlrange="-0.05 0.5" forcerange="-200 200"/>
+    <position name="float_yaw" joint="float_yaw" kp="100" ctrlrange="-3.1 3.1" forcerange="-30 30"/>"""
+        return body, acts + HAND_ACTUATORS
+
+    def solve_home(self) -> np.ndarray:
+        return np.array([HOME_EE[0], HOME_EE[1], HOME_EE[2], 0.0])
+
+    def apply(self, native: np.ndarray) -> None:
+        ee_cmd = self.q_cmd[:3] + native[:3]
+        self.q_cmd[:3] = np.clip(ee_cmd, WORKSPACE_LOW, WORKSPACE_HIGH)
+        self.q_cmd[3] = self.q_cmd[3] + native[3]
+        self._hold_command()
+        self.set_gripper(float(native[4]))
+
+    def to_universal(self, native: np.ndarray) -> np.ndarray:
+        n = np.asarray(native, dtype=np.float64)
+        return np.array([n[0], n[1], n[2], 0.0, 0.0, n[3], n[4]], dtype=np.float32)
+
+    def from_universal(self, universal: np.ndarray) -> np.ndarray:
+        u = np.asarray(universal, dtype=np.float64)
+        return np.array([u[0], u[1], u[2], u[5], u[6]], dtype=np.float32)

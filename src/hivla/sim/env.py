@@ -1,0 +1,382 @@
+"""The built-in MuJoCo tabletop environment (gymnasium API).
+
+One env instance compiles one model (scene + object pool + one embodiment) and keeps one offscreen
+renderer. ``reset(seed=...)`` samples the episode for the suite and seed (objects, colours, poses,
+drawer state, push square, chain of subtasks, instruction), applies the shifts, and settles the
+scene. The current subtask advances when its predicate holds; the chain succeeds when all do.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import mujoco
+import numpy as np
+
+from hivla.sim import catalogue as cat
+from hivla.sim.embodiments import EMBODIMENTS, Embodiment
+from hivla.sim.episode import EpisodeSpec, sample_episode
+from hivla.sim.predicates import is_done
+from hivla.sim.scene_xml import scene_xml
+from hivla.sim.shifts import RenderShifter, parse_shifts, sampling_options
+from hivla.sim.suites import SUITES, Suite
+from hivla.types import CAMERAS, check_universal_action
+
+CONTROL_HZ = 10
+PHYSICS_DT = 0.002
+SUBSTEPS = int(round(1.0 / CONTROL_HZ / PHYSICS_DT))
+STEPS_PER_SUBTASK = 90
+SETTLE_STEPS = 100
+
+
+class TabletopEnv(gym.Env):
+    """Language-conditioned tabletop manipulation with task chains, shifts and several embodiments.
+
+    Args:
+        suite: a registered suite name (``hivla sim list``).
+        embodiment: a registered embodiment name.
+        image_size: square camera images, 64..224 px.
+        shifts: ``{axis: level}`` or ``["axis=level", ...]``.
+        render: False skips rendering (images are empty arrays): physics-only speed.
+        depth: also return ``obs["depth"]`` per camera (metres).
+        max_steps: step limit; default 90 per subtask.
+    """
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": CONTROL_HZ}  # noqa: RUF012
+
+    def __init__(
+        self,
+        suite: str = "tabletop-single",
+        embodiment: str = "floating",
+        image_size: int = 128,
+        shifts: dict[str, int] | list[str] | None = None,
+        render: bool = True,
+        depth: bool = False,
+        max_steps: int | None = None,
+        cameras: tuple[str, ...] = CAMERAS,
+    ) -> None:
+        if not 64 <= image_size <= 224:
+            raise ValueError(f"image_size must be within 64..224 px, got {image_size}")
+        unknown = [c for c in cameras if c not in CAMERAS]
+        if unknown:
+            raise ValueError(f"unknown cameras {unknown}; available: {list(CAMERAS)}")
+        self.suite: Suite = SUITES.get(suite)
+        self.embodiment: Embodiment = EMBODIMENTS.get(embodiment)()
+        self.shifts = parse_shifts(shifts)
+        self.image_size, self.render_images, self.depth, self.cameras = (
+            image_size,
+            render,
+            depth,
+            tuple(cameras),
+        )
+        self.max_steps_override = max_steps
+        body, actuators = self.embodiment.robot_xml()
+        self.model = mujoco.MjModel.from_xml_string(scene_xml(body, actuators, self.embodiment.name))
+        self.data = mujoco.MjData(self.model)
+        self.embodiment.DT = 1.0 / CONTROL_HZ
+        self.embodiment.bind(self.model, self.data)
+        self.fps = CONTROL_HZ
+        self._index_model()
+        self.shifter = RenderShifter(self.model)
+        self._renderer: mujoco.Renderer | None = None
+        self._depth_renderer: mujoco.Renderer | None = None
+        emb = self.embodiment
+        self.action_space = gym.spaces.Box(emb.action_low, emb.action_high, dtype=np.float32)
+        img = gym.spaces.Box(0, 255, (image_size, image_size, 3), dtype=np.uint8)
+        self.observation_space = gym.spaces.Dict(
+            {
+                "images": gym.spaces.Dict({c: img for c in self.cameras}),
+                "state": gym.spaces.Box(-np.inf, np.inf, (emb.state_dim,), dtype=np.float32),
+                "instruction": gym.spaces.Text(max_length=512),
+            }
+        )
+        self.spec_: EpisodeSpec | None = None
+
+    # ---- model bookkeeping ---------------------------------------------------------------------
+    def _index_model(self) -> None:
+        m = self.model
+        self.slot_body = {s.slot: m.body(s.slot).id for s in cat.SLOTS}
+        self.slot_qpos = {s.slot: m.joint(s.slot).qposadr[0] for s in cat.SLOTS}
+        self.slot_dof = {s.slot: m.joint(s.slot).dofadr[0] for s in cat.SLOTS}
+        self.slot_geoms = {s.slot: np.flatnonzero(m.geom_bodyid == self.slot_body[s.slot]) for s in cat.SLOTS}
+        self.geom_slot = {int(g): s for s, gs in self.slot_geoms.items() for g in gs}
+        self.finger_geoms = (m.geom("finger_left").id, m.geom("finger_right").id)
+        self.hand_geoms = {m.geom("palm").id, *self.finger_geoms}
+        self.drawer_qadr = m.joint("drawer").qposadr[0]
+        self.button_qadr = m.joint("button").qposadr[0]
+        self.button_geom = m.geom("button").id
+        self.zone_geom = m.geom("zone").id
+        self.nominal_contype = {g: (m.geom_contype[g], m.geom_conaffinity[g]) for g in self.geom_slot}
+
+    @property
+    def spec(self) -> EpisodeSpec:
+        if self.spec_ is None:
+            raise RuntimeError("call reset(seed=...) before using the env")
+        return self.spec_
+
+    @property
+    def max_steps(self) -> int:
+        return self.max_steps_override or STEPS_PER_SUBTASK * len(self.spec.subtasks)
+
+    # ---- scene queries (used by predicates and the expert) -------------------------------------
+    def slot_of(self, name: str) -> str:
+        return self._name_to_slot[name]
+
+    def object_pos(self, name: str) -> np.ndarray:
+        return self.data.xpos[self.slot_body[self.slot_of(name)]].copy()
+
+    def object_quat(self, name: str) -> np.ndarray:
+        return self.data.xquat[self.slot_body[self.slot_of(name)]].copy()
+
+    def object_yaw(self, name: str) -> float:
+        mat = self.data.xmat[self.slot_body[self.slot_of(name)]].reshape(3, 3)
+        return float(np.arctan2(mat[1, 0], mat[0, 0]))
+
+    def drawer_q(self) -> float:
+        return float(self.data.qpos[self.drawer_qadr])
+
+    def _hand_contacts(self) -> dict[str, set[int]]:
+        """slot -> which finger geoms touch it."""
+        out: dict[str, set[int]] = {}
+        for c in self.data.contact[: self.data.ncon]:
+            for a, b in ((c.geom1, c.geom2), (c.geom2, c.geom1)):
+                if a in self.finger_geoms and b in self.geom_slot:
+                    out.setdefault(self.geom_slot[b], set()).add(int(a))
+        return out
+
+    def grasped(self) -> str | None:
+        """The object both fingers touch, if any."""
+        for slot, fingers in self._hand_contacts().items():
+            if len(fingers) == 2:
+                return self._slot_to_name.get(slot)
+        return None
+
+    def touching_hand(self, name: str) -> bool:
+        slot = self.slot_of(name)
+        for c in self.data.contact[: self.data.ncon]:
+            pair = {int(c.geom1), int(c.geom2)}
+            if pair & self.hand_geoms and pair & set(int(g) for g in self.slot_geoms[slot]):
+                return True
+        return False
+
+    def contacts(self) -> list[tuple[str, str]]:
+        """Pairs of touching bodies other than the table and floor."""
+        m, out = self.model, set()
+        ignore = {m.geom("table").id, m.geom("floor").id}
+        for c in self.data.contact[: self.data.ncon]:
+            if c.geom1 in ignore or c.geom2 in ignore:
+                continue
+            names = sorted(self._body_label(m.geom_bodyid[g]) for g in (c.geom1, c.geom2))
+            out.add((names[0], names[1]))
+        return sorted(out)
+
+    def _body_label(self, body: int) -> str:
+        name = self.model.body(body).name
+        return self._slot_to_name.get(name, name)
+
+    # ---- episode -------------------------------------------------------------------------------
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        if seed is None:
+            seed = int(self.np_random.integers(2**31))
+        opts = sampling_options(self.suite.sampling_options(), self.shifts)
+        self._load_spec(sample_episode(int(seed), opts, self.shifts))
+        return self._observation(), self._info()
+
+    def _load_spec(self, spec: EpisodeSpec) -> None:
+        """Lay out the scene for ``spec`` and settle it."""
+        m, d = self.model, self.data
+        self.spec_ = spec
+        self._name_to_slot = {o.name: o.slot for o in spec.objects}
+        self._slot_to_name = {o.slot: o.name for o in spec.objects}
+        mujoco.mj_resetData(m, d)
+        active = {o.slot: o for o in spec.objects}
+        for i, s in enumerate(cat.SLOTS):
+            on = s.slot in active
+            for g in self.slot_geoms[s.slot]:
+                m.geom_contype[g], m.geom_conaffinity[g] = self.nominal_contype[g] if on else (0, 0)
+                rgb = cat.ALL_COLOURS[active[s.slot].colour] if on else (0, 0, 0)
+                m.geom_rgba[g] = (*rgb, 1.0 if on else 0.0)
+            m.body_gravcomp[self.slot_body[s.slot]] = 0.0 if on else 1.0
+            q = self.slot_qpos[s.slot]
+            if on:
+                o = active[s.slot]
+                d.qpos[q : q + 3] = (o.xy[0], o.xy[1], s.rest_height + 0.002)
+                d.qpos[q + 3 : q + 7] = (np.cos(o.yaw / 2), 0.0, 0.0, np.sin(o.yaw / 2))
+            else:
+                d.qpos[q : q + 7] = (2.0 + 0.3 * i, 2.0, -1.0, 1.0, 0.0, 0.0, 0.0)
+        d.qpos[self.drawer_qadr] = 0.1 if spec.drawer_open else 0.0
+        m.geom_pos[self.zone_geom] = (spec.zone_xy[0], spec.zone_xy[1], 0.0006)
+        self.button_pressed = False
+        m.geom_rgba[self.button_geom] = (0.8, 0.1, 0.1, 1.0)
+        self.shifter.apply(self.shifts)
+        self.embodiment.reset()
+        mujoco.mj_forward(m, d)
+        for _ in range(SETTLE_STEPS):
+            mujoco.mj_step(m, d)
+        self.steps, self.subtask_index, self.interventions = 0, 0, 0
+        self._advance()
+
+    def step(self, action: np.ndarray):
+        native = self._validate(action)
+        self.embodiment.apply(native)
+        for _ in range(SUBSTEPS):
+            mujoco.mj_step(self.model, self.data)
+        self.steps += 1
+        if self.data.qpos[self.button_qadr] < -0.6 * cat.BUTTON_TRAVEL and not self.button_pressed:
+            self.button_pressed = True
+            self.model.geom_rgba[self.button_geom] = (0.1, 0.9, 0.2, 1.0)
+        before = self.subtask_index
+        self._advance()
+        reward = float(self.subtask_index - before)
+        success = self.subtask_index >= len(self.spec.subtasks)
+        truncated = self.steps >= self.max_steps and not success
+        return self._observation(), reward, success, truncated, self._info()
+
+    def _advance(self) -> None:
+        while self.subtask_index < len(self.spec.subtasks) and is_done(
+            self, self.spec.subtasks[self.subtask_index]
+        ):
+            self.subtask_index += 1
+
+    def _validate(self, action: np.ndarray) -> np.ndarray:
+        """Native action -> float64 clipped to the action space. Raises ValueError on bad input."""
+        a = np.asarray(action, dtype=np.float64)
+        dim = self.embodiment.action_dim
+        if a.shape != (dim,):
+            raise ValueError(
+                f"{self.embodiment.name} expects a native action of shape ({dim},) "
+                f"[{', '.join(self.embodiment.action_names)}], got shape {a.shape}"
+            )
+        if not np.all(np.isfinite(a)):
+            raise ValueError(f"action contains NaN or inf: {a.tolist()}; expected finite values")
+        return np.clip(a, self.embodiment.action_low, self.embodiment.action_high)
+
+    # ---- universal actions ---------------------------------------------------------------------
+    def to_universal(self, native: np.ndarray) -> np.ndarray:
+        return self.embodiment.to_universal(self._validate(native))
+
+    def from_universal(self, universal: np.ndarray) -> np.ndarray:
+        u = check_universal_action(universal)
+        return self.embodiment.clip(self.embodiment.from_universal(u)).astype(np.float32)
+
+    def step_universal(self, universal: np.ndarray):
+        return self.step(self.from_universal(universal))
+
+    # ---- observations --------------------------------------------------------------------------
+    def _observation(self) -> dict[str, Any]:
+        obs: dict[str, Any] = {
+            "images": self._render_rgb(),
+            "state": self.embodiment.state(),
+            "instruction": self.spec.instruction,
+        }
+        if self.depth and self.render_images:
+            obs["depth"] = self._render_depth()
+        return obs
+
+    def _renderer_rgb(self) -> mujoco.Renderer:
+        if self._renderer is None:
+            self._renderer = mujoco.Renderer(self.model, self.image_size, self.image_size)
+        return self._renderer
+
+    def _render_rgb(self) -> dict[str, np.ndarray]:
+        if not self.render_images:
+            return {c: np.zeros((0, 0, 3), np.uint8) for c in self.cameras}
+        r = self._renderer_rgb()
+        out = {}
+        for cam in self.cameras:
+            r.update_scene(self.data, cam)
+            out[cam] = r.render().copy()
+        return out
+
+    def _render_depth(self) -> dict[str, np.ndarray]:
+        if self._depth_renderer is None:
+            self._depth_renderer = mujoco.Renderer(self.model, self.image_size, self.image_size)
+            self._depth_renderer.enable_depth_rendering()
+        out = {}
+        for cam in self.cameras:
+            self._depth_renderer.update_scene(self.data, cam)
+            out[cam] = self._depth_renderer.render().astype(np.float32)
+        return out
+
+    def render(self) -> np.ndarray:
+        return self._render_rgb()[self.cameras[0]]
+
+    def _info(self) -> dict[str, Any]:
+        spec = self.spec
+        n = len(spec.subtasks)
+        grasped = self.grasped()
+        return {
+            "instruction": spec.instruction,
+            "subtasks": [s.text for s in spec.subtasks],
+            "task_kinds": [s.kind for s in spec.subtasks],
+            "subtask_index": min(self.subtask_index, n - 1),
+            "completed": self.subtask_index,
+            "chain_length": n,
+            "success": self.subtask_index >= n,
+            "progress": self.subtask_index / n,
+            "shifts": dict(self.shifts),
+            "seed": spec.seed,
+            "step": self.steps,
+            "privileged": {
+                "object_poses": {
+                    o.name: np.concatenate([self.object_pos(o.name), self.object_quat(o.name)])
+                    for o in spec.objects
+                },
+                "grasped": grasped,
+                "contacts": self.contacts(),
+                "drawer": self.drawer_q(),
+                "button_pressed": self.button_pressed,
+                "ee_pos": self.embodiment.ee_pos(),
+            },
+            "privileged_vector": self.privileged_vector(),
+        }
+
+    def privileged_vector(self) -> np.ndarray:
+        """float32[8 * n_slots + 4]: per slot [active, xyz, quat], drawer, button, zone xy."""
+        parts = []
+        for s in cat.SLOTS:
+            on = s.slot in self._slot_to_name
+            body = self.slot_body[s.slot]
+            parts.append([float(on), *self.data.xpos[body], *self.data.xquat[body]])
+        tail = [self.drawer_q(), float(self.button_pressed), *self.spec.zone_xy]
+        return np.concatenate([np.ravel(parts), tail]).astype(np.float32)
+
+    # ---- state ---------------------------------------------------------------------------------
+    def get_state(self) -> dict[str, Any]:
+        """Everything needed to resume this episode exactly (physics, controller, bookkeeping)."""
+        size = mujoco.mj_stateSize(self.model, mujoco.mjtState.mjSTATE_INTEGRATION)
+        physics = np.zeros(size)
+        mujoco.mj_getState(self.model, self.data, physics, mujoco.mjtState.mjSTATE_INTEGRATION)
+        return {
+            "spec": self.spec,
+            "physics": physics,
+            "controller": self.embodiment.controller_state(),
+            "steps": self.steps,
+            "subtask_index": self.subtask_index,
+            "button_pressed": self.button_pressed,
+        }
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        if self.spec_ is not state["spec"]:
+            self._load_spec(state["spec"])
+        mujoco.mj_setState(self.model, self.data, state["physics"], mujoco.mjtState.mjSTATE_INTEGRATION)
+        self.embodiment.set_controller_state(state["controller"])
+        self.steps, self.subtask_index = state["steps"], state["subtask_index"]
+        self.button_pressed = state["button_pressed"]
+        self.model.geom_rgba[self.button_geom] = (
+            (0.1, 0.9, 0.2, 1.0) if self.button_pressed else (0.8, 0.1, 0.1, 1.0)
+        )
+        mujoco.mj_forward(self.model, self.data)
+
+    def close(self) -> None:
+        for r in (self._renderer, self._depth_renderer):
+            if r is not None:
+                r.close()
+        self._renderer = self._depth_renderer = None
+
+
+def make_env(suite: str = "tabletop-single", embodiment: str = "floating", **kwargs: Any) -> TabletopEnv:
+    """Build a tabletop env; see :class:`TabletopEnv` for the keyword arguments."""
+    return TabletopEnv(suite=suite, embodiment=embodiment, **kwargs)

@@ -1,0 +1,238 @@
+"""Sampling one episode: which objects are on the table (colours, poses), the drawer's start, the
+push square, and a feasible chain of subtasks with its instruction. Pure numpy, no MuJoCo."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from hivla.sim import catalogue as cat
+from hivla.sim.language import canonical_text, instruction_for
+from hivla.types import Subtask
+
+
+@dataclass(frozen=True)
+class PlacedObject:
+    slot: str
+    colour: str
+    xy: tuple[float, float]
+    yaw: float
+    distractor: bool = False
+
+    @property
+    def name(self) -> str:
+        return f"{self.colour} {cat.SLOT_BY_NAME[self.slot].shape}"
+
+
+@dataclass(frozen=True)
+class EpisodeSpec:
+    seed: int
+    objects: tuple[PlacedObject, ...]
+    drawer_open: bool
+    zone_xy: tuple[float, float]
+    subtasks: tuple[Subtask, ...]
+    instruction: str
+    shifts: dict[str, int] = field(default_factory=dict)
+
+    def slot_of(self, name: str) -> str:
+        for obj in self.objects:
+            if obj.name == name:
+                return obj.slot
+        raise KeyError(f"no object named {name!r} in this scene; objects: {[o.name for o in self.objects]}")
+
+
+@dataclass(frozen=True)
+class SamplingOptions:
+    """What the suite and the shifts ask of the sampler."""
+
+    chain_lengths: tuple[int, ...]
+    colours: tuple[str, ...] = tuple(cat.TRAIN_COLOURS)
+    place_x: tuple[float, float] = cat.PLACE_X
+    place_y: tuple[float, float] = cat.PLACE_Y
+    n_distractors: int = 0
+    heldout_paraphrases: bool = False
+    combos: str = "train"  # "train": seen object/receptacle combinations only; "heldout": only unseen ones
+
+
+def combo_is_heldout(obj_name: str, target_name: str) -> bool:
+    """A fixed quarter of (object, receptacle/base) name pairs never appear in training suites."""
+    code = sum(ord(c) for c in obj_name) * 7 + sum(ord(c) for c in target_name) * 3
+    return code % 4 == 0
+
+
+class _ChainState:
+    def __init__(self, drawer_open: bool) -> None:
+        self.drawer_open = drawer_open
+        self.used: set[str] = set()  # objects already manipulated or built upon
+        self.filled: set[str] = set()  # receptacles already holding something
+        self.drawer_used = False
+        self.button_used = False
+
+
+def _options(
+    state: _ChainState, names: dict[str, str], remaining: int, combos: str
+) -> list[tuple[Subtask, ...]]:
+    """Feasible next steps (a pick with its place/stack counts as two subtasks)."""
+    free = [n for n, shape in names.items() if n not in state.used and shape in ("cube", "cylinder")]
+    recept = [n for n, shape in names.items() if shape in ("bowl", "plate") and n not in state.filled]
+    bases = [n for n, shape in names.items() if shape == "cube" and n not in state.used]
+    want_heldout = combos == "heldout"
+    out: list[tuple[Subtask, ...]] = []
+    for obj in free:
+        out.append((Subtask("push", obj, "square"),))
+        if remaining == 1:
+            out.append((Subtask("pick", obj),))
+        if remaining >= 2:
+            for r in recept:
+                if combo_is_heldout(obj, r) == want_heldout:
+                    out.append((Subtask("pick", obj), Subtask("place", obj, r)))
+            for b in bases:
+                if b != obj and names[obj] == "cube" and combo_is_heldout(obj, b) == want_heldout:
+                    out.append((Subtask("pick", obj), Subtask("stack", obj, b)))
+    if not state.drawer_used:
+        out.append((Subtask("close_drawer" if state.drawer_open else "open_drawer"),))
+    if not state.button_used:
+        out.append((Subtask("press_button"),))
+    return [o for o in out if len(o) <= remaining]
+
+
+def _apply(state: _ChainState, step: tuple[Subtask, ...]) -> None:
+    for sub in step:
+        if sub.kind in ("pick", "push"):
+            state.used.add(sub.obj)
+        if sub.kind == "place":
+            state.filled.add(sub.target)
+        if sub.kind == "stack":
+            state.used.add(sub.target)
+        if sub.kind in ("open_drawer", "close_drawer"):
+            state.drawer_used, state.drawer_open = True, sub.kind == "open_drawer"
+        if sub.kind == "press_button":
+            state.button_used = True
+
+
+def sample_chain(
+    names: dict[str, str], length: int, drawer_open: bool, rng: np.random.Generator, combos: str
+) -> list[Subtask] | None:
+    """A random feasible chain of exactly ``length`` subtasks over the named objects, or None."""
+    state, chain = _ChainState(drawer_open), []
+    while len(chain) < length:
+        options = _options(state, names, length - len(chain), combos)
+        if not options:
+            return None
+        # Weight kinds evenly so that object-rich scenes do not drown the drawer and button.
+        kinds = sorted({o[-1].kind for o in options})
+        kind = kinds[int(rng.integers(len(kinds)))]
+        pick_from = [o for o in options if o[-1].kind == kind]
+        step = pick_from[int(rng.integers(len(pick_from)))]
+        _apply(state, step)
+        chain.extend(step)
+    return chain
+
+
+def _keep_out(xy: np.ndarray, radius: float) -> bool:
+    """True where a disc would collide with the drawer (and its swept front) or the button."""
+    dx, dy = cat.DRAWER_POS
+    if xy[0] + radius > dx - 0.09 - cat.DRAWER_TRAVEL - 0.1 and abs(xy[1] - dy) < 0.1 + radius:
+        return True
+    bx, by = cat.BUTTON_POS
+    return bool(xy[0] + radius > bx - 0.09 and abs(xy[1] - by) < 0.09 + radius)
+
+
+def _place(
+    slots: list[str], rng: np.random.Generator, opts: SamplingOptions, taken: list[tuple[np.ndarray, float]]
+) -> list[tuple[float, float]] | None:
+    out = []
+    for slot in slots:
+        radius = cat.SLOT_BY_NAME[slot].footprint
+        for _ in range(200):
+            xy = np.array([rng.uniform(*opts.place_x), rng.uniform(*opts.place_y)])
+            if _keep_out(xy, radius):
+                continue
+            if all(np.linalg.norm(xy - p) > r + radius + 0.05 for p, r in taken):
+                taken.append((xy, radius))
+                out.append((float(xy[0]), float(xy[1])))
+                break
+        else:
+            return None
+    return out
+
+
+def _zone(rng: np.random.Generator, opts: SamplingOptions, taken: list[tuple[np.ndarray, float]]):
+    for _ in range(200):
+        xy = np.array([rng.uniform(*opts.place_x), rng.uniform(*opts.place_y)])
+        if _keep_out(xy, cat.ZONE_HALF) or any(
+            np.linalg.norm(xy - p) < r + cat.ZONE_HALF * 1.5 + 0.02 for p, r in taken
+        ):
+            continue
+        return float(xy[0]), float(xy[1])
+    return None
+
+
+def sample_episode(seed: int, opts: SamplingOptions, shifts: dict[str, int] | None = None) -> EpisodeSpec:
+    """Deterministic in (seed, opts). Distractors come from a separate stream so that they never move
+    the task objects."""
+    rng = np.random.default_rng(seed)
+    for _attempt in range(100):
+        spec = _try_sample(seed, rng, opts, shifts or {})
+        if spec is not None:
+            return spec
+    raise RuntimeError(f"could not sample a feasible episode for seed {seed} with {opts}")
+
+
+def _try_sample(seed, rng, opts: SamplingOptions, shifts) -> EpisodeSpec | None:
+    length = int(opts.chain_lengths[int(rng.integers(len(opts.chain_lengths)))])
+    n_movable = int(rng.integers(3, 7))
+    cubes = [s.slot for s in cat.SLOTS if s.shape == "cube"]
+    cyls = [s.slot for s in cat.SLOTS if s.shape == "cylinder"]
+    recepts = [s.slot for s in cat.SLOTS if s.receptacle]
+    chosen = list(rng.choice(cubes, size=2, replace=False)) + [
+        str(rng.choice(cyls)),
+        str(rng.choice(recepts)),
+    ]
+    pool = [s for s in cubes + cyls + recepts if s not in chosen]
+    extra = max(0, n_movable - len(chosen))
+    chosen += [str(s) for s in rng.choice(pool, size=min(extra, len(pool)), replace=False)]
+    colours = rng.permutation(list(opts.colours))[: len(chosen)]
+    names = {
+        f"{c} {cat.SLOT_BY_NAME[s].shape}": cat.SLOT_BY_NAME[s].shape
+        for s, c in zip(chosen, colours, strict=True)
+    }
+    drawer_open = bool(rng.random() < 0.5)
+    chain = sample_chain(names, length, drawer_open, rng, opts.combos)
+    if chain is None:
+        return None
+    taken: list[tuple[np.ndarray, float]] = []
+    xys = _place([str(s) for s in chosen], rng, opts, taken)
+    if xys is None:
+        return None
+    zone = _zone(rng, opts, taken)
+    if zone is None:
+        return None
+    objects = [
+        PlacedObject(str(s), str(c), xy, float(rng.uniform(-np.pi / 4, np.pi / 4)))
+        for s, c, xy in zip(chosen, colours, xys, strict=True)
+    ]
+    objects += _distractors(seed, opts, chosen, [str(c) for c in colours], taken)
+    preps = {o.name: ("in" if cat.SLOT_BY_NAME[o.slot].shape == "bowl" else "on") for o in objects}
+    subtasks = tuple(
+        Subtask(s.kind, s.obj, s.target, canonical_text(s, preps.get(s.target or "", "on"))) for s in chain
+    )
+    instruction = instruction_for(list(subtasks), preps, rng, opts.heldout_paraphrases)
+    return EpisodeSpec(seed, tuple(objects), drawer_open, zone, subtasks, instruction, dict(shifts))
+
+
+def _distractors(seed, opts: SamplingOptions, chosen, colours, taken) -> list[PlacedObject]:
+    if opts.n_distractors <= 0:
+        return []
+    rng = np.random.default_rng([seed, 7919])
+    free = [s.slot for s in cat.SLOTS if s.slot not in chosen and s.graspable]
+    free_colours = [c for c in cat.ALL_COLOURS if c not in colours]
+    out = []
+    for slot in rng.permutation(free)[: opts.n_distractors]:
+        xy = _place([str(slot)], rng, opts, taken)
+        if xy is None:
+            continue
+        colour = free_colours[len(out) % len(free_colours)]
+        out.append(PlacedObject(str(slot), colour, xy[0], float(rng.uniform(-0.7, 0.7)), distractor=True))
+    return out

@@ -1,0 +1,339 @@
+"""Scripted experts: solve every primitive and chain from privileged state, and say why.
+
+The expert plans in the universal action space (world-frame end-effector deltas, see
+``hivla.types``) and converts to the embodiment's native action, so one script serves every
+embodiment; per-embodiment differences live in the embodiments' mappings and in ``ExpertParams``.
+Each subtask is a short list of phases (move above, descend, close, lift, ...) recomputed from live
+state every step; a phase that times out restarts its subtask (retry).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from hivla.sim import catalogue as cat
+from hivla.sim import geometry as geo
+from hivla.sim.env import TabletopEnv
+from hivla.types import Annotation, Subtask
+
+SAFE_Z = 0.17  # carry height of the grasp point: above the cabinet and any object in a bowl
+PUSH_Z = 0.025
+
+
+@dataclass(frozen=True)
+class ExpertParams:
+    max_step: float = 0.025  # metres per control step
+    max_rot: float = 0.2  # radians per control step
+    tol: float = 0.008
+    phase_timeout: int = 45
+
+
+@dataclass
+class Phase:
+    """Move the grasp point to ``goal()`` with gripper ``grip``; done when ``done()`` (default: at goal)."""
+
+    name: str
+    goal: Callable[[], np.ndarray]
+    grip: float  # -1 open, +1 close
+    target: str
+    done: Callable[[], bool] | None = None
+    wait: int = 0  # hold still for this many steps (gripper actions)
+    yaw: Callable[[], float] | None = None
+
+
+class ScriptedExpert:
+    """Privileged-state expert for :class:`TabletopEnv`. ``act(obs, info) -> (native action, Annotation)``."""
+
+    def __init__(self, env: TabletopEnv, params: ExpertParams | None = None) -> None:
+        self.env, self.p = env, params or ExpertParams()
+        self.reset()
+
+    def reset(self) -> None:
+        self._subtask_index = -1
+        self._phases: list[Phase] = []
+        self._phase_steps = 0
+        self._yaw: float | None = None
+
+    # ---- main loop -----------------------------------------------------------------------------
+    def act(self, obs: dict[str, Any] | None = None, info: dict[str, Any] | None = None):
+        env = self.env
+        index = min(env.subtask_index, len(env.spec.subtasks) - 1)
+        sub = env.spec.subtasks[index]
+        if index != self._subtask_index or not self._phases:
+            self._subtask_index = index
+            self._start(sub)
+        phase = self._current_phase(sub)
+        universal = self._universal(phase)
+        return env.from_universal(universal), self._annotate(sub, phase, universal)
+
+    def universal_action(self) -> np.ndarray:
+        """The next action in the universal space (for tests and cross-embodiment data)."""
+        sub = self.env.spec.subtasks[min(self.env.subtask_index, len(self.env.spec.subtasks) - 1)]
+        if self.env.subtask_index != self._subtask_index or not self._phases:
+            self._subtask_index = self.env.subtask_index
+            self._start(sub)
+        return self._universal(self._current_phase(sub))
+
+    def _start(self, sub: Subtask) -> None:
+        self._phases = self._plan(sub)
+        self._phase_steps = 0
+
+    def _current_phase(self, sub: Subtask) -> Phase:
+        while True:
+            phase = self._phases[0]
+            finished = phase.done() if phase.done else self._at(phase)
+            if phase.wait:
+                finished = self._phase_steps >= phase.wait
+            if finished and len(self._phases) > 1:
+                self._phases.pop(0)
+                self._phase_steps = 0
+                continue
+            if finished:  # plan ran out but the subtask is not done: plan again from the new state
+                self._start(sub)
+                phase = self._phases[0]
+            if self._phase_steps > self.p.phase_timeout:  # stuck: re-plan the subtask from here
+                self._start(sub)
+                return self._phases[0]
+            self._phase_steps += 1
+            return phase
+
+    def _at(self, phase: Phase) -> bool:
+        ee = self.env.embodiment.ee_pos()
+        yaw_ok = phase.yaw is None or abs(geo.wrap_angle(self._hand_yaw() - phase.yaw(), np.pi)) < 0.08
+        return bool(np.linalg.norm(phase.goal() - ee) < self.p.tol) and yaw_ok
+
+    def _hand_yaw(self) -> float:
+        return geo.yaw_of_tool(self.env.embodiment.ee_mat())
+
+    def _universal(self, phase: Phase) -> np.ndarray:
+        emb = self.env.embodiment
+        delta = phase.goal() - emb.ee_pos()
+        norm = np.linalg.norm(delta)
+        if norm > self.p.max_step:
+            delta *= self.p.max_step / norm
+        if phase.wait:
+            delta = np.zeros(3)
+        if phase.yaw is not None:  # the hand is symmetric under half turns: take the nearest equivalent
+            current = self._hand_yaw()
+            self._yaw = current + geo.wrap_angle(phase.yaw() - current, np.pi)
+        yaw = self._hand_yaw() if self._yaw is None else self._yaw
+        rot = geo.orientation_error(emb.ee_mat(), geo.rot_z(yaw) @ geo.R_DOWN)
+        rn = np.linalg.norm(rot)
+        if rn > self.p.max_rot:
+            rot *= self.p.max_rot / rn
+        return np.concatenate([delta, rot, [phase.grip]]).astype(np.float32)
+
+    # ---- plans ---------------------------------------------------------------------------------
+    def _plan(self, sub: Subtask) -> list[Phase]:
+        env = self.env
+        holding = env.grasped()
+        if sub.kind in ("place", "stack") and holding != sub.obj:
+            return self._pick_phases(sub.obj, sub) + self._place_phases(sub)  # dropped it: pick again
+        return {
+            "pick": lambda: self._pick_phases(sub.obj, sub),
+            "place": lambda: self._place_phases(sub),
+            "stack": lambda: self._place_phases(sub),
+            "push": lambda: self._push_phases(sub),
+            "open_drawer": lambda: self._drawer_phases(opening=True),
+            "close_drawer": lambda: self._drawer_phases(opening=False),
+            "press_button": lambda: self._button_phases(),
+        }[sub.kind]()
+
+    def _rise(self, grip: float, target: str) -> Phase:
+        ee = self.env.embodiment.ee_pos()
+        z = max(SAFE_Z, ee[2])
+        return Phase(
+            "rise",
+            lambda: np.array([ee[0], ee[1], z]),
+            grip,
+            target,
+            done=lambda: self._ee()[2] > SAFE_Z - 0.02,
+        )
+
+    def _ee(self) -> np.ndarray:
+        return self.env.embodiment.ee_pos()
+
+    def _grasp_yaw(self, name: str) -> float:
+        """Hand yaw that closes the fingers on a cube's faces (any yaw for a cylinder), nearest now."""
+        env = self.env
+        current = self._hand_yaw() if self._yaw is None else self._yaw
+        if cat.SLOT_BY_NAME[env.slot_of(name)].shape != "cube":
+            return current
+        face = env.object_yaw(name)
+        return current + geo.wrap_angle(face - current, np.pi / 2)
+
+    def _pick_phases(self, name: str, sub: Subtask) -> list[Phase]:
+        env = self.env
+        slot = cat.SLOT_BY_NAME[env.slot_of(name)]
+        yaw = self._grasp_yaw(name)
+
+        def above() -> np.ndarray:
+            p = env.object_pos(name)
+            return np.array([p[0], p[1], SAFE_Z])
+
+        def grasp_point() -> np.ndarray:
+            p = env.object_pos(name)
+            return np.array([p[0], p[1], max(p[2], 0.026)])
+
+        def lifted() -> bool:
+            return env.grasped() == name and env.object_pos(name)[2] > slot.rest_height + 0.07
+
+        return [
+            self._rise(-1.0, name),
+            Phase("move above", above, -1.0, name, yaw=lambda: yaw),
+            Phase("descend", grasp_point, -1.0, name, yaw=lambda: yaw),
+            Phase("close", grasp_point, 1.0, name, wait=6),
+            Phase("lift", lambda: np.r_[grasp_point()[:2], SAFE_Z], 1.0, name, done=lifted),
+            Phase("hold", lambda: np.r_[self._ee()[:2], SAFE_Z], 1.0, name),
+        ]
+
+    def _place_phases(self, sub: Subtask) -> list[Phase]:
+        env = self.env
+        obj = cat.SLOT_BY_NAME[env.slot_of(sub.obj)]
+        base = cat.SLOT_BY_NAME[env.slot_of(sub.target)]
+
+        def release_point() -> np.ndarray:
+            t = env.object_pos(sub.target)
+            surface = t[2] + (base.size[2] if sub.kind == "stack" else base.top_height)
+            # The grasp point sits at the held object's centre (or above it for short objects).
+            held_offset = self._ee()[2] - env.object_pos(sub.obj)[2]
+            return np.array([t[0], t[1], surface + obj.rest_height + held_offset + 0.012])
+
+        yaw_fn = None
+        if sub.kind == "stack":
+            start_yaw = self._hand_yaw()
+            turn = geo.wrap_angle(env.object_yaw(sub.target) - env.object_yaw(sub.obj), np.pi / 2)
+            yaw_fn = lambda: start_yaw + turn  # noqa: E731
+
+        return [
+            self._rise(1.0, sub.obj),
+            Phase("carry above", lambda: np.r_[release_point()[:2], SAFE_Z], 1.0, sub.target, yaw=yaw_fn),
+            Phase("lower", release_point, 1.0, sub.target),
+            Phase("release", release_point, -1.0, sub.target, wait=5),
+            Phase("retreat", lambda: np.r_[self._ee()[:2], SAFE_Z], -1.0, sub.target),
+        ]
+
+    def _push_phases(self, sub: Subtask) -> list[Phase]:
+        env = self.env
+        slot = cat.SLOT_BY_NAME[env.slot_of(sub.obj)]
+        zone = np.asarray(env.spec.zone_xy)
+        standoff = slot.footprint + 0.025
+
+        def direction() -> np.ndarray:
+            d = zone - env.object_pos(sub.obj)[:2]
+            return d / max(np.linalg.norm(d), 1e-6)
+
+        start = env.object_pos(sub.obj)[:2] - direction() * standoff
+
+        def behind() -> np.ndarray:
+            return np.r_[start, PUSH_Z]
+
+        def push_goal() -> np.ndarray:
+            obj = env.object_pos(sub.obj)[:2]
+            d = direction()
+            contact = obj - d * (slot.footprint + 0.008)
+            return np.r_[contact + d * 0.012, PUSH_Z]
+
+        def off_line() -> bool:
+            obj = env.object_pos(sub.obj)[:2]
+            d = direction()
+            rel = self._ee()[:2] - obj
+            lateral = abs(rel[0] * d[1] - rel[1] * d[0])
+            return lateral > 0.025 or float(rel @ d) > 0.0
+
+        yaw = float(np.arctan2(direction()[1], direction()[0]))
+        return [
+            self._rise(1.0, sub.obj),
+            Phase("move behind", lambda: np.r_[start, SAFE_Z], 1.0, sub.obj, yaw=lambda: yaw),
+            Phase("descend", behind, 1.0, sub.obj),
+            Phase("push", push_goal, 1.0, "the square", done=off_line),
+            Phase("back off", lambda: np.r_[self._ee()[:2], SAFE_Z], 1.0, sub.obj),
+        ]
+
+    def _handle_x(self) -> float:
+        return cat.DRAWER_POS[0] - 0.157 - self.env.drawer_q()
+
+    def _drawer_phases(self, opening: bool) -> list[Phase]:
+        env = self.env
+        y = cat.DRAWER_POS[1]
+        z = 0.05
+        # Opening hooks the closed fingers into the gap behind the handle; closing pushes the handle.
+        slot_x = (lambda: self._handle_x() + 0.036) if opening else (lambda: self._handle_x() - 0.027)
+        goal_q = 0.112 if opening else -0.01
+        end_x = slot_x() - (goal_q - env.drawer_q())
+        done = (lambda: env.drawer_q() > 0.105) if opening else (lambda: env.drawer_q() < 0.008)
+        return [
+            self._rise(1.0, "drawer handle"),
+            Phase(
+                "move to handle",
+                lambda: np.array([slot_x(), y, SAFE_Z]),
+                1.0,
+                "drawer handle",
+                yaw=lambda: 0.0,
+            ),
+            Phase("descend", lambda: np.array([slot_x(), y, z]), 1.0, "drawer handle"),
+            Phase(
+                "pull" if opening else "push",
+                lambda: np.array([end_x, y, z]),
+                1.0,
+                "drawer handle",
+                done=done,
+            ),
+            Phase("retreat", lambda: np.r_[self._ee()[:2], SAFE_Z], 1.0, "drawer handle"),
+        ]
+
+    def _button_phases(self) -> list[Phase]:
+        env = self.env
+        x, y = cat.BUTTON_POS
+        return [
+            self._rise(1.0, "button"),
+            Phase("move above", lambda: np.array([x, y, SAFE_Z]), 1.0, "button"),
+            Phase("press", lambda: np.array([x, y, 0.05]), 1.0, "button", done=lambda: env.button_pressed),
+            Phase("retreat", lambda: np.array([x, y, SAFE_Z]), 1.0, "button"),
+        ]
+
+    # ---- annotation ----------------------------------------------------------------------------
+    def _annotate(self, sub: Subtask, phase: Phase, universal: np.ndarray) -> Annotation:
+        target_pos = self._target_pos(phase.target)
+        rel = target_pos - self._ee()
+        return Annotation(
+            subtask=sub.text,
+            target=phase.target,
+            relative=describe_offset(rel),
+            primitive=describe_motion(universal[:3], phase.name),
+            gripper="close" if phase.grip > 0 else "open",
+        )
+
+    def _target_pos(self, target: str) -> np.ndarray:
+        env = self.env
+        if target in env._name_to_slot:
+            return env.object_pos(target)
+        if target == "the square":
+            return np.r_[env.spec.zone_xy, 0.0]
+        if target == "drawer handle":
+            return np.array([self._handle_x(), cat.DRAWER_POS[1], 0.055])
+        return np.array([*cat.BUTTON_POS, 0.06])
+
+
+def describe_offset(rel: np.ndarray) -> str:
+    """'12 cm forward, 3 cm left, 10 cm below' (world frame: +x forward, +y left, +z up)."""
+    words = []
+    for value, pos, neg in zip(rel, ("forward", "left", "above"), ("back", "right", "below"), strict=True):
+        cm = round(float(value) * 100)
+        if cm != 0:
+            words.append(f"{abs(cm)} cm {pos if cm > 0 else neg}")
+    return ", ".join(words) if words else "at the gripper"
+
+
+def describe_motion(delta: np.ndarray, phase: str) -> str:
+    """'descend: move forward and down' from a translation command."""
+    parts = []
+    for value, pos, neg in zip(delta, ("forward", "left", "up"), ("back", "right", "down"), strict=True):
+        if abs(value) > 0.004:
+            parts.append(pos if value > 0 else neg)
+    motion = "move " + " and ".join(parts) if parts else "hold still"
+    return f"{phase}: {motion}"

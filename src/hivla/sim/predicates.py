@@ -1,0 +1,49 @@
+"""Success predicates of the primitive subtasks, computed from simulator state only."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from hivla.sim import catalogue as cat
+
+if TYPE_CHECKING:
+    from hivla.sim.env import TabletopEnv
+    from hivla.types import Subtask
+
+LIFT_HEIGHT = 0.05  # a picked object is held this far above its resting height
+
+
+def _resting_on(env: TabletopEnv, name: str, surface_z: float, tol: float = 0.02) -> bool:
+    slot = cat.SLOT_BY_NAME[env.slot_of(name)]
+    z = env.object_pos(name)[2]
+    return bool(abs(z - (surface_z + slot.rest_height)) < tol) and not env.touching_hand(name)
+
+
+def is_done(env: TabletopEnv, sub: Subtask) -> bool:
+    """Whether ``sub`` holds in the env's current state."""
+    if sub.kind == "pick":
+        slot = cat.SLOT_BY_NAME[env.slot_of(sub.obj)]
+        return env.grasped() == sub.obj and env.object_pos(sub.obj)[2] > slot.rest_height + LIFT_HEIGHT
+    if sub.kind == "place":
+        recept = env.object_pos(sub.target)
+        radius = cat.SLOT_BY_NAME[env.slot_of(sub.target)].size[0]
+        top = recept[2] + cat.SLOT_BY_NAME[env.slot_of(sub.target)].top_height
+        inside = np.linalg.norm(env.object_pos(sub.obj)[:2] - recept[:2]) < radius - 0.012
+        return bool(inside) and _resting_on(env, sub.obj, top)
+    if sub.kind == "stack":
+        base = env.object_pos(sub.target)
+        base_slot = cat.SLOT_BY_NAME[env.slot_of(sub.target)]
+        centred = np.linalg.norm(env.object_pos(sub.obj)[:2] - base[:2]) < base_slot.size[0]
+        return bool(centred) and _resting_on(env, sub.obj, base[2] + base_slot.size[2], tol=0.012)
+    if sub.kind == "push":
+        offset = np.abs(env.object_pos(sub.obj)[:2] - np.asarray(env.spec.zone_xy))
+        return bool(np.all(offset < cat.ZONE_HALF)) and env.grasped() != sub.obj
+    if sub.kind == "open_drawer":
+        return env.drawer_q() > cat.DRAWER_OPEN_AT
+    if sub.kind == "close_drawer":
+        return env.drawer_q() < cat.DRAWER_CLOSED_AT
+    if sub.kind == "press_button":
+        return env.button_pressed
+    raise ValueError(f"unknown subtask kind {sub.kind!r}")

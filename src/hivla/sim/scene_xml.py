@@ -1,0 +1,147 @@
+"""MJCF text for the tabletop scene (table, object pool, drawer, button, cameras, lights) and the
+shared parallel-jaw hand that every embodiment carries."""
+
+from __future__ import annotations
+
+from hivla.sim import catalogue as cat
+
+# Collision groups: bit 1 = world/objects/hand, bit 2 = drawer body (does not touch its cabinet).
+_OBJ = 'contype="1" conaffinity="1"'
+
+
+def hand_xml(pos: str = "0 0 0", quat: str = "1 0 0 0") -> str:
+    """The parallel-jaw hand. Frame: tool axis +z (fingertips at z=0.1), fingers open along +-y.
+
+    Site ``ee`` is the grasp point between the finger pads; camera ``wrist`` looks along the tool.
+    """
+    finger = 'type="box" size="0.012 0.005 0.03" friction="1.6 0.02 0.001" condim="4" rgba="0.25 0.25 0.28 1"'
+    return f"""
+      <body name="hand" pos="{pos}" quat="{quat}" gravcomp="1">
+        <inertial pos="0 0 0.03" mass="0.4" diaginertia="0.001 0.001 0.001"/>
+        <geom name="palm" type="box" size="0.022 0.06 0.02" pos="0 0 0.02" rgba="0.3 0.3 0.33 1" {_OBJ}/>
+        <site name="ee" pos="0 0 0.08" size="0.004" rgba="1 0 0 0"/>
+        <camera name="wrist" pos="-0.07 0 0.0" xyaxes="0 1 0 0.97 0 -0.25" fovy="75"/>
+        <body name="finger_left" pos="0 0 0.07" gravcomp="1">
+          <inertial pos="0 0.005 0" mass="0.03" diaginertia="1e-5 1e-5 1e-5"/>
+          <joint name="finger_left" type="slide" axis="0 1 0" range="0 0.045" damping="2" armature="0.01"/>
+          <geom name="finger_left" pos="0 0.005 0" {finger} {_OBJ}/>
+        </body>
+        <body name="finger_right" pos="0 0 0.07" gravcomp="1">
+          <inertial pos="0 -0.005 0" mass="0.03" diaginertia="1e-5 1e-5 1e-5"/>
+          <joint name="finger_right" type="slide" axis="0 -1 0" range="0 0.045" damping="2" armature="0.01"/>
+          <geom name="finger_right" pos="0 -0.005 0" {finger} {_OBJ}/>
+        </body>
+      </body>"""
+
+
+HAND_ACTUATORS = """
+    <position name="finger_left" joint="finger_left" kp="300" ctrlrange="0 0.045" forcerange="-12 12"/>
+    <position name="finger_right" joint="finger_right" kp="300" ctrlrange="0 0.045" forcerange="-12 12"/>"""
+
+
+def _object_xml(slot: cat.ObjectSlot, index: int) -> str:
+    park = f"{2.0 + 0.3 * index:.2f} 2.0 -1.0"
+    head = f'<body name="{slot.slot}" pos="{park}"><freejoint name="{slot.slot}"/>'
+    common = f'friction="1.0 0.01 0.001" condim="4" {_OBJ}'
+    if slot.shape == "cube":
+        sx, sy, sz = slot.size
+        geoms = f'<geom name="{slot.slot}" type="box" size="{sx} {sy} {sz}" mass="{slot.mass}" {common}/>'
+    elif slot.shape == "cylinder":
+        r, h = slot.size
+        geoms = f'<geom name="{slot.slot}" type="cylinder" size="{r} {h}" mass="{slot.mass}" {common}/>'
+    elif slot.shape == "plate":
+        r, _ = slot.size
+        geoms = f'<geom name="{slot.slot}" type="cylinder" size="{r} 0.005" pos="0 0 0.005" mass="{slot.mass}" {common}/>'
+    else:  # bowl: a floor disc and a ring of wall boxes
+        r, wall = slot.size
+        parts = [
+            f'<geom name="{slot.slot}" type="cylinder" size="{r} 0.004" pos="0 0 0.004" mass="{slot.mass / 2}" {common}/>'
+        ]
+        n = 12
+        import math
+
+        for k in range(n):
+            a = 2 * math.pi * k / n
+            x, y = (r - 0.004) * math.cos(a), (r - 0.004) * math.sin(a)
+            half_len = r * math.tan(math.pi / n) + 0.002
+            parts.append(
+                f'<geom name="{slot.slot}_wall{k}" type="box" size="0.004 {half_len:.4f} {wall / 2}" '
+                f'pos="{x:.4f} {y:.4f} {wall / 2}" euler="0 0 {a:.4f}" mass="{slot.mass / (2 * n):.4f}" {common}/>'
+            )
+        geoms = "".join(parts)
+    return head + geoms + "</body>"
+
+
+def _drawer_xml() -> str:
+    x, y = cat.DRAWER_POS
+    wall = 'rgba="0.55 0.4 0.25 1" contype="1" conaffinity="1"'
+    drawer = 'rgba="0.7 0.55 0.35 1" contype="2" conaffinity="1"'
+    return f"""
+    <body name="cabinet" pos="{x} {y} 0">
+      <geom name="cabinet_top" type="box" size="0.09 0.08 0.008" pos="0 0 0.108" {wall}/>
+      <geom name="cabinet_left" type="box" size="0.09 0.008 0.054" pos="0 0.072 0.054" {wall}/>
+      <geom name="cabinet_right" type="box" size="0.09 0.008 0.054" pos="0 -0.072 0.054" {wall}/>
+      <geom name="cabinet_back" type="box" size="0.008 0.08 0.054" pos="0.082 0 0.054" {wall}/>
+      <body name="drawer" pos="0 0 0">
+        <joint name="drawer" type="slide" axis="-1 0 0" range="0 {cat.DRAWER_TRAVEL}" damping="8" frictionloss="0.3"/>
+        <geom name="drawer_box" type="box" size="0.08 0.062 0.045" pos="0 0 0.05" mass="0.3" {drawer}/>
+        <geom name="drawer_front" type="box" size="0.006 0.07 0.05" pos="-0.086 0 0.052" mass="0.05" {drawer}/>
+        <geom name="handle_post_l" type="box" size="0.03 0.005 0.006" pos="-0.122 0.045 0.055" mass="0.01" {drawer}/>
+        <geom name="handle_post_r" type="box" size="0.03 0.005 0.006" pos="-0.122 -0.045 0.055" mass="0.01" {drawer}/>
+        <geom name="handle" type="cylinder" size="0.007 0.05" pos="-0.157 0 0.055" euler="1.5708 0 0" mass="0.01" rgba="0.2 0.2 0.2 1" contype="2" conaffinity="1"/>
+      </body>
+    </body>"""
+
+
+def _button_xml() -> str:
+    x, y = cat.BUTTON_POS
+    return f"""
+    <body name="button_base" pos="{x} {y} 0">
+      <geom name="button_base" type="box" size="0.04 0.04 0.02" pos="0 0 0.02" rgba="0.3 0.3 0.3 1" {_OBJ}/>
+      <body name="button" pos="0 0 0.04">
+        <joint name="button" type="slide" axis="0 0 1" range="-{cat.BUTTON_TRAVEL} 0" stiffness="60" springref="0" damping="1"/>
+        <geom name="button" type="cylinder" size="0.025 0.01" pos="0 0 0.01" mass="0.02" rgba="0.8 0.1 0.1 1" {_OBJ}/>
+      </body>
+    </body>"""
+
+
+def scene_xml(robot_body: str, robot_actuators: str, name: str) -> str:
+    """Full model: options, assets, table, objects, articulated items, the robot and cameras."""
+    objects = "\n    ".join(_object_xml(s, i) for i, s in enumerate(cat.SLOTS))
+    return f"""<mujoco model="hivla-tabletop-{name}">
+  <compiler angle="radian" autolimits="true"/>
+  <option timestep="0.002" cone="elliptic" impratio="10" integrator="implicitfast"/>
+  <visual>
+    <quality shadowsize="0" offsamples="0"/>
+    <headlight ambient="0.35 0.35 0.35" diffuse="0.4 0.4 0.4" specular="0 0 0"/>
+    <global offwidth="256" offheight="256"/>
+  </visual>
+  <asset>
+    <texture name="floor" type="2d" builtin="checker" rgb1="0.25 0.27 0.3" rgb2="0.2 0.22 0.25" width="64" height="64"/>
+    <material name="floor" texture="floor" texrepeat="6 6"/>
+    <material name="table_plain" rgba="0.62 0.5 0.38 1"/>
+    <texture name="table_check" type="2d" builtin="checker" rgb1="0.7 0.7 0.7" rgb2="0.35 0.35 0.4" width="64" height="64"/>
+    <material name="table_check" texture="table_check" texrepeat="8 8"/>
+    <texture name="table_grain" type="2d" builtin="gradient" rgb1="0.3 0.45 0.3" rgb2="0.1 0.2 0.1" width="64" height="64"/>
+    <material name="table_grain" texture="table_grain" texrepeat="3 3"/>
+    <texture name="table_noise" type="2d" builtin="flat" mark="random" random="0.3" rgb1="0.5 0.35 0.5" markrgb="0.9 0.9 0.9" width="64" height="64"/>
+    <material name="table_noise" texture="table_noise" texrepeat="4 4"/>
+  </asset>
+  <worldbody>
+    <light name="key" pos="0.3 -0.4 1.5" dir="-0.2 0.3 -1" directional="true" diffuse="0.6 0.6 0.6" castshadow="false"/>
+    <geom name="floor" type="plane" size="3 3 0.1" pos="0 0 -0.75" material="floor" contype="1" conaffinity="1"/>
+    <geom name="table" type="box" size="0.55 0.45 0.02" pos="0 0 -0.02" material="table_plain" {_OBJ}/>
+    <geom name="zone" type="box" size="{cat.ZONE_HALF} {cat.ZONE_HALF} 0.0005" pos="0 0 -0.5" rgba="0.95 0.85 0.2 0.55" contype="0" conaffinity="0"/>
+    <camera name="front" pos="0.62 0 0.55" xyaxes="0 1 0 -0.66 0 0.75" fovy="58"/>
+    {objects}
+    {_drawer_xml()}
+    {_button_xml()}
+    {robot_body}
+  </worldbody>
+  <contact>
+    <exclude body1="cabinet" body2="drawer"/>
+    <exclude body1="button_base" body2="button"/>
+  </contact>
+  <actuator>{robot_actuators}
+  </actuator>
+</mujoco>"""

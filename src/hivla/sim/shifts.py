@@ -1,0 +1,150 @@
+"""Controlled distribution shifts: named axes with severity levels 0 (none) to 3.
+
+Each axis says what it changes. Sampling-side axes adjust ``SamplingOptions`` (what is on the table
+and what is said); render-side axes change the compiled model's lights, materials and camera at
+reset, never object poses.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import mujoco
+import numpy as np
+
+from hivla.registry import Registry
+from hivla.sim import catalogue as cat
+from hivla.sim.episode import SamplingOptions
+
+MAX_LEVEL = 3
+
+
+@dataclass(frozen=True)
+class ShiftAxis:
+    name: str
+    changes: str  # what the axis claims to change, for `hivla sim list` and the docs
+    side: str  # "render" (pixels only) or "sampling" (what is placed or said)
+
+
+SHIFT_AXES: Registry[ShiftAxis] = Registry("shift axis")
+for _axis in (
+    ShiftAxis("lighting", "light intensity, direction and colour", "render"),
+    ShiftAxis("table", "table texture and colour", "render"),
+    ShiftAxis("camera", "front camera pose", "render"),
+    ShiftAxis(
+        "object_colour", "object colours, using colours never seen in training (and their names)", "sampling"
+    ),
+    ShiftAxis("distractors", "adds 1-3 objects that no subtask mentions", "sampling"),
+    ShiftAxis("placement", "widens the range objects are placed in", "sampling"),
+    ShiftAxis("paraphrase", "uses the held-out instruction paraphrases", "sampling"),
+    ShiftAxis("combination", "uses only object/receptacle pairs never seen in training", "sampling"),
+):
+    SHIFT_AXES.add(_axis.name, _axis)
+
+
+def parse_shifts(items: list[str] | tuple[str, ...] | dict[str, int] | None) -> dict[str, int]:
+    """``["lighting=2", "camera=1"]`` or a dict -> validated ``{axis: level}``."""
+    if not items:
+        return {}
+    pairs = items.items() if isinstance(items, dict) else (_split(s) for s in items)
+    out: dict[str, int] = {}
+    for axis, level in pairs:
+        SHIFT_AXES.get(axis)  # raises with the available names
+        if not isinstance(level, int | np.integer) or not 0 <= int(level) <= MAX_LEVEL:
+            raise ValueError(f"shift {axis!r}: level must be an integer 0..{MAX_LEVEL}, got {level!r}")
+        if level:
+            out[axis] = int(level)
+    return out
+
+
+def _split(item: str) -> tuple[str, int]:
+    if "=" not in item:
+        raise ValueError(f"shift {item!r}: expected axis=level, e.g. lighting=2")
+    axis, level = item.split("=", 1)
+    try:
+        return axis.strip(), int(level)
+    except ValueError:
+        raise ValueError(f"shift {item!r}: level must be an integer 0..{MAX_LEVEL}") from None
+
+
+def sampling_options(base: SamplingOptions, shifts: dict[str, int]) -> SamplingOptions:
+    """Apply the sampling-side axes to a suite's options."""
+    opts = base
+    if level := shifts.get("object_colour", 0):
+        # Unseen colours replace the first 2/4/all colours; draws stay aligned so poses do not move.
+        held = list(cat.HELDOUT_COLOURS)
+        n = {1: 2, 2: 4, 3: len(held)}[level]
+        opts = dataclasses.replace(opts, colours=tuple(held[:n]) + tuple(opts.colours[n:]))
+    if level := shifts.get("distractors", 0):
+        opts = dataclasses.replace(opts, n_distractors=level)
+    if level := shifts.get("placement", 0):
+        grow = 0.04 * level
+        opts = dataclasses.replace(
+            opts,
+            place_x=(opts.place_x[0] - grow, opts.place_x[1] + grow / 2),
+            place_y=(opts.place_y[0] - grow, opts.place_y[1] + grow),
+        )
+    if shifts.get("paraphrase", 0):
+        opts = dataclasses.replace(opts, heldout_paraphrases=True)
+    if shifts.get("combination", 0):
+        opts = dataclasses.replace(opts, combos="heldout")
+    return opts
+
+
+class RenderShifter:
+    """Remembers the model's nominal lights/materials/camera and applies render-side shifts."""
+
+    TABLE_MATERIALS = ("table_plain", "table_check", "table_grain", "table_noise")
+
+    def __init__(self, model: mujoco.MjModel) -> None:
+        self.model = model
+        self.light = model.light("key").id
+        self.nominal = {
+            "diffuse": model.light_diffuse[self.light].copy(),
+            "dir": model.light_dir[self.light].copy(),
+            "head_diffuse": model.vis.headlight.diffuse.copy(),
+            "head_ambient": model.vis.headlight.ambient.copy(),
+        }
+        self.table = model.geom("table").id
+        self.materials = [model.material(n).id for n in self.TABLE_MATERIALS]
+        self.cam = model.camera("front").id
+        self.cam_pos = model.cam_pos[self.cam].copy()
+        self.cam_quat = model.cam_quat[self.cam].copy()
+
+    def apply(self, shifts: dict[str, int]) -> None:
+        m, n = self.model, self.nominal
+        light = shifts.get("lighting", 0)
+        scale = (1.0, 0.45, 1.6, 0.3)[light]
+        tint = (np.ones(3), np.ones(3), np.array([1.0, 0.85, 0.6]), np.array([0.6, 0.75, 1.2]))[light]
+        m.light_diffuse[self.light] = np.clip(n["diffuse"] * scale * tint, 0, 1)
+        direction = (
+            n["dir"] + np.array([0.0, 0.0, 0.0])
+            if light < 2
+            else n["dir"] + np.array([0.5 * light - 0.5, -0.4, 0.3])
+        )
+        m.light_dir[self.light] = direction / np.linalg.norm(direction)
+        m.vis.headlight.diffuse[:] = np.clip(n["head_diffuse"] * scale * tint, 0, 1)
+        m.vis.headlight.ambient[:] = np.clip(n["head_ambient"] * scale, 0, 1)
+        m.geom_matid[self.table] = self.materials[shifts.get("table", 0)]
+        self._camera(shifts.get("camera", 0))
+
+    def _camera(self, level: int) -> None:
+        """Orbit the front camera around the table centre by 8 degrees per level, and raise it."""
+        m = self.model
+        if level == 0:
+            m.cam_pos[self.cam], m.cam_quat[self.cam] = self.cam_pos, self.cam_quat
+            return
+        angle = np.deg2rad(8.0 * level)
+        c, s = np.cos(angle), np.sin(angle)
+        pos = self.cam_pos.copy()
+        pos[:2] = [c * pos[0] - s * pos[1], s * pos[0] + c * pos[1]]
+        pos[2] += 0.04 * level
+        look = np.array([-0.05, 0.0, 0.0]) - pos
+        z = -look / np.linalg.norm(look)
+        x = np.cross([0.0, 0.0, 1.0], z)
+        x /= np.linalg.norm(x)
+        y = np.cross(z, x)
+        quat = np.zeros(4)
+        mujoco.mju_mat2Quat(quat, np.stack([x, y, z], axis=1).ravel())
+        m.cam_pos[self.cam], m.cam_quat[self.cam] = pos, quat

@@ -1,0 +1,49 @@
+"""Named, versioned benchmark suites with fixed train and held-out seed lists."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hivla.registry import Registry
+from hivla.sim.episode import SamplingOptions
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    version: str
+    chain_lengths: tuple[int, ...]
+    seed_base: int
+    n_train: int = 10_000
+    n_heldout: int = 500
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.chain_lengths or not all(1 <= n <= 5 for n in self.chain_lengths):
+            raise ValueError(
+                f"suite {self.name}: chain lengths must be within 1..5, got {self.chain_lengths}"
+            )
+
+    @property
+    def train_seeds(self) -> range:
+        return range(self.seed_base, self.seed_base + self.n_train)
+
+    @property
+    def heldout_seeds(self) -> range:
+        """Disjoint from every suite's training seeds (offset by 10^6)."""
+        return range(1_000_000 + self.seed_base, 1_000_000 + self.seed_base + self.n_heldout)
+
+    def sampling_options(self) -> SamplingOptions:
+        return SamplingOptions(chain_lengths=self.chain_lengths)
+
+
+SUITES: Registry[Suite] = Registry("suite")
+for _suite in (
+    Suite("tabletop-single", "1", (1,), 0, description="one primitive subtask"),
+    *(
+        Suite(f"tabletop-chain-{n}", "1", (n,), 10_000 * n, description=f"chains of {n} subtasks")
+        for n in range(2, 6)
+    ),
+    Suite("tabletop-mixed", "1", (1, 2, 3, 4, 5), 60_000, description="chains of 1-5 subtasks, uniform"),
+):
+    SUITES.add(_suite.name, _suite)
