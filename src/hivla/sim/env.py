@@ -215,6 +215,7 @@ class TabletopEnv(gym.Env):
         mujoco.mj_forward(m, d)
         for _ in range(SETTLE_STEPS):
             mujoco.mj_step(m, d)
+        mujoco.mj_forward(m, d)
         self.steps, self.subtask_index, self.interventions = 0, 0, 0
         self._advance()
 
@@ -223,6 +224,7 @@ class TabletopEnv(gym.Env):
         self.embodiment.apply(native)
         for _ in range(SUBSTEPS):
             mujoco.mj_step(self.model, self.data)
+        mujoco.mj_forward(self.model, self.data)  # observations and predicates see the integrated state
         self.steps += 1
         if self.data.qpos[self.button_qadr] < -0.6 * cat.BUTTON_TRAVEL and not self.button_pressed:
             self.button_pressed = True

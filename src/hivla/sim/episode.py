@@ -53,6 +53,7 @@ class SamplingOptions:
     n_distractors: int = 0
     heldout_paraphrases: bool = False
     combos: str = "train"  # "train": seen object/receptacle combinations only; "heldout": only unseen ones
+    recolour: int = 0  # give this many objects colours never used in training (names follow)
 
 
 def combo_is_heldout(obj_name: str, target_name: str) -> bool:
@@ -209,6 +210,8 @@ def _try_sample(seed, rng, opts: SamplingOptions, shifts) -> EpisodeSpec | None:
     zone = _zone(rng, opts, taken)
     if zone is None:
         return None
+    if not _pushes_clear(chain, names, [str(s) for s in chosen], colours, xys, zone):
+        return None
     objects = [
         PlacedObject(str(s), str(c), xy, float(rng.uniform(-np.pi / 4, np.pi / 4)))
         for s, c, xy in zip(chosen, colours, xys, strict=True)
@@ -219,7 +222,57 @@ def _try_sample(seed, rng, opts: SamplingOptions, shifts) -> EpisodeSpec | None:
         Subtask(s.kind, s.obj, s.target, canonical_text(s, preps.get(s.target or "", "on"))) for s in chain
     )
     instruction = instruction_for(list(subtasks), preps, rng, opts.heldout_paraphrases)
-    return EpisodeSpec(seed, tuple(objects), drawer_open, zone, subtasks, instruction, dict(shifts))
+    spec = EpisodeSpec(seed, tuple(objects), drawer_open, zone, subtasks, instruction, dict(shifts))
+    return _recolour(spec, opts.recolour) if opts.recolour else spec
+
+
+def _recolour(spec: EpisodeSpec, count: int) -> EpisodeSpec:
+    """Swap the first ``count`` objects' colours for held-out ones; poses and the chain stay."""
+    unseen = [c for c in cat.HELDOUT_COLOURS if c not in {o.colour for o in spec.objects}]
+    renames, objects = {}, []
+    for i, o in enumerate(spec.objects):
+        if i < count and i < len(unseen):
+            new = PlacedObject(o.slot, unseen[i], o.xy, o.yaw, o.distractor)
+            renames[o.name] = new.name
+            o = new
+        objects.append(o)
+
+    def rename(text: str | None) -> str | None:
+        if text is None:
+            return None
+        for old, new in renames.items():
+            text = text.replace(old, new)
+        return text
+
+    subtasks = tuple(Subtask(s.kind, rename(s.obj), rename(s.target), rename(s.text)) for s in spec.subtasks)
+    return EpisodeSpec(
+        spec.seed, tuple(objects), spec.drawer_open, spec.zone_xy, subtasks, rename(spec.instruction), spec.shifts
+    )
+
+
+def _segment_distance(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
+    ab = b - a
+    t = float(np.clip((p - a) @ ab / max(ab @ ab, 1e-12), 0.0, 1.0))
+    return float(np.linalg.norm(p - (a + t * ab)))
+
+
+def _pushes_clear(chain, names, slots, colours, xys, zone) -> bool:
+    """Every pushed object has free room behind it and a clear path to the square."""
+    where = {f"{c} {cat.SLOT_BY_NAME[s].shape}": (np.array(xy), cat.SLOT_BY_NAME[s].footprint)
+             for s, c, xy in zip(slots, colours, xys, strict=True)}  # fmt: skip
+    zone = np.asarray(zone)
+    for sub in chain:
+        if sub.kind != "push":
+            continue
+        start, radius = where[sub.obj]
+        d = (zone - start) / max(np.linalg.norm(zone - start), 1e-6)
+        behind = start - d * (radius + 0.05)
+        if _keep_out(behind, 0.03):
+            return False
+        for name, (xy, r) in where.items():
+            if name != sub.obj and _segment_distance(xy, behind, zone) < r + radius + 0.02:
+                return False
+    return True
 
 
 def _distractors(seed, opts: SamplingOptions, chosen, colours, taken) -> list[PlacedObject]:

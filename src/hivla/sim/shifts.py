@@ -72,10 +72,8 @@ def sampling_options(base: SamplingOptions, shifts: dict[str, int]) -> SamplingO
     """Apply the sampling-side axes to a suite's options."""
     opts = base
     if level := shifts.get("object_colour", 0):
-        # Unseen colours replace the first 2/4/all colours; draws stay aligned so poses do not move.
-        held = list(cat.HELDOUT_COLOURS)
-        n = {1: 2, 2: 4, 3: len(held)}[level]
-        opts = dataclasses.replace(opts, colours=tuple(held[:n]) + tuple(opts.colours[n:]))
+        # Unseen colours for 1 / 3 / all objects; the scene is sampled first, so poses do not move.
+        opts = dataclasses.replace(opts, recolour={1: 1, 2: 3, 3: len(cat.SLOTS)}[level])
     if level := shifts.get("distractors", 0):
         opts = dataclasses.replace(opts, n_distractors=level)
     if level := shifts.get("placement", 0):
