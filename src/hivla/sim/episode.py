@@ -246,7 +246,13 @@ def _recolour(spec: EpisodeSpec, count: int) -> EpisodeSpec:
 
     subtasks = tuple(Subtask(s.kind, rename(s.obj), rename(s.target), rename(s.text)) for s in spec.subtasks)
     return EpisodeSpec(
-        spec.seed, tuple(objects), spec.drawer_open, spec.zone_xy, subtasks, rename(spec.instruction), spec.shifts
+        spec.seed,
+        tuple(objects),
+        spec.drawer_open,
+        spec.zone_xy,
+        subtasks,
+        rename(spec.instruction),
+        spec.shifts,
     )
 
 

@@ -158,13 +158,20 @@ class ScriptedExpert:
         return self.env.embodiment.ee_pos()
 
     def _grasp_yaw(self, name: str) -> float:
-        """Hand yaw that closes the fingers on a cube's faces (any yaw for a cylinder), nearest now."""
+        """Hand yaw that closes the fingers across the object, nearest the current yaw: on a cube's
+        faces (whichever face is up), across a cylinder lying on its side, anything for an upright one."""
         env = self.env
         current = self._hand_yaw() if self._yaw is None else self._yaw
-        if cat.SLOT_BY_NAME[env.slot_of(name)].shape != "cube":
+        mat = env.data.xmat[env.slot_body[env.slot_of(name)]].reshape(3, 3)
+        if cat.SLOT_BY_NAME[env.slot_of(name)].shape == "cube":
+            axis = mat[:, int(np.argmin(np.abs(mat[2])))]  # the most horizontal face normal
+            face = float(np.arctan2(axis[1], axis[0]))
+            return current + geo.wrap_angle(face - current, np.pi / 2)
+        axis = mat[:, 2]
+        if abs(axis[2]) > 0.7:  # upright cylinder
             return current
-        face = env.object_yaw(name)
-        return current + geo.wrap_angle(face - current, np.pi / 2)
+        along = float(np.arctan2(axis[1], axis[0]))  # hand x along the lying cylinder's axis
+        return current + geo.wrap_angle(along - current, np.pi)
 
     def _pick_phases(self, name: str, sub: Subtask) -> list[Phase]:
         env = self.env

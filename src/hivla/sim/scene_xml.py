@@ -141,6 +141,7 @@ def scene_xml(robot_body: str, robot_actuators: str, name: str) -> str:
   <contact>
     <exclude body1="cabinet" body2="drawer"/>
     <exclude body1="button_base" body2="button"/>
+    <exclude body1="finger_left" body2="finger_right"/>
   </contact>
   <actuator>{robot_actuators}
   </actuator>

@@ -1,0 +1,41 @@
+"""Scripted-expert success on held-out seeds, for every suite x embodiment (physics only, no rendering).
+
+python benchmarks/bench_expert.py --episodes 200 --workers 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import time
+
+from hivla.sim import EMBODIMENTS, SUITES
+from hivla.sim.rollout import RolloutConfig, iter_rollouts, summarize
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--episodes", type=int, default=200)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--suites", nargs="*", default=SUITES.names())
+    parser.add_argument("--embodiments", nargs="*", default=EMBODIMENTS.names())
+    args = parser.parse_args()
+    print(f"| suite | embodiment | episodes | success | 95% CI | progress | failures at | time (s) |")
+    print("|---|---|---|---|---|---|---|---|")
+    for suite in args.suites:
+        for emb in args.embodiments:
+            start = time.time()
+            cfg = RolloutConfig(suite=suite, embodiment=emb, episodes=args.episodes, workers=args.workers)
+            results = list(iter_rollouts(cfg))
+            s = summarize(results)["overall"]
+            fails = collections.Counter(r.task_kinds[r.completed] for r in results if not r.success)
+            lo, hi = s["success_ci95"]
+            print(
+                f"| {suite} | {emb} | {s['episodes']} | {s['success']:.1%} | [{lo:.1%}, {hi:.1%}] | "
+                f"{s['progress']:.3f} | {dict(fails) or '-'} | {time.time() - start:.0f} |",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
