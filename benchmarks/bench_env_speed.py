@@ -14,7 +14,7 @@ import time
 
 os.environ.setdefault("MUJOCO_GL", "egl")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 
 def time_hivla(render: bool, size: int, steps: int, embodiment: str) -> float:

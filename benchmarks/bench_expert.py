@@ -20,7 +20,7 @@ def main() -> None:
     parser.add_argument("--suites", nargs="*", default=SUITES.names())
     parser.add_argument("--embodiments", nargs="*", default=EMBODIMENTS.names())
     args = parser.parse_args()
-    print(f"| suite | embodiment | episodes | success | 95% CI | progress | failures at | time (s) |")
+    print("| suite | embodiment | episodes | success | 95% CI | progress | failures at | time (s) |")
     print("|---|---|---|---|---|---|---|---|")
     for suite in args.suites:
         for emb in args.embodiments:

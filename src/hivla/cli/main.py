@@ -24,7 +24,9 @@ class Command:
 
 COMMANDS: tuple[Command, ...] = (
     Command("sim list", "hivla.cli.sim_list", "List suites, tasks, embodiments and shift axes."),
-    Command("sim rollout", "hivla.cli.sim_rollout", "Roll out a policy (e.g. the scripted expert) on a suite."),
+    Command(
+        "sim rollout", "hivla.cli.sim_rollout", "Roll out a policy (e.g. the scripted expert) on a suite."
+    ),
     Command("sim render", "hivla.cli.sim_render", "Write PNG frames of scenes and shift levels."),
 )
 
