@@ -132,7 +132,7 @@ def scene_xml(robot_body: str, robot_actuators: str, name: str) -> str:
     <geom name="floor" type="plane" size="3 3 0.1" pos="0 0 -0.75" material="floor" contype="1" conaffinity="1"/>
     <geom name="table" type="box" size="0.55 0.45 0.02" pos="0 0 -0.02" material="table_plain" {_OBJ}/>
     <geom name="zone" type="box" size="{cat.ZONE_HALF} {cat.ZONE_HALF} 0.0005" pos="0 0 -0.5" rgba="0.95 0.85 0.2 0.55" contype="0" conaffinity="0"/>
-    <camera name="front" pos="0.62 0 0.55" xyaxes="0 1 0 -0.66 0 0.75" fovy="58"/>
+    <camera name="front" pos="0.6 0 0.58" xyaxes="0 1 0 -0.72 0 0.7" fovy="58"/>
     {objects}
     {_drawer_xml()}
     {_button_xml()}
