@@ -2,8 +2,12 @@
 
     python benchmarks/bench_env_speed.py [--metaworld]
 
-With --metaworld (pip install metaworld packaging) one MetaWorld task with a 128-px camera is timed
-in the same run and the ratio is printed.
+With --metaworld-python PY, one MetaWorld task with a 128-px camera is timed in the same run by that
+interpreter and the ratio is printed. MetaWorld 3.1.1 pins mujoco 3.3, which conflicts with ours, so
+give it a venv of its own:
+
+    python -m venv /tmp/mw && /tmp/mw/bin/pip install metaworld packaging
+    python benchmarks/bench_env_speed.py --metaworld-python /tmp/mw/bin/python
 """
 
 from __future__ import annotations
@@ -37,28 +41,37 @@ def time_hivla(render: bool, size: int, steps: int, embodiment: str) -> float:
     return elapsed / steps * 1000
 
 
-def time_metaworld(steps: int) -> float | None:
-    try:
-        import gymnasium as gym
-        import metaworld  # noqa: F401
-    except ImportError:
-        print("metaworld not installed: pip install metaworld packaging")
-        return None
-    env = gym.make("Meta-World/MT1", env_name="pick-place-v3", render_mode="rgb_array", width=128, height=128)
-    env.reset(seed=0)
-    start = time.perf_counter()
-    for _ in range(steps):
-        env.step(env.action_space.sample())
-        env.render()
-    elapsed = time.perf_counter() - start
-    env.close()
-    return elapsed / steps * 1000
+METAWORLD_TIMER = """
+import os, sys, time
+os.environ.setdefault("MUJOCO_GL", "egl")
+import gymnasium as gym, metaworld
+steps = int(sys.argv[1])
+env = gym.make("Meta-World/MT1", env_name="pick-place-v3", render_mode="rgb_array", width=128, height=128)
+env.reset(seed=0)
+for _ in range(10):
+    env.step(env.action_space.sample()); env.render()
+start = time.perf_counter()
+for _ in range(steps):
+    env.step(env.action_space.sample()); env.render()
+print((time.perf_counter() - start) / steps * 1000)
+env.close()
+"""
+
+
+def time_metaworld(python: str, steps: int) -> float:
+    """ms per MetaWorld pick-place-v3 step with one 128-px camera, timed by another interpreter."""
+    import subprocess
+
+    out = subprocess.run(
+        [python, "-c", METAWORLD_TIMER, str(steps)], capture_output=True, text=True, check=True
+    )
+    return float(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--steps", type=int, default=300)
-    parser.add_argument("--metaworld", action="store_true")
+    parser.add_argument("--metaworld-python", default=None, help="interpreter with metaworld installed")
     args = parser.parse_args()
     print("| embodiment | setting | ms / control step | steps/s |")
     print("|---|---|---|---|")
@@ -70,9 +83,9 @@ def main() -> None:
             if emb == "arm6" and size == 128 and render:
                 ours = ms
             print(f"| {emb} | {label} | {ms:.2f} | {1000 / ms:.0f} |", flush=True)
-    if args.metaworld:
-        mw = time_metaworld(args.steps)
-        if mw is not None and ours is not None:
+    if args.metaworld_python:
+        mw = time_metaworld(args.metaworld_python, args.steps)
+        if ours is not None:
             print(f"| metaworld pick-place-v3 | 1 camera @ 128 px | {mw:.2f} | {1000 / mw:.0f} |")
             print(f"\nratio (MetaWorld 1 camera / hivla arm6 2 cameras, per step): {mw / ours:.2f}x")
 

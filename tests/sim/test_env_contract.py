@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from hivla.sim import EMBODIMENTS, SUITES, ScriptedExpert, make_env
 from hivla.registry import UnknownNameError
+from hivla.sim import EMBODIMENTS, SUITES, ScriptedExpert, make_env
 
 COMBOS = [(s, e) for s in SUITES.names() for e in EMBODIMENTS.names()]
 
@@ -93,11 +93,13 @@ def test_universal_round_trip(envs, emb):
         universal = env.to_universal(native)
         assert universal.shape == (7,)
         # Universal -> native -> universal reproduces any universal action the embodiment can realise.
-        np.testing.assert_allclose(env.embodiment.to_universal(env.from_universal(universal)), universal, atol=2e-4)
+        np.testing.assert_allclose(
+            env.embodiment.to_universal(env.from_universal(universal)), universal, atol=2e-4
+        )
 
 
 def test_unknown_names_list_the_options():
-    with pytest.raises(UnknownNameError, match="available: .*tabletop-single"):
+    with pytest.raises(UnknownNameError, match=r"available: .*tabletop-single"):
         make_env("tabletop-singel", "floating")
     with pytest.raises(UnknownNameError, match="Did you mean 'arm6'"):
         make_env("tabletop-single", "arm7")

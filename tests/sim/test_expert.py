@@ -14,7 +14,9 @@ def _first_seed_with(env, kind, seeds):
     raise AssertionError(f"no seed with a {kind} subtask")
 
 
-@pytest.mark.parametrize("kind", ["pick", "place", "stack", "push", "open_drawer", "close_drawer", "press_button"])
+@pytest.mark.parametrize(
+    "kind", ["pick", "place", "stack", "push", "open_drawer", "close_drawer", "press_button"]
+)
 def test_predicate_false_before_true_after_expert(kind):
     """Each predicate is false at reset and true once the expert completes that subtask."""
     env = make_env("tabletop-chain-3", "floating", render=False)
@@ -61,8 +63,12 @@ def test_same_seed_gives_same_expert_trajectory():
         for _ in range(2):
             env.reset(seed=20_001)
             expert = ScriptedExpert(env)
-            runs.append(np.stack([env.step(a)[0]["state"] for a in [expert.act()[0] for _ in range(1)] * 1] +
-                                 [env.step(expert.act()[0])[0]["state"] for _ in range(25)]))
+            runs.append(
+                np.stack(
+                    [env.step(a)[0]["state"] for a in [expert.act()[0] for _ in range(1)] * 1]
+                    + [env.step(expert.act()[0])[0]["state"] for _ in range(25)]
+                )
+            )
         np.testing.assert_array_equal(runs[0], runs[1])
     finally:
         env.close()

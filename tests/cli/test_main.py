@@ -1,0 +1,65 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from hivla import __version__
+from hivla.cli.main import COMMANDS, find_command, main
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "hivla.cli.main", *args], capture_output=True, text=True, timeout=300
+    )
+
+
+def test_version_and_help(capsys):
+    assert main(["--version"]) == 0
+    assert __version__ in capsys.readouterr().out
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    for cmd in COMMANDS:
+        assert cmd.name in out
+
+
+@pytest.mark.parametrize("name", [c.name for c in COMMANDS])
+def test_every_command_explains_itself(name):
+    proc = run_cli(*name.split(), "--help")
+    assert proc.returncode == 0, proc.stderr
+    assert "usage" in proc.stdout.lower() and len(proc.stdout) > 100
+
+
+def test_unknown_command_suggests_the_closest():
+    with pytest.raises(SystemExit, match="Did you mean 'sim list'"):
+        find_command(["sim", "lst"])
+
+
+def test_sim_list_json():
+    proc = run_cli("sim", "list", "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert "tabletop-mixed" in data["suites"] and set(data["embodiments"]) == {"arm5", "arm6", "floating"}
+    assert "lighting" in data["shift_axes"]
+
+
+def test_sim_rollout_prints_success_and_writes_video(tmp_path):
+    video = tmp_path / "roll.mp4"
+    proc = run_cli(
+        "sim", "rollout", "--suite", "tabletop-single", "--episodes", "2", "--video", str(video),
+        "--video-episodes", "1", "--image-size", "64", "--json",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["overall"]["episodes"] == 2 and data["overall"]["success"] == 1.0
+    assert "1" in data["by_chain_length"]
+    from hivla.utils.video import read_mp4
+
+    frames = read_mp4(video)
+    assert frames.shape[1:] == (64, 128, 3) and len(frames) > 5
+
+
+def test_sim_rollout_unknown_suite_is_a_clear_error():
+    proc = run_cli("sim", "rollout", "--suite", "tabletop-singel", "--episodes", "1")
+    assert proc.returncode != 0
+    assert "unknown suite 'tabletop-singel'" in proc.stderr and "tabletop-single" in proc.stderr
