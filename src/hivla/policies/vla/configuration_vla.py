@@ -1,0 +1,77 @@
+"""Configuration of the flat VLA policy (one frozen dataclass; presets in ``hivla.configs``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from hivla.models import BackboneConfig, HeadConfig, LanguageConfig, VisionConfig
+from hivla.types import CAMERAS
+
+ACTION_SPACES = ("native", "universal")
+
+
+@dataclass(frozen=True)
+class VLAConfig:
+    """A vision-language-action policy: encoders -> transformer backbone -> action head.
+
+    ``cameras``: which ``observation.images.<cam>`` to read. ``image_size``: square input in px
+    (images are resized to it in training and serving alike). ``horizon``: actions per chunk.
+    ``action_space``: ``native`` (the embodiment's own actions, one embodiment) or ``universal``
+    (``action.universal`` float[7], any number of embodiments; see ``hivla.types``).
+    ``embodiments``, ``state_dim``, ``action_dim``: filled from the data by the trainer (0 / () = not yet).
+    """
+
+    vision: VisionConfig = field(default_factory=VisionConfig)
+    language: LanguageConfig = field(default_factory=LanguageConfig)
+    backbone: BackboneConfig = field(default_factory=BackboneConfig)
+    head: HeadConfig = field(default_factory=HeadConfig)
+    cameras: tuple[str, ...] = ("front", "wrist")
+    image_size: int = 64
+    horizon: int = 10
+    action_space: str = "native"
+    embodiments: tuple[str, ...] = ()
+    state_dim: int = 0
+    action_dim: int = 0
+    action_quantiles: tuple[float, float] = (0.01, 0.99)
+
+    def __post_init__(self) -> None:
+        if not self.cameras or any(c not in CAMERAS for c in self.cameras):
+            raise ValueError(f"cameras must be a non-empty subset of {CAMERAS}, got {self.cameras!r}")
+        if not 16 <= self.image_size <= 512:
+            raise ValueError(f"image_size must be within 16..512 px, got {self.image_size}")
+        if self.horizon < 1:
+            raise ValueError(f"horizon must be >= 1, got {self.horizon}")
+        if self.action_space not in ACTION_SPACES:
+            raise ValueError(f"action_space must be one of {ACTION_SPACES}, got {self.action_space!r}")
+        if self.action_space == "native" and len(self.embodiments) > 1:
+            raise ValueError(
+                f"native actions differ between embodiments {self.embodiments}; "
+                "set action_space='universal' to train on several"
+            )
+        if self.state_dim < 0 or self.action_dim < 0:
+            raise ValueError(
+                f"state_dim and action_dim must be >= 0, got {self.state_dim}, {self.action_dim}"
+            )
+        lo, hi = self.action_quantiles
+        if not 0.0 <= lo < hi <= 1.0:
+            raise ValueError(
+                f"action_quantiles must satisfy 0 <= low < high <= 1, got {self.action_quantiles}"
+            )
+        if self.vision.kind == "hf_vlm" and self.language.kind != "none":
+            raise ValueError(
+                "with vision.kind='hf_vlm' the VLM reads the instruction: set language.kind='none'"
+            )
+        if self.vision.kind != "hf_vlm" and self.language.kind == "none":
+            raise ValueError(
+                "language.kind='none' only goes with vision.kind='hf_vlm' (which reads the text)"
+            )
+
+    @property
+    def action_key(self) -> str:
+        """The batch key holding the training targets."""
+        return "action.universal" if self.action_space == "universal" else "action"
+
+    @property
+    def resolved(self) -> bool:
+        """True once the data-dependent fields are set."""
+        return bool(self.embodiments) and self.state_dim > 0 and self.action_dim > 0

@@ -1,0 +1,178 @@
+"""The flat VLA policy: vision + language + proprio tokens -> transformer -> action head.
+
+One readable model in the spirit of Octo/pi0 (Black et al. 2024) and OpenVLA(-OFT) (Kim et al.
+2024, 2025): camera images become tokens (a CNN, a pretrained EfficientNet-Lite0 or a VLM),
+the instruction becomes tokens (hashed words or frozen MiniLM; a VLM reads it itself), the state
+one token; a transformer mixes them with learned readout tokens, and a head from
+``hivla.actions`` turns the readouts into a chunk of H actions (flow, diffusion, L1, bins, FAST).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from hivla.models import (
+    ExpertHead,
+    ProprioEncoder,
+    TokenHead,
+    TransformerBackbone,
+    build_language_encoder,
+    build_vision_encoder,
+)
+from hivla.policies.base import BasePolicy, register_policy
+from hivla.policies.vla.configuration_vla import VLAConfig
+from hivla.policies.vla.processor_vla import VLAProcessor
+
+
+class VLAModel(nn.Module):
+    """Model inputs (see :meth:`VLAProcessor.prepare_batch`) -> loss, or normalized chunks / token ids."""
+
+    def __init__(self, cfg: VLAConfig, token_vocab: int = 0, token_length: int = 0) -> None:
+        super().__init__()
+        dim = cfg.backbone.dim
+        self.cfg = cfg
+        if cfg.vision.kind == "hf_vlm":
+            from hivla.models.hf_vlm import HFVLMBackbone
+
+            self.vlm = HFVLMBackbone(cfg.vision)
+            vis_dim = self.vlm.out_dim
+        else:
+            self.vision = build_vision_encoder(cfg.vision)
+            vis_dim = self.vision.out_dim
+        self.vision_proj = nn.Linear(vis_dim, dim)
+        self.vision_pos = nn.Parameter(torch.randn(self._count_vision_tokens(), dim) * 0.02)
+        self.language = build_language_encoder(cfg.language) if cfg.language.kind != "none" else None
+        if self.language is not None:
+            self.language_proj = nn.Linear(self.language.out_dim, dim)
+        self.proprio = ProprioEncoder(cfg.state_dim, dim)
+        self.embodiment_embed = nn.Embedding(len(cfg.embodiments), dim) if len(cfg.embodiments) > 1 else None
+        self.type_embed = nn.Parameter(torch.randn(3, dim) * 0.02)  # vision, language, state
+        self.backbone = TransformerBackbone(cfg.backbone)
+        if cfg.head.discrete:
+            self.head: nn.Module = TokenHead(cfg.head, dim, cfg.backbone.heads, token_vocab, token_length)
+        else:
+            self.head = ExpertHead(cfg.head, dim, cfg.backbone.readouts, cfg.horizon, cfg.action_dim)
+
+    # -- the frozen (cacheable) part ------------------------------------------------------------
+    @property
+    def vision_frozen(self) -> bool:
+        return self.cfg.vision.frozen
+
+    def vision_features(self, images: torch.Tensor, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        """images float[B, C, 3, s, s] (+ texts for a VLM) -> (features float[B, N, Dv], valid bool[B, N])."""
+        if self.cfg.vision.kind == "hf_vlm":
+            return self.vlm(images, texts)
+        batch, cams = images.shape[:2]
+        feats = self.vision(images.flatten(0, 1))  # (B*C, n, Dv)
+        feats = feats.reshape(batch, cams * feats.shape[1], feats.shape[2])  # (B, C*n, Dv)
+        return feats, torch.ones(feats.shape[:2], dtype=torch.bool, device=feats.device)
+
+    def _count_vision_tokens(self) -> int:
+        cfg = self.cfg
+        images = torch.zeros(1, len(cfg.cameras), 3, cfg.image_size, cfg.image_size)
+        with torch.no_grad():
+            return int(self.vision_features(images, [""])[0].shape[1])
+
+    def frozen_prefixes(self) -> tuple[str, ...]:
+        """State-dict prefixes of frozen pretrained weights, reloaded from their package, not saved."""
+        out = []
+        if self.cfg.vision.frozen:
+            out.append("vlm.net." if self.cfg.vision.kind == "hf_vlm" else "vision.net.")
+        if self.cfg.language.frozen:
+            out.append("language.net.")
+        return tuple(out)
+
+    # -- forward ----------------------------------------------------------------------------------
+    def encode(self, inputs: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """-> (readouts float[B, R, D], memory float[B, N, D], memory valid bool[B, N])."""
+        if "features.vision" in inputs:
+            feats = inputs["features.vision"]
+            valid = inputs.get("features.vision_valid")
+            valid = (
+                torch.ones(feats.shape[:2], dtype=torch.bool, device=feats.device) if valid is None else valid
+            )
+        else:
+            feats, valid = self.vision_features(inputs["images"], inputs["texts"])
+        tokens = [self.vision_proj(feats.float()) + self.vision_pos + self.type_embed[0]]  # (B, Nv, D)
+        valids = [valid]
+        if self.language is not None:
+            lang, lang_valid = self.language(inputs["texts"])  # (B, L, Dl), (B, L)
+            tokens.append(self.language_proj(lang.to(feats.device)) + self.type_embed[1])
+            valids.append(lang_valid.to(feats.device))
+        state = self.proprio(inputs["state"]) + self.type_embed[2]  # (B, 1, D)
+        if self.embodiment_embed is not None:
+            state = state + self.embodiment_embed(inputs["embodiment_id"])[:, None]
+        tokens.append(state)
+        valids.append(torch.ones(state.shape[:2], dtype=torch.bool, device=state.device))
+        valid_all = torch.cat(valids, dim=1)  # (B, N)
+        readouts, memory = self.backbone(torch.cat(tokens, dim=1), valid_all)  # (B, R, D), (B, N + R, D)
+        ones = torch.ones(readouts.shape[:2], dtype=torch.bool, device=readouts.device)
+        return readouts, memory, torch.cat([valid_all, ones], dim=1)
+
+    def loss(self, inputs: dict[str, Any]) -> tuple[torch.Tensor, dict[str, float]]:
+        readouts, memory, valid = self.encode(inputs)
+        return self.head.loss(readouts, memory, valid, inputs)
+
+    @torch.no_grad()
+    def sample(self, inputs: dict[str, Any], generator: torch.Generator | None = None) -> torch.Tensor:
+        """Normalized chunks float[B, H, A] (continuous heads) or token ids long[B, L] (discrete)."""
+        readouts, memory, valid = self.encode(inputs)
+        return self.head.sample(readouts, memory, valid, generator=generator)
+
+
+@register_policy("vla")
+class VLAPolicy(BasePolicy):
+    """The flat VLA policy (see the module docstring).
+
+    ``compute_loss(batch)`` takes a loader batch (``hivla.types`` naming, optionally with cached
+    ``features.vision``); ``sample_actions(obs)`` takes a raw env observation, batched or not, and
+    returns unnormalized float32[B, H, A] in the policy's action space (``action_space``):
+    native actions of ``embodiments[0]``, or universal actions to map with
+    ``env.from_universal`` (``hivla.types``). ``forward`` is ``compute_loss`` (for DDP).
+    """
+
+    config_cls = VLAConfig
+    processor_cls = VLAProcessor
+
+    def __init__(self, config: VLAConfig, processor: VLAProcessor) -> None:
+        super().__init__(config, processor)
+        vocab = processor.tokenizer.vocab_size if processor.tokenizer is not None else 0
+        length = processor.token_length if processor.tokenizer is not None else 0
+        self.model = VLAModel(config, vocab, length)
+
+    def compute_loss(self, batch: dict[str, Any]) -> tuple[torch.Tensor, dict[str, float]]:
+        inputs = self.processor.prepare_batch(batch, device=self.device)
+        loss, metrics = self.model.loss(inputs)
+        return loss, {"loss": float(loss.detach()), **metrics}
+
+    @torch.no_grad()
+    def sample_actions(
+        self,
+        obs: dict[str, Any],
+        embodiment: str | list[str] | None = None,
+        generator: torch.Generator | None = None,
+    ) -> np.ndarray:
+        inputs, embs = self.processor.prepare_obs(obs, embodiment, device=self.device)
+        out = self.model.sample(inputs, generator=generator)
+        normalized = (
+            self.processor.decode_tokens(out) if self.config.head.discrete else out.float().cpu().numpy()
+        )
+        return self.processor.unnormalize_actions(normalized, embs)
+
+    def frozen_prefixes(self) -> tuple[str, ...]:
+        return tuple(f"model.{p}" for p in self.model.frozen_prefixes())
+
+    @property
+    def vision_frozen(self) -> bool:
+        return self.model.vision_frozen
+
+    @torch.no_grad()
+    def encode_frozen(self, batch: dict[str, Any]) -> dict[str, torch.Tensor]:
+        """The cacheable features of a loader batch: ``features.vision`` (and its valid mask)."""
+        images = self.processor._batch_images(batch).to(self.device)
+        feats, valid = self.model.vision_features(images, [str(t) for t in batch["task"]])
+        return {"features.vision": feats, "features.vision_valid": valid}

@@ -1,0 +1,316 @@
+"""The VLA processor: raw observations or dataset batches -> model inputs, model outputs -> actions.
+
+The same steps run in training and serving (STYLE.md rule 5), and none mutates its input:
+images to float [0, 1] at ``image_size``, state normalized per embodiment (mean/std) and
+zero-padded to ``state_dim``, actions normalized to [-1, 1] by their q01/q99 (per embodiment for
+native actions, one range for universal actions), token ids for discrete heads. The statistics
+and the tokenizer are checkpoint assets (``assets/processor.json``, ``assets/tokenizer/``).
+
+Observations may be unbatched (the env's dict: ``images[cam]`` uint8[H, W, 3], ``state``
+float[S], ``instruction`` str) or batched (uint8[B, H, W, 3], float[B, S], list[str]);
+``sample_actions`` returns float32[B, H, A] either way (B = 1 when unbatched).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from hivla.policies.vla.configuration_vla import VLAConfig
+
+FORMAT_VERSION = 1
+STATS_FILE = "processor.json"
+TOKENIZER_DIR = "tokenizer"
+
+
+@dataclass(frozen=True)
+class FitData:
+    """What the processor learns from: per embodiment its states float[N, S] and action chunks
+    float[M, H, A] in the policy's action space (under key ``"universal"`` for universal actions)."""
+
+    states: dict[str, np.ndarray]
+    chunks: dict[str, np.ndarray]
+
+
+def _stats_vector(values: np.ndarray) -> list[float]:
+    return [float(v) for v in np.asarray(values, dtype=np.float64).reshape(-1)]
+
+
+class VLAProcessor:
+    """Holds the normalization statistics (and the tokenizer for discrete heads) of one policy."""
+
+    def __init__(self, config: VLAConfig, stats: dict[str, Any], tokenizer: Any = None) -> None:
+        if not config.resolved:
+            raise ValueError("VLAProcessor needs a config with embodiments, state_dim and action_dim set")
+        self.config = config
+        self.stats = stats
+        self.tokenizer = tokenizer
+        self._state = {
+            e: (np.asarray(s["mean"], np.float32), np.asarray(s["std"], np.float32))
+            for e, s in stats["state"].items()
+        }
+        self._action = {
+            k: (np.asarray(a["low"], np.float32), np.asarray(a["high"], np.float32))
+            for k, a in stats["action"].items()
+        }
+        if config.head.discrete and tokenizer is None:
+            raise ValueError(f"head {config.head.kind!r} needs a fitted tokenizer (VLAProcessor.fit)")
+
+    # -- fitting ------------------------------------------------------------------------------------
+    @classmethod
+    def fit(cls, config: VLAConfig, data: FitData) -> VLAProcessor:
+        """Statistics (and tokenizer) from the training data; ``config`` must be resolved."""
+        lo_q, hi_q = config.action_quantiles
+        state = {}
+        for emb, arr in data.states.items():
+            arr = np.asarray(arr, np.float64)
+            state[emb] = {
+                "mean": _stats_vector(arr.mean(0)),
+                "std": _stats_vector(np.maximum(arr.std(0), 1e-3)),
+            }
+        action = {}
+        for key, chunks in data.chunks.items():
+            flat = np.asarray(chunks, np.float64).reshape(-1, config.action_dim)  # (M*H, A)
+            low, high = np.quantile(flat, lo_q, axis=0), np.quantile(flat, hi_q, axis=0)
+            high = np.where(high - low < 1e-6, low + 1e-6, high)  # constant dims map to -1
+            action[key] = {"low": _stats_vector(low), "high": _stats_vector(high)}
+        stats = {"state": state, "action": action}
+        tokenizer = None
+        if config.head.discrete:
+            proc = cls.__new__(cls)
+            proc._action = {k: (np.asarray(a["low"]), np.asarray(a["high"])) for k, a in action.items()}
+            proc.config = config
+            normalized = np.concatenate(
+                [proc._normalize_actions(np.asarray(c, np.float32), k) for k, c in data.chunks.items()]
+            )
+            tokenizer = _fit_tokenizer(config, normalized)
+        return cls(config, stats, tokenizer)
+
+    # -- keys ---------------------------------------------------------------------------------------
+    def action_stats_key(self, embodiment: str) -> str:
+        return "universal" if self.config.action_space == "universal" else embodiment
+
+    def _embodiment_list(self, given: Any, batch: int) -> list[str]:
+        embs = self.config.embodiments
+        if given is None:
+            if len(embs) > 1:
+                raise ValueError(
+                    f"this policy was trained on embodiments {embs}: pass embodiment=<name> "
+                    "(or an 'embodiment' key in the observation/batch)"
+                )
+            return [embs[0]] * batch
+        names = [given] * batch if isinstance(given, str) else [str(e) for e in given]
+        unknown = sorted(set(names) - set(embs))
+        if unknown:
+            raise ValueError(f"embodiments {unknown} were not seen in training; this policy knows {embs}")
+        return names
+
+    # -- state and actions --------------------------------------------------------------------------
+    def normalize_state(self, state: torch.Tensor, embodiments: list[str]) -> torch.Tensor:
+        """float[B, S_e] in units -> float[B, state_dim] normalized and zero-padded."""
+        out = torch.zeros(state.shape[0], self.config.state_dim, dtype=torch.float32)
+        for i, emb in enumerate(embodiments):
+            mean, std = self._state[emb]
+            s = state[i, : mean.shape[0]].detach().cpu().float()
+            if s.shape[0] != mean.shape[0]:
+                raise ValueError(
+                    f"state for {emb} has {state.shape[1]} values; the policy was trained on {mean.shape[0]}"
+                )
+            out[i, : mean.shape[0]] = (s - torch.from_numpy(mean)) / torch.from_numpy(std)
+        return out
+
+    def _normalize_actions(self, actions: np.ndarray, key: str) -> np.ndarray:
+        low, high = self._action[key]
+        return (2.0 * (actions - low) / (high - low) - 1.0).astype(np.float32)
+
+    def unnormalize_actions(self, normalized: np.ndarray, embodiments: list[str]) -> np.ndarray:
+        """float[B, H, A] in [-1, 1] -> float32[B, H, A] in action units."""
+        out = np.empty_like(normalized, dtype=np.float32)
+        for i, emb in enumerate(embodiments):
+            low, high = self._action[self.action_stats_key(emb)]
+            out[i] = (normalized[i] + 1.0) / 2.0 * (high - low) + low
+        return out
+
+    def tokens(self, normalized: np.ndarray, pad: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        """Normalized chunks float[B, H, A] -> (ids long[B, L], valid bool[B, L]) with specials."""
+        tok, head = self.tokenizer, self.config.head
+        vocab, length = tok.vocab_size, self.token_length
+        eos, pad_id = vocab + 1, vocab + 2
+        ids = np.full((normalized.shape[0], length), pad_id, dtype=np.int64)
+        valid = np.zeros((normalized.shape[0], length), dtype=bool)
+        adim = self.config.action_dim
+        for i, chunk in enumerate(normalized):
+            seq = tok.encode(np.clip(chunk, -1.0, 1.0))
+            if head.mode == "autoregressive":
+                seq = np.concatenate([seq[: length - 1], [eos]])
+            ids[i, : len(seq)] = seq
+            valid[i, : len(seq)] = True
+            if head.kind == "bins":  # token j belongs to step j // A: drop padded steps from the loss
+                steps = np.arange(length) // adim
+                valid[i] &= ~pad[i][np.minimum(steps, pad.shape[1] - 1)] | (steps >= pad.shape[1])
+        return torch.from_numpy(ids), torch.from_numpy(valid)
+
+    @property
+    def token_length(self) -> int:
+        head, cfg = self.config.head, self.config
+        if head.kind == "bins":
+            return cfg.horizon * cfg.action_dim + (1 if head.mode == "autoregressive" else 0)
+        return head.max_tokens
+
+    def decode_tokens(self, ids: torch.Tensor) -> np.ndarray:
+        """long[B, L] (specials included) -> normalized float32[B, H, A]."""
+        vocab = self.tokenizer.vocab_size
+        out = []
+        for row in ids.cpu().numpy():
+            stop = np.flatnonzero(row == vocab + 1)
+            row = row[: stop[0]] if len(stop) else row
+            out.append(self.tokenizer.decode(row[row < vocab]))
+        return np.stack(out).astype(np.float32)
+
+    # -- images -------------------------------------------------------------------------------------
+    def _images(self, per_cam: list[torch.Tensor]) -> torch.Tensor:
+        """Per camera float[B, 3, H, W] in [0, 1] -> float[B, C, 3, s, s]."""
+        size = self.config.image_size
+        out = []
+        for img in per_cam:
+            if img.shape[-2:] != (size, size):
+                img = F.interpolate(
+                    img, size=(size, size), mode="bilinear", align_corners=False, antialias=True
+                )
+            out.append(img)
+        return torch.stack(out, dim=1)  # (B, C, 3, s, s)
+
+    # -- batches ------------------------------------------------------------------------------------
+    def prepare_batch(self, batch: dict[str, Any], device: torch.device | str = "cpu") -> dict[str, Any]:
+        """A loader batch (``hivla.types`` naming) -> model inputs with normalized targets (new dict)."""
+        cfg = self.config
+        texts = [str(t) for t in batch["task"]]
+        size = len(texts)
+        embs = self._embodiment_list(batch.get("embodiment"), size)
+        inputs: dict[str, Any] = {"texts": texts}
+        if "features.vision" in batch:
+            inputs["features.vision"] = batch["features.vision"].to(device).float()
+            if "features.vision_valid" in batch:
+                inputs["features.vision_valid"] = batch["features.vision_valid"].to(device).bool()
+        else:
+            inputs["images"] = self._batch_images(batch).to(device)
+        state = batch["observation.state"]
+        state = state[:, -1] if state.ndim == 3 else state  # (B, S): the latest frame
+        inputs["state"] = self.normalize_state(state, embs).to(device)
+        inputs["embodiment_id"] = torch.tensor([cfg.embodiments.index(e) for e in embs], device=device)
+        if cfg.action_key not in batch:
+            raise KeyError(
+                f"batch has no {cfg.action_key!r} (action_space={cfg.action_space!r}); keys: {sorted(batch)}"
+            )
+        actions = torch.nan_to_num(batch[cfg.action_key].detach().cpu().float()).numpy()  # (B, H, A)
+        if actions.shape[1:] != (cfg.horizon, cfg.action_dim):
+            raise ValueError(
+                f"{cfg.action_key} has shape {tuple(actions.shape)}; this policy expects [B, {cfg.horizon}, "
+                f"{cfg.action_dim}] (check the loader's chunk size)"
+            )
+        pad = batch.get("action_is_pad")
+        pad = np.zeros(actions.shape[:2], bool) if pad is None else pad.detach().cpu().numpy().astype(bool)
+        normalized = np.stack(
+            [self._normalize_actions(a, self.action_stats_key(e)) for a, e in zip(actions, embs, strict=True)]
+        )
+        inputs["actions"] = torch.from_numpy(normalized).to(device)
+        inputs["mask"] = torch.from_numpy(~pad).to(device)
+        if cfg.head.discrete:
+            ids, valid = self.tokens(normalized, pad)
+            inputs["tokens"], inputs["token_mask"] = ids.to(device), valid.to(device)
+        return inputs
+
+    def _batch_images(self, batch: dict[str, Any]) -> torch.Tensor:
+        per_cam = []
+        for cam in self.config.cameras:
+            key = f"observation.images.{cam}"
+            if key not in batch:
+                raise KeyError(f"batch has no {key!r}; this policy reads cameras {self.config.cameras}")
+            img = batch[key]
+            img = img[:, -1] if img.ndim == 5 else img  # (B, 3, H, W): the latest frame
+            per_cam.append(img.float())
+        return self._images(per_cam)
+
+    def prepare_obs(
+        self,
+        obs: dict[str, Any],
+        embodiment: str | list[str] | None = None,
+        device: torch.device | str = "cpu",
+    ) -> tuple[dict[str, Any], list[str]]:
+        """A raw env observation (batched or not) -> (model inputs, embodiment per row)."""
+        images = obs.get("images")
+        if not isinstance(images, dict):
+            raise ValueError("observation needs 'images': {camera: uint8[H, W, 3] or uint8[B, H, W, 3]}")
+        per_cam = []
+        for cam in self.config.cameras:
+            if cam not in images:
+                raise KeyError(
+                    f"observation has no image {cam!r}; this policy reads cameras {self.config.cameras}"
+                )
+            img = torch.as_tensor(np.asarray(images[cam]))
+            img = img[None] if img.ndim == 3 else img  # (B, H, W, 3)
+            if img.ndim != 4 or img.shape[-1] != 3:
+                raise ValueError(
+                    f"image {cam!r} must be uint8[H, W, 3] or [B, H, W, 3], got {tuple(img.shape)}"
+                )
+            per_cam.append(img.permute(0, 3, 1, 2).float() / 255.0)  # (B, 3, H, W)
+        state = torch.as_tensor(np.asarray(obs["state"], dtype=np.float32))
+        state = state[None] if state.ndim == 1 else state  # (B, S)
+        texts = obs.get("instruction", "")
+        texts = [texts] * state.shape[0] if isinstance(texts, str) else [str(t) for t in texts]
+        embs = self._embodiment_list(
+            embodiment if embodiment is not None else obs.get("embodiment"), len(texts)
+        )
+        inputs = {
+            "images": self._images(per_cam).to(device),
+            "texts": texts,
+            "state": self.normalize_state(state, embs).to(device),
+            "embodiment_id": torch.tensor([self.config.embodiments.index(e) for e in embs], device=device),
+        }
+        return inputs, embs
+
+    # -- assets -------------------------------------------------------------------------------------
+    def save(self, path: str | Path) -> Path:
+        out = Path(path)
+        out.mkdir(parents=True, exist_ok=True)
+        meta = {"format": "hivla.vla_processor", "format_version": FORMAT_VERSION, **self.stats}
+        (out / STATS_FILE).write_text(json.dumps(meta, indent=2))
+        if self.tokenizer is not None:
+            self.tokenizer.save(out / TOKENIZER_DIR)
+        return out
+
+    @classmethod
+    def load(cls, config: VLAConfig, path: str | Path) -> VLAProcessor:
+        meta_path = Path(path) / STATS_FILE
+        if not meta_path.is_file():
+            raise FileNotFoundError(f"no {STATS_FILE} in {path}: not a VLA processor asset directory")
+        meta = json.loads(meta_path.read_text())
+        if meta.get("format_version") != FORMAT_VERSION:
+            raise ValueError(
+                f"{meta_path} has format_version {meta.get('format_version')}; this hivla reads {FORMAT_VERSION}"
+            )
+        tokenizer = None
+        if config.head.discrete:
+            from hivla.actions import load_tokenizer
+
+            tokenizer = load_tokenizer(Path(path) / TOKENIZER_DIR)
+        return cls(config, {"state": meta["state"], "action": meta["action"]}, tokenizer)
+
+
+def _fit_tokenizer(config: VLAConfig, normalized: np.ndarray) -> Any:
+    """Fit the head's tokenizer on normalized chunks float[N, H, A] (no second normalization)."""
+    from hivla.actions import make_tokenizer
+
+    head = config.head
+    clipped = np.clip(normalized, -1.0, 1.0)
+    if head.kind == "bins":
+        return make_tokenizer("bins", n_bins=head.n_bins, normalize=False).fit(clipped)
+    return make_tokenizer("fast", scale=head.fast_scale, vocab_size=head.fast_vocab, normalize=False).fit(
+        clipped
+    )
