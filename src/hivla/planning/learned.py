@@ -1,0 +1,224 @@
+"""A learned planner: a small bidirectional GRU tagger that segments an instruction into step phrases,
+labels each phrase with its kind and marks the words naming the object and target.
+
+Tagging per word (rather than generating the plan token by token) lets the planner handle chains
+longer than any seen in training; frozen MiniLM features (optional) carry it to unseen paraphrases.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections import Counter
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from hivla.planning.corpus import Example, words_of
+from hivla.planning.grammar import STEP_KINDS, Step, expand_steps, validate_plan
+from hivla.planning.text_features import MINILM_DIM, PAD, build_vocab, encode_words, minilm_word_features
+from hivla.types import Plan
+
+STEP_TAGS = ("O", *(f"{p}-{k}" for k in STEP_KINDS for p in ("B", "I")))
+ROLES = ("-", "obj", "tgt")
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class PlannerConfig:
+    features: str = "minilm"  # "minilm" (frozen MiniLM + learned words) | "learned" (words only)
+    embed_dim: int = 64
+    hidden_dim: int = 96
+    layers: int = 2
+    steps: int = 1500
+    batch_size: int = 64
+    lr: float = 3e-3
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.features not in ("minilm", "learned"):
+            raise ValueError(f"features must be 'minilm' or 'learned', got {self.features!r}")
+        if min(self.embed_dim, self.hidden_dim, self.layers, self.steps, self.batch_size) < 1:
+            raise ValueError(f"planner sizes must be positive: {self}")
+
+
+class TaggerNet(nn.Module):
+    def __init__(self, cfg: PlannerConfig, vocab_size: int) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(vocab_size, cfg.embed_dim, padding_idx=PAD)
+        extra = MINILM_DIM if cfg.features == "minilm" else 0
+        self.proj = nn.Linear(cfg.embed_dim + extra, cfg.hidden_dim)
+        self.rnn = nn.GRU(cfg.hidden_dim, cfg.hidden_dim, cfg.layers, batch_first=True, bidirectional=True)
+        self.step_head = nn.Linear(2 * cfg.hidden_dim, len(STEP_TAGS))
+        self.role_head = nn.Linear(2 * cfg.hidden_dim, len(ROLES))
+
+    def forward(self, ids: torch.Tensor, feats: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        x = self.embed(ids)  # (B, T, E)
+        if feats is not None:
+            x = torch.cat([x, feats], dim=-1)  # (B, T, E + 384)
+        h, _ = self.rnn(torch.relu(self.proj(x)))  # (B, T, 2H)
+        return self.step_head(h), self.role_head(h)
+
+
+class LearnedPlanner:
+    """``plan(obs, instruction, objects=None) -> Plan``; ``fit(examples)``; ``save``/``load``."""
+
+    name = "learned"
+
+    def __init__(self, cfg: PlannerConfig | None = None, vocab: list[str] | None = None) -> None:
+        self.cfg = cfg or PlannerConfig()
+        self.vocab = vocab or ["<pad>", "<unk>"]
+        self.index = {w: i for i, w in enumerate(self.vocab)}
+        self.net = TaggerNet(self.cfg, len(self.vocab))
+
+    # ---- training ------------------------------------------------------------------------------
+    def fit(self, examples: list[Example], log_every: int = 0) -> list[float]:
+        torch.manual_seed(self.cfg.seed)
+        self.vocab = build_vocab([e.words for e in examples])
+        self.index = {w: i for i, w in enumerate(self.vocab)}
+        self.net = TaggerNet(self.cfg, len(self.vocab))
+        ids, feats, step_y, role_y = self._tensors(examples, labels=True)
+        opt = torch.optim.AdamW(self.net.parameters(), lr=self.cfg.lr, weight_decay=1e-4)
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, self.cfg.lr, total_steps=self.cfg.steps)
+        gen = torch.Generator().manual_seed(self.cfg.seed)
+        losses = []
+        self.net.train()
+        for step in range(self.cfg.steps):
+            idx = torch.randint(len(examples), (self.cfg.batch_size,), generator=gen)
+            # Word dropout: unknown words at test time (new paraphrases) look like <unk> here.
+            batch_ids = ids[idx].masked_fill(torch.rand(ids[idx].shape, generator=gen) < 0.1, 1) * (
+                ids[idx] > 0
+            )
+            s_logits, r_logits = self.net(batch_ids, None if feats is None else feats[idx])
+            loss = nn.functional.cross_entropy(
+                s_logits.flatten(0, 1), step_y[idx].flatten(), ignore_index=-100
+            )
+            loss = loss + nn.functional.cross_entropy(
+                r_logits.flatten(0, 1), role_y[idx].flatten(), ignore_index=-100
+            )
+            opt.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(self.net.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            losses.append(loss.item())
+            if log_every and step % log_every == 0:
+                print(f"step {step} loss {loss.item():.4f}")
+        self.net.eval()
+        return losses
+
+    def _tensors(self, examples: list[Example], labels: bool):
+        n, t = len(examples), max(len(e.words) for e in examples)
+        ids = torch.zeros(n, t, dtype=torch.long)
+        for i, e in enumerate(examples):
+            ids[i, : len(e.words)] = torch.from_numpy(encode_words(e.words, self.index))
+        feats = None
+        if self.cfg.features == "minilm":
+            feats = torch.zeros(n, t, MINILM_DIM)
+            for i, f in enumerate(minilm_word_features([e.words for e in examples])):
+                feats[i, : len(f)] = torch.from_numpy(f)
+        if not labels:
+            return ids, feats
+        step_y = torch.full((n, t), -100, dtype=torch.long)
+        role_y = torch.full((n, t), -100, dtype=torch.long)
+        for i, e in enumerate(examples):
+            step_y[i, : len(e.words)] = torch.tensor([STEP_TAGS.index(s) for s in e.step_tags])
+            role_y[i, : len(e.words)] = torch.tensor([ROLES.index(r) for r in e.roles])
+        return ids, feats, step_y, role_y
+
+    # ---- inference -----------------------------------------------------------------------------
+    @torch.no_grad()
+    def tag(self, instruction: str) -> tuple[list[str], list[str], list[str]]:
+        words = tuple(words_of(instruction))
+        if not words:
+            raise ValueError("empty instruction; expected a sentence such as 'open the drawer'")
+        ex = Example(instruction, words, ("O",) * len(words), ("-",) * len(words), ())
+        ids, feats = self._tensors([ex], labels=False)
+        s_logits, r_logits = self.net(ids, feats)
+        steps = [STEP_TAGS[i] for i in s_logits[0].argmax(-1).tolist()]
+        roles = [ROLES[i] for i in r_logits[0].argmax(-1).tolist()]
+        return list(words), steps, roles
+
+    def steps(self, instruction: str, objects: dict[str, str] | None = None) -> list[Step]:
+        """Segment and label the instruction; snap object names to the scene's when known."""
+        words, tags, roles = self.tag(instruction)
+        phrases: list[list[int]] = []
+        for i, tag in enumerate(tags):
+            if tag.startswith("B-") or (tag.startswith("I-") and (not phrases or tags[i - 1] == "O")):
+                phrases.append([i])
+            elif tag.startswith("I-"):
+                phrases[-1].append(i)
+        out = []
+        for phrase in phrases:
+            kind = Counter(tags[i][2:] for i in phrase).most_common(1)[0][0]
+            obj = " ".join(words[i] for i in phrase if roles[i] == "obj") or None
+            tgt = " ".join(words[i] for i in phrase if roles[i] == "tgt") or None
+            if objects is not None:
+                obj, tgt = _snap(obj, objects), _snap(tgt, objects)
+            out.append(Step(kind, obj, tgt))
+        return out
+
+    def plan(self, obs, instruction: str, objects: dict[str, str] | None = None) -> Plan:
+        """Plan for ``instruction``; validated against the grammar (and the scene when given)."""
+        subtasks = expand_steps(self.steps(instruction, objects))
+        return validate_plan(Plan(instruction, tuple(subtasks)), objects)
+
+    # ---- checkpoint ----------------------------------------------------------------------------
+    def save(self, path: str | Path) -> Path:
+        from safetensors.torch import save_file
+
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        meta = {
+            "format_version": FORMAT_VERSION,
+            "kind": "learned_planner",
+            "config": asdict(self.cfg),
+            "vocab": self.vocab,
+        }
+        (path / "planner.json").write_text(json.dumps(meta, indent=1))
+        save_file(
+            {k: v.contiguous() for k, v in self.net.state_dict().items()}, str(path / "planner.safetensors")
+        )
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> LearnedPlanner:
+        from safetensors.torch import load_file
+
+        path = Path(path)
+        meta_file = path / "planner.json"
+        if not meta_file.exists():
+            raise FileNotFoundError(f"{meta_file} not found: expected a planner saved by LearnedPlanner.save")
+        meta = json.loads(meta_file.read_text())
+        if meta.get("format_version") != FORMAT_VERSION:
+            raise ValueError(
+                f"{meta_file}: planner format {meta.get('format_version')!r}, expected {FORMAT_VERSION}"
+            )
+        planner = cls(PlannerConfig(**meta["config"]), meta["vocab"])
+        planner.net.load_state_dict(load_file(str(path / "planner.safetensors")))
+        planner.net.eval()
+        return planner
+
+
+def _snap(name: str | None, objects: dict[str, str]) -> str | None:
+    if name is None or name in objects:
+        return name
+    close = difflib.get_close_matches(name, list(objects), n=1, cutoff=0.0)
+    return close[0] if close else name
+
+
+def plan_accuracy(planner: LearnedPlanner, examples: list[Example]) -> float:
+    """Fraction of instructions whose planned subtasks (kind, object, target) match exactly."""
+
+    def key(subs) -> list[tuple]:
+        return [(s.kind, s.obj, s.target) for s in subs]
+
+    hits = 0
+    for ex in examples:
+        try:
+            hits += key(planner.plan(None, ex.instruction).subtasks) == key(ex.subtasks)
+        except ValueError:
+            pass
+    return hits / max(len(examples), 1)
