@@ -28,6 +28,8 @@ COMMANDS: tuple[Command, ...] = (
         "sim rollout", "hivla.cli.sim_rollout", "Roll out a policy (e.g. the scripted expert) on a suite."
     ),
     Command("sim render", "hivla.cli.sim_render", "Write PNG frames of scenes and shift levels."),
+    Command("planner train", "hivla.cli.planner_train", "Train the learned planner; report generalization."),
+    Command("plan", "hivla.cli.plan", "Plan an instruction into subtasks (learned planner or LLM endpoint)."),
 )
 
 
