@@ -1,0 +1,89 @@
+"""On-disk constants of the hivla dataset format (the LeRobot v3 layout plus hivla columns).
+
+See ``docs/dataset_format.md`` for the format column by column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+CODEBASE_VERSION = "v3.0"
+# Our own version on top of the LeRobot layout: bump it when hivla columns or meta change, and
+# add a migration (or a clear error) in ``meta.check_versions``.
+HIVLA_FORMAT_VERSION = 1
+CHUNKS_SIZE = 1000
+
+DATA_PATH = "data/chunk-{chunk_index:03d}/file-{file_index:03d}.parquet"
+VIDEO_PATH = "videos/{video_key}/chunk-{chunk_index:03d}/file-{file_index:03d}.mp4"
+INFO_PATH = "meta/info.json"
+STATS_PATH = "meta/stats.json"
+TASKS_PATH = "meta/tasks.parquet"
+EPISODES_PATH = "meta/episodes/chunk-000/file-000.parquet"
+COLLECT_PATH = "meta/hivla_collect.json"  # hivla only: recorder config, dropped seeds
+STAGING_DIR = ".staging"  # hivla only: workers' half-written files; never read by the loader
+
+# Column names (LeRobot naming where LeRobot has one).
+ACTION = "action"
+ACTION_UNIVERSAL = "action.universal"
+STATE = "observation.state"
+PRIVILEGED = "observation.privileged"
+IMAGE_PREFIX = "observation.images."
+TIMESTAMP, FRAME_INDEX, EPISODE_INDEX, INDEX, TASK_INDEX = (
+    "timestamp",
+    "frame_index",
+    "episode_index",
+    "index",
+    "task_index",
+)
+SUBTASK_INDEX, SUBTASK, REASONING, EMBODIMENT = "subtask_index", "subtask", "reasoning", "embodiment"
+DONE, SUCCESS, REWARD = "next.done", "next.success", "next.reward"
+
+# Columns every LeRobot v3 dataset has; the loader needs only these (plus action/state).
+LEROBOT_INDEX_COLUMNS = (TIMESTAMP, FRAME_INDEX, EPISODE_INDEX, INDEX, TASK_INDEX)
+
+
+def image_key(camera: str) -> str:
+    return f"{IMAGE_PREFIX}{camera}"
+
+
+def chunk_file(episode_index: int, chunks_size: int = CHUNKS_SIZE) -> tuple[int, int]:
+    """hivla writes one episode per file: episode ``e`` lives in chunk ``e // size``, file ``e % size``."""
+    return episode_index // chunks_size, episode_index % chunks_size
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Resolves the layout's path templates under one dataset root."""
+
+    root: Path
+
+    def data(self, chunk_index: int, file_index: int, template: str = DATA_PATH) -> Path:
+        return self.root / template.format(chunk_index=chunk_index, file_index=file_index)
+
+    def video(self, key: str, chunk_index: int, file_index: int, template: str = VIDEO_PATH) -> Path:
+        return self.root / template.format(video_key=key, chunk_index=chunk_index, file_index=file_index)
+
+    @property
+    def info(self) -> Path:
+        return self.root / INFO_PATH
+
+    @property
+    def stats(self) -> Path:
+        return self.root / STATS_PATH
+
+    @property
+    def tasks(self) -> Path:
+        return self.root / TASKS_PATH
+
+    @property
+    def episodes(self) -> Path:
+        return self.root / EPISODES_PATH
+
+    @property
+    def collect(self) -> Path:
+        return self.root / COLLECT_PATH
+
+    @property
+    def staging(self) -> Path:
+        return self.root / STAGING_DIR

@@ -1,0 +1,328 @@
+"""Record scripted-expert episodes from the simulator into a dataset, in parallel, crash-safely.
+
+Workers are processes, each with its own env: they roll out the expert for the seeds they are
+handed, encode the camera videos under ``.staging/`` and send the rest of the episode back. The
+main process is the only writer: it commits each successful episode atomically
+(:class:`~hivla.data.writer.DatasetWriter`) and counts and drops the episodes the expert failed.
+``resume`` continues a killed run from the committed episodes.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import queue as queue_mod
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hivla.data import format as fmt
+from hivla.data.meta import atomic_write_json
+from hivla.data.video import VideoConfig, check_encoder, encode_video
+from hivla.data.writer import DatasetWriter, Episode, infer_features
+
+# Config fields that must match when resuming (they change what the data means).
+_RESUME_KEYS = ("suite", "embodiment", "image_size", "shifts", "max_steps", "seed_offset")
+
+
+@dataclass(frozen=True)
+class CollectConfig:
+    """What to record. ``episodes`` counts successful (kept) episodes."""
+
+    out: Path
+    suite: str = "tabletop-single"
+    embodiment: str = "floating"
+    episodes: int = 10
+    workers: int = 1
+    shifts: tuple[str, ...] = ()
+    image_size: int = 128
+    resume: bool = False
+    max_steps: int | None = None
+    seed_offset: int = 0
+    max_failures: int = 100
+    video: VideoConfig = field(default_factory=VideoConfig)
+    stats: bool = True
+
+    def __post_init__(self) -> None:
+        from hivla.sim import EMBODIMENTS, SUITES, parse_shifts
+
+        SUITES.get(self.suite)
+        EMBODIMENTS.get(self.embodiment)
+        parse_shifts(list(self.shifts))
+        if self.episodes < 1 or self.workers < 1:
+            raise ValueError(f"episodes and workers must be >= 1, got {self.episodes} and {self.workers}")
+        if not 64 <= self.image_size <= 224:
+            raise ValueError(f"image_size must be within 64..224 px, got {self.image_size}")
+        if self.max_failures < 0:
+            raise ValueError(f"max_failures must be >= 0, got {self.max_failures}")
+        if self.max_steps is not None and self.max_steps < 1:
+            raise ValueError(f"max_steps must be >= 1 or None, got {self.max_steps}")
+        check_encoder(self.video.codec)
+
+    def resume_key(self) -> dict[str, Any]:
+        d = {k: getattr(self, k) for k in _RESUME_KEYS}
+        d["shifts"] = sorted(d["shifts"])
+        return d
+
+    def make_env(self):
+        from hivla.sim import make_env
+
+        return make_env(
+            self.suite, self.embodiment, image_size=self.image_size, shifts=list(self.shifts),
+            max_steps=self.max_steps,
+        )  # fmt: skip
+
+
+def record_episode(env, seed: int) -> tuple[Episode, bool]:
+    """Roll out the scripted expert from ``seed``; return the episode (image arrays) and success.
+
+    Frame t holds the observation before action t; the final observation is not stored.
+    """
+    from hivla.sim import ScriptedExpert
+
+    obs, info = env.reset(seed=seed)
+    expert = ScriptedExpert(env)
+    expert.reset()
+    emb = env.embodiment
+    cols: dict[str, list] = {k: [] for k in _FRAME_COLUMNS}
+    images: dict[str, list] = {c: [] for c in obs["images"]}
+    first = info
+    while True:
+        action, note = expert.act(obs, info)
+        for cam, img in obs["images"].items():
+            images[cam].append(img)
+        cols[fmt.ACTION].append(np.asarray(action, np.float32))
+        cols[fmt.ACTION_UNIVERSAL].append(np.asarray(env.to_universal(action), np.float32))
+        cols[fmt.STATE].append(np.asarray(obs["state"], np.float32))
+        cols[fmt.PRIVILEGED].append(np.asarray(info["privileged_vector"], np.float32))
+        cols[fmt.SUBTASK_INDEX].append(int(info["subtask_index"]))
+        cols[fmt.SUBTASK].append(note.subtask)
+        cols[fmt.REASONING].append(note.text())
+        cols[fmt.EMBODIMENT].append(emb.name)
+        obs, reward, terminated, truncated, info = env.step(action)
+        cols[fmt.REWARD].append(float(reward))
+        cols[fmt.DONE].append(bool(terminated or truncated))
+        cols[fmt.SUCCESS].append(bool(info["success"]))
+        if terminated or truncated:
+            break
+    frames = {k: (np.stack(v) if k in _VECTOR_COLUMNS else v) for k, v in cols.items()}
+    frames[fmt.SUBTASK_INDEX] = np.asarray(frames[fmt.SUBTASK_INDEX], np.int64)
+    frames[fmt.REWARD] = np.asarray(frames[fmt.REWARD], np.float32)
+    frames[fmt.DONE] = np.asarray(frames[fmt.DONE], bool)
+    frames[fmt.SUCCESS] = np.asarray(frames[fmt.SUCCESS], bool)
+    ep_info = {
+        "seed": int(seed),
+        "suite": env.suite.name,
+        "suite_version": env.suite.version,
+        "embodiment": emb.name,
+        "chain_length": int(first["chain_length"]),
+        "subtasks": list(first["subtasks"]),
+        "task_kinds": list(first["task_kinds"]),
+        "shifts": dict(first["shifts"]),
+        "success": bool(info["success"]),
+        "completed": int(info["completed"]),
+    }
+    ep = Episode(frames, {c: np.stack(v) for c, v in images.items()}, first["instruction"], ep_info)
+    return ep, bool(info["success"])
+
+
+_VECTOR_COLUMNS = (fmt.ACTION, fmt.ACTION_UNIVERSAL, fmt.STATE, fmt.PRIVILEGED)
+_FRAME_COLUMNS = (
+    *_VECTOR_COLUMNS, fmt.SUBTASK_INDEX, fmt.SUBTASK, fmt.REASONING, fmt.EMBODIMENT,
+    fmt.REWARD, fmt.DONE, fmt.SUCCESS,
+)  # fmt: skip
+
+
+def feature_names(env) -> dict[str, list[str]]:
+    from hivla.types import UNIVERSAL_ACTION_NAMES
+
+    emb = env.embodiment
+    return {
+        fmt.ACTION: list(emb.action_names),
+        fmt.ACTION_UNIVERSAL: list(UNIVERSAL_ACTION_NAMES),
+        fmt.STATE: list(emb.state_names),
+    }
+
+
+# ---- workers -------------------------------------------------------------------------------------
+class _ParentGone(Exception):
+    pass
+
+
+def _run_seed(cfg: CollectConfig, env, seed: int, staging: Path) -> dict[str, Any]:
+    """Record one seed; for a success, encode its videos under ``staging`` and return paths."""
+    ep, ok = record_episode(env, seed)
+    if not ok:
+        return {"seed": seed, "ok": False, "steps": ep.length}
+    features = infer_features(ep, feature_names(env), cfg.video, env.fps)
+    staged = {}
+    for cam, frames in ep.images.items():
+        staged[cam] = encode_video(frames, staging / f"{os.getpid()}-{seed}-{cam}.mp4", env.fps, cfg.video)
+    ep.images = staged
+    return {"seed": seed, "ok": True, "episode": ep, "features": features, "fps": env.fps}
+
+
+def _worker(cfg: CollectConfig, staging: Path, tasks, results, parent: int) -> None:
+    from hivla.utils.threads import limit_threads
+
+    limit_threads(1)
+    env = cfg.make_env()
+    try:
+        while os.getppid() == parent:  # a killed parent leaves no orphan recording forever
+            try:
+                seed = tasks.get(timeout=1.0)
+            except queue_mod.Empty:
+                continue
+            if seed is None:
+                return
+            results.put(_run_seed(cfg, env, seed, staging))
+    finally:
+        env.close()
+
+
+class _Pool:
+    """K worker processes fed seeds through a queue; results come back in completion order."""
+
+    def __init__(self, cfg: CollectConfig, staging: Path) -> None:
+        ctx = mp.get_context("spawn")
+        self.tasks, self.results = ctx.Queue(), ctx.Queue()
+        self.procs = [
+            ctx.Process(
+                target=_worker, args=(cfg, staging, self.tasks, self.results, os.getpid()), daemon=True
+            )
+            for _ in range(cfg.workers)
+        ]
+        for p in self.procs:
+            p.start()
+
+    def submit(self, seed: int) -> None:
+        self.tasks.put(seed)
+
+    def get(self) -> dict[str, Any]:
+        while True:
+            try:
+                return self.results.get(timeout=1.0)
+            except queue_mod.Empty:
+                dead = [p for p in self.procs if p.exitcode not in (None, 0)]
+                if dead:
+                    raise RuntimeError(f"collect worker exited with code {dead[0].exitcode}") from None
+
+    def close(self) -> None:
+        for _ in self.procs:
+            self.tasks.put(None)
+        for p in self.procs:
+            p.join(timeout=10)
+            if p.is_alive():
+                p.terminate()
+
+
+class _Inline:
+    """The one-worker case: record in this process (no spawn cost)."""
+
+    def __init__(self, cfg: CollectConfig, staging: Path) -> None:
+        self.cfg, self.staging, self.env, self.pending = cfg, staging, cfg.make_env(), []
+
+    def submit(self, seed: int) -> None:
+        self.pending.append(seed)
+
+    def get(self) -> dict[str, Any]:
+        return _run_seed(self.cfg, self.env, self.pending.pop(0), self.staging)
+
+    def close(self) -> None:
+        self.env.close()
+
+
+# ---- main loop -----------------------------------------------------------------------------------
+def collect(cfg: CollectConfig, on_progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+    """Record until ``cfg.episodes`` successful episodes are committed; return a summary.
+
+    ``on_progress(kept, dropped)`` is called after every finished episode.
+    """
+    from hivla.sim import SUITES
+
+    root = Path(cfg.out)
+    paths = fmt.Paths(root)
+    state = _open_run(cfg, paths)
+    writer = DatasetWriter.resume(root) if paths.info.is_file() else None
+    kept0 = writer.n_episodes if writer else 0
+    done_seeds = set(state["dropped_seeds"])
+    if writer:
+        done_seeds |= {int(e["hivla/seed"]) for e in writer.meta.episodes}
+    pool_seeds = SUITES.get(cfg.suite).train_seeds[cfg.seed_offset :]
+    seeds = (s for s in pool_seeds if s not in done_seeds)
+    staging = paths.staging
+    staging.mkdir(parents=True, exist_ok=True)
+    runner = _Pool(cfg, staging) if cfg.workers > 1 else _Inline(cfg, staging)
+    in_flight, kept, failed = 0, kept0, 0
+    try:
+        while True:
+            while kept + in_flight < cfg.episodes and in_flight < 2 * cfg.workers:
+                seed = next(seeds, None)
+                if seed is None:
+                    raise RuntimeError(f"suite {cfg.suite} ran out of training seeds after {kept} episodes")
+                runner.submit(seed)
+                in_flight += 1
+            if in_flight == 0:
+                break
+            res = runner.get()
+            in_flight -= 1
+            if not res["ok"]:
+                state["dropped_seeds"].append(res["seed"])
+                atomic_write_json(paths.collect, state)
+                failed += 1
+                if failed > cfg.max_failures:
+                    raise RuntimeError(
+                        f"the expert failed {failed} episodes in this run (max_failures={cfg.max_failures}); "
+                        f"{kept} are committed. Check the suite, shifts and max_steps, or raise max_failures."
+                    )
+            else:
+                if writer is None:
+                    hivla_info = {"collect": cfg.resume_key(), "image_size": cfg.image_size}
+                    writer = DatasetWriter.create(
+                        root, res["fps"], res["features"], cfg.embodiment, hivla_info, cfg.video
+                    )
+                writer.add_episode(res["episode"])
+                kept += 1
+            if on_progress:
+                on_progress(kept, len(state["dropped_seeds"]))
+    finally:
+        runner.close()
+        if writer is not None:
+            writer.close()
+    if cfg.stats:
+        from hivla.data.stats import write_stats
+
+        write_stats(root)
+    return {
+        "out": str(root),
+        "episodes": kept,
+        "new_episodes": kept - kept0,
+        "frames": writer.meta.total_frames,
+        "dropped": len(state["dropped_seeds"]),
+        "dropped_seeds": list(state["dropped_seeds"]),
+    }
+
+
+def _open_run(cfg: CollectConfig, paths: fmt.Paths) -> dict[str, Any]:
+    """Create (or, with resume, check and reopen) ``meta/hivla_collect.json``."""
+    key = cfg.resume_key()
+    if paths.collect.is_file() or paths.info.is_file():
+        if not cfg.resume:
+            raise FileExistsError(
+                f"{paths.root} already holds a dataset; pass --resume to continue it or choose another --out"
+            )
+        import json
+
+        state = json.loads(paths.collect.read_text()) if paths.collect.is_file() else None
+        if state is None or state.get("config") != key:
+            raise ValueError(
+                f"cannot resume {paths.root}: it was recorded with {state and state.get('config')}, "
+                f"but this run asks for {key}; use the same suite, embodiment, image size, shifts"
+            )
+        return state
+    state = {"config": key, "dropped_seeds": [], "video": asdict(cfg.video)}
+    atomic_write_json(paths.collect, state)
+    return state

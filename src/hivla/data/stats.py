@@ -1,0 +1,127 @@
+"""Normalization statistics: mean/std/min/max and q01/q99 per feature, saved to ``meta/stats.json``.
+
+The same JSON (``NormStats.save``/``load``) is a checkpoint asset, so serving normalizes exactly
+as training did.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hivla.data import format as fmt
+from hivla.data.meta import DatasetMeta, atomic_write_json
+from hivla.data.reader import FrameTable, VideoCache
+
+STAT_NAMES = ("mean", "std", "min", "max", "q01", "q99")
+SKIP = (*fmt.LEROBOT_INDEX_COLUMNS, fmt.SUBTASK_INDEX)
+
+
+@dataclass(frozen=True, eq=False)
+class FeatureStats:
+    """Per-dimension statistics of one feature (arrays broadcast against the feature's last axes)."""
+
+    mean: np.ndarray
+    std: np.ndarray
+    min: np.ndarray
+    max: np.ndarray
+    q01: np.ndarray
+    q99: np.ndarray
+    count: int = 0
+
+    @classmethod
+    def of(cls, x: np.ndarray) -> FeatureStats:
+        """Statistics over axis 0 of ``x`` float[N, ...]."""
+        x = np.asarray(x, np.float64)
+        q01, q99 = np.quantile(x, [0.01, 0.99], axis=0)
+        return cls(x.mean(0), x.std(0), x.min(0), x.max(0), q01, q99, len(x))
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> FeatureStats:
+        missing = [k for k in STAT_NAMES if k not in d]
+        if missing:  # plain LeRobot stats may lack quantiles: fall back to min/max
+            d = {**d, "q01": d.get("q01", d["min"]), "q99": d.get("q99", d["max"])}
+        arrays = {k: np.asarray(d[k], np.float32) for k in STAT_NAMES}
+        return cls(**arrays, count=int(np.asarray(d.get("count", 0)).reshape(-1)[0]))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**{k: np.asarray(getattr(self, k)).tolist() for k in STAT_NAMES}, "count": [self.count]}
+
+
+@dataclass(frozen=True, eq=False)
+class NormStats:
+    """Feature name -> :class:`FeatureStats`. JSON round-trips through ``save``/``load``."""
+
+    features: dict[str, FeatureStats]
+
+    def __getitem__(self, key: str) -> FeatureStats:
+        if key not in self.features:
+            raise KeyError(f"no normalization stats for {key!r}; have {sorted(self.features)}")
+        return self.features[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.features
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v.to_dict() for k, v in self.features.items()}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> NormStats:
+        return cls(
+            {k: FeatureStats.from_dict(v) for k, v in d.items() if isinstance(v, dict) and "mean" in v}
+        )
+
+    def save(self, path: str | Path) -> None:
+        atomic_write_json(Path(path), self.to_dict())
+
+    @classmethod
+    def load(cls, path: str | Path) -> NormStats:
+        """Load ``stats.json`` (a dataset's ``meta/stats.json`` or a checkpoint asset)."""
+        path = Path(path)
+        if path.is_dir():
+            path = path / fmt.STATS_PATH
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no stats file; run `hivla data stats DIR` on the dataset first")
+        return cls.from_dict(json.loads(path.read_text()))
+
+
+def compute_stats(root: str | Path, max_image_frames: int = 2000, seed: int = 0) -> NormStats:
+    """Statistics of every numeric column (all frames) and every camera (a frame sample).
+
+    Images are per channel in [0, 1], shaped [3, 1, 1] to broadcast against (3, H, W).
+    """
+    meta = DatasetMeta.load(root)
+    frames = FrameTable(meta, meta.episodes)
+    out: dict[str, FeatureStats] = {}
+    for key, col in frames.columns.items():
+        if key in SKIP or col.dtype in (object, bool):
+            continue
+        x = np.asarray(col, np.float64)
+        out[key] = FeatureStats.of(x.reshape(len(x), -1) if x.ndim > 1 else x[:, None])
+    rng = np.random.default_rng(seed)
+    per_ep = max(1, max_image_frames // max(1, len(meta.episodes)))
+    cache = VideoCache(meta, max_bytes=0)
+    for key in meta.video_keys:
+        pixels = []
+        for e in meta.episodes:
+            video = cache.decode(e, key)  # (T, H, W, 3)
+            pick = rng.choice(len(video), size=min(per_ep, len(video)), replace=False)
+            sub = video[pick, ::2, ::2].reshape(-1, 3)  # every other pixel is plenty for statistics
+            pixels.append(sub[rng.choice(len(sub), size=min(len(sub), 4096), replace=False)])
+        px = np.concatenate(pixels).astype(np.float64) / 255.0
+        s = FeatureStats.of(px)
+        out[key] = FeatureStats(
+            *(np.asarray(getattr(s, k)).reshape(3, 1, 1) for k in STAT_NAMES), count=s.count
+        )
+    return NormStats(out)
+
+
+def write_stats(root: str | Path, **kwargs: Any) -> NormStats:
+    """Compute statistics and save them to ``meta/stats.json``."""
+    stats = compute_stats(root, **kwargs)
+    DatasetMeta.load(root).write_stats(stats.to_dict())
+    return stats
