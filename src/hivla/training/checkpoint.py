@@ -1,0 +1,136 @@
+"""Training checkpoints: the policy checkpoint plus ``train_state/`` for an exact resume.
+
+Layout of ``<run>/checkpoints/step_<n>/``::
+
+    policy.json, model.safetensors, assets/     the policy (EMA weights when EMA is on)
+    train_state/state.json                      step, scheduler, optimizer hyper-parameters, RNG scalars
+    train_state/optimizer.safetensors           AdamW moments
+    train_state/rng_rank<r>.safetensors         torch (and CUDA) RNG state of each process
+    train_state/model_train.safetensors         raw (non-EMA) weights, with EMA only
+    train_state/ema.safetensors                 EMA shadow weights, with EMA only
+
+Everything is safetensors or JSON, never a pickle. ``<run>/checkpoints/latest`` names the newest.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from hivla.policies.base import LATEST_FILE
+
+STATE_DIR = "train_state"
+
+
+def checkpoint_dir(run: Path, step: int) -> Path:
+    return run / "checkpoints" / f"step_{step:07d}"
+
+
+def optimizer_to_files(opt: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Split an optimizer state dict into tensors (safetensors) and JSON."""
+    sd = opt.state_dict()
+    tensors, scalars = {}, {}
+    for idx, state in sd["state"].items():
+        for name, value in state.items():
+            if isinstance(value, torch.Tensor):
+                tensors[f"{idx}.{name}"] = value.detach().cpu().contiguous()
+            else:
+                scalars[f"{idx}.{name}"] = value
+    return tensors, {"param_groups": sd["param_groups"], "scalars": scalars}
+
+
+def optimizer_from_files(
+    opt: torch.optim.Optimizer, tensors: dict[str, torch.Tensor], meta: dict[str, Any]
+) -> None:
+    state: dict[int, dict[str, Any]] = {}
+    for key, value in list(tensors.items()) + list(meta["scalars"].items()):
+        idx, name = key.split(".", 1)
+        state.setdefault(int(idx), {})[name] = value
+    opt.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
+
+
+def rng_state() -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    tensors = {"torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        tensors.update({f"cuda{i}": s for i, s in enumerate(torch.cuda.get_rng_state_all())})
+    kind, keys, pos, has_gauss, cached = np.random.get_state()
+    tensors["numpy_keys"] = torch.from_numpy(np.asarray(keys, dtype=np.int64))
+    version, py_state, gauss = random.getstate()
+    scalars = {
+        "numpy": [kind, int(pos), int(has_gauss), float(cached)],
+        "python": [version, list(py_state), gauss],
+    }
+    return tensors, scalars
+
+
+def set_rng_state(tensors: dict[str, torch.Tensor], scalars: dict[str, Any]) -> None:
+    torch.set_rng_state(tensors["torch"])
+    cuda = [tensors[k] for k in sorted(tensors) if k.startswith("cuda")]
+    if cuda and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(cuda)
+    kind, pos, has_gauss, cached = scalars["numpy"]
+    np.random.set_state((kind, tensors["numpy_keys"].numpy().astype(np.uint32), pos, has_gauss, cached))
+    version, py_state, gauss = scalars["python"]
+    random.setstate((version, tuple(py_state), gauss))
+
+
+def save_train_state(
+    ckpt: Path, step: int, optimizer, scheduler, rank: int, is_main: bool, raw=None, ema=None
+) -> None:
+    """Write ``train_state/`` (the optimizer and scheduler from the main process; RNG from every rank)."""
+    from safetensors.torch import save_file
+
+    out = ckpt / STATE_DIR
+    out.mkdir(parents=True, exist_ok=True)
+    rng_tensors, rng_scalars = rng_state()
+    save_file(rng_tensors, str(out / f"rng_rank{rank}.safetensors"))
+    (out / f"rng_rank{rank}.json").write_text(json.dumps(rng_scalars))
+    if not is_main:
+        return
+    tensors, opt_meta = optimizer_to_files(optimizer)
+    save_file(tensors, str(out / "optimizer.safetensors"))
+    meta = {"step": step, "optimizer": opt_meta, "scheduler": scheduler.state_dict()}
+    (out / "state.json").write_text(json.dumps(meta, indent=2))
+    if ema is not None:
+        save_file({k: v.contiguous() for k, v in raw.items()}, str(out / "model_train.safetensors"))
+        save_file({k: v.contiguous() for k, v in ema.state_dict().items()}, str(out / "ema.safetensors"))
+
+
+def load_train_state(
+    ckpt: Path, optimizer, scheduler, rank: int, ema=None
+) -> tuple[int, dict[str, torch.Tensor] | None]:
+    """Restore optimizer, scheduler, RNG (and EMA); return (step, raw weights if EMA was on)."""
+    from safetensors.torch import load_file
+
+    src = ckpt / STATE_DIR
+    meta = json.loads((src / "state.json").read_text())
+    optimizer_from_files(optimizer, load_file(str(src / "optimizer.safetensors")), meta["optimizer"])
+    scheduler.load_state_dict(meta["scheduler"])
+    rng_file = src / f"rng_rank{rank}.safetensors"
+    if not rng_file.is_file():
+        raise FileNotFoundError(
+            f"{rng_file} is missing: resume with the same number of processes that wrote the checkpoint"
+        )
+    set_rng_state(load_file(str(rng_file)), json.loads(rng_file.with_suffix(".json").read_text()))
+    raw = None
+    if ema is not None and (src / "ema.safetensors").is_file():
+        ema.load_state_dict(load_file(str(src / "ema.safetensors")))
+        raw = load_file(str(src / "model_train.safetensors"))
+    return int(meta["step"]), raw
+
+
+def mark_latest(run: Path, ckpt: Path, keep: int) -> None:
+    """Point ``checkpoints/latest`` at ``ckpt`` and delete all but the newest ``keep`` checkpoints."""
+    root = run / "checkpoints"
+    tmp = root / (LATEST_FILE + ".tmp")
+    tmp.write_text(ckpt.name)
+    tmp.replace(root / LATEST_FILE)
+    old = sorted(p for p in root.glob("step_*") if p.is_dir())
+    for path in old[: max(0, len(old) - keep)]:
+        shutil.rmtree(path, ignore_errors=True)
