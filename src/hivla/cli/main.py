@@ -28,6 +28,10 @@ COMMANDS: tuple[Command, ...] = (
         "sim rollout", "hivla.cli.sim_rollout", "Roll out a policy (e.g. the scripted expert) on a suite."
     ),
     Command("sim render", "hivla.cli.sim_render", "Write PNG frames of scenes and shift levels."),
+    Command("collect", "hivla.cli.collect", "Record scripted-expert episodes into a dataset."),
+    Command("data info", "hivla.cli.data_info", "Summarize a dataset: episodes, frames, features, stats."),
+    Command("data stats", "hivla.cli.data_stats", "Compute normalization statistics into meta/stats.json."),
+    Command("data viz", "hivla.cli.data_viz", "Write an episode as mp4 with its text annotations overlaid."),
     Command("planner train", "hivla.cli.planner_train", "Train the learned planner; report generalization."),
     Command("plan", "hivla.cli.plan", "Plan an instruction into subtasks (learned planner or LLM endpoint)."),
 )

@@ -1,0 +1,108 @@
+"""Image steps on float tensors shaped (..., 3, H, W) in [0, 1]: resize, random crop, colour jitter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from hivla.transforms.base import Sample, present
+
+CAMERA_KEYS = ("observation.images.front", "observation.images.wrist")
+
+
+def _check_image(x: torch.Tensor, key: str) -> None:
+    if not isinstance(x, torch.Tensor) or x.ndim < 3 or x.shape[-3] != 3 or not x.is_floating_point():
+        got = f"{type(x).__name__} {getattr(x, 'dtype', '')}{list(getattr(x, 'shape', []))}"
+        raise TypeError(f"{key}: expected a float tensor (..., 3, H, W) in [0, 1], got {got}")
+
+
+def _pair(size: int | tuple[int, int]) -> tuple[int, int]:
+    return (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))
+
+
+@dataclass(frozen=True)
+class Resize:
+    """Bilinear (antialiased) resize to ``size`` (H, W)."""
+
+    size: int | tuple[int, int]
+    keys: tuple[str, ...] = CAMERA_KEYS
+
+    def __post_init__(self) -> None:
+        if min(_pair(self.size)) < 1:
+            raise ValueError(f"size must be positive, got {self.size}")
+
+    def __call__(self, data: Sample) -> Sample:
+        out, hw = dict(data), _pair(self.size)
+        for k in present(data, self.keys, False, "Resize"):
+            x = data[k]
+            _check_image(x, k)
+            if tuple(x.shape[-2:]) == hw:
+                continue
+            flat = x.reshape(-1, *x.shape[-3:])  # (N, 3, H, W)
+            y = F.interpolate(flat, size=hw, mode="bilinear", align_corners=False, antialias=True)
+            out[k] = y.reshape(*x.shape[:-2], *hw).clamp(0.0, 1.0)
+        return out
+
+
+@dataclass(frozen=True)
+class RandomCrop:
+    """Crop to ``size`` at a random offset (train) or the centre (eval); the same offset for every
+    frame of the call, so an observation history stays aligned."""
+
+    size: int | tuple[int, int]
+    keys: tuple[str, ...] = CAMERA_KEYS
+    train: bool = True
+
+    def __call__(self, data: Sample) -> Sample:
+        out, (ch, cw) = dict(data), _pair(self.size)
+        for k in present(data, self.keys, False, "RandomCrop"):
+            x = data[k]
+            _check_image(x, k)
+            h, w = x.shape[-2:]
+            if ch > h or cw > w:
+                raise ValueError(f"{k}: crop {ch}x{cw} is larger than the image {h}x{w}")
+            if self.train:
+                top = int(torch.randint(0, h - ch + 1, ()))
+                left = int(torch.randint(0, w - cw + 1, ()))
+            else:
+                top, left = (h - ch) // 2, (w - cw) // 2
+            out[k] = x[..., top : top + ch, left : left + cw]
+        return out
+
+
+@dataclass(frozen=True)
+class ColorJitter:
+    """Random brightness, contrast and saturation factors in [1 - a, 1 + a] (train); identity in eval."""
+
+    brightness: float = 0.2
+    contrast: float = 0.2
+    saturation: float = 0.2
+    keys: tuple[str, ...] = CAMERA_KEYS
+    train: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("brightness", "contrast", "saturation"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ValueError(f"{name} must be within [0, 1), got {getattr(self, name)}")
+
+    def __call__(self, data: Sample) -> Sample:
+        if not self.train:
+            return dict(data)
+        out = dict(data)
+
+        def factor(a: float) -> float:
+            return 1.0 + (2.0 * float(torch.rand(())) - 1.0) * a
+
+        b, c, s = factor(self.brightness), factor(self.contrast), factor(self.saturation)
+        for k in present(data, self.keys, False, "ColorJitter"):
+            x = data[k]
+            _check_image(x, k)
+            y = x * b
+            mean = y.mean(dim=(-3, -2, -1), keepdim=True)
+            y = (y - mean) * c + mean
+            grey = 0.299 * y[..., 0:1, :, :] + 0.587 * y[..., 1:2, :, :] + 0.114 * y[..., 2:3, :, :]
+            y = (y - grey) * s + grey
+            out[k] = y.clamp(0.0, 1.0)
+        return out
