@@ -34,6 +34,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("data viz", "hivla.cli.data_viz", "Write an episode as mp4 with its text annotations overlaid."),
     Command("planner train", "hivla.cli.planner_train", "Train the learned planner; report generalization."),
     Command("plan", "hivla.cli.plan", "Plan an instruction into subtasks (learned planner or LLM endpoint)."),
+    Command("train", "hivla.cli.train", "Train a VLA policy from a preset (debug | quick | default)."),
 )
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+
+import numpy as np
+import torch
 
 from hivla.configs.presets import DataConfig
 from hivla.policies.vla.configuration_vla import VLAConfig
@@ -23,10 +27,75 @@ def make_dataset(data: DataConfig, policy: VLAConfig) -> Any:
 
 def load_recorded(path: str, policy: VLAConfig) -> Any:
     """A dataset recorded by ``hivla collect`` (``hivla.data``), with chunks of ``policy.horizon``."""
-    try:
-        import hivla.data as hdata  # noqa: F401
-    except ImportError as err:
-        raise ImportError(
-            f"reading {path} needs the dataset layer hivla.data, which is not available in this install"
-        ) from err
-    raise NotImplementedError("the hivla.data loader is not wired yet; train on synthetic data (no --data)")
+    return RecordedVLADataset(path, policy)
+
+
+KEEP_KEYS = (
+    "observation.state", "action", "action.universal", "action_is_pad", "task", "embodiment", "episode_index",
+)  # fmt: skip
+
+
+class RecordedVLADataset(torch.utils.data.Dataset):
+    """:class:`hivla.data.ChunkDataset` (one observation frame, chunks of ``policy.horizon``, the
+    policy's cameras) reduced to the keys a VLA policy reads, plus the fast paths the trainer
+    uses: ``fit_arrays`` (statistics from the parquet columns, no video decoding),
+    ``episode_indices`` (validation split by episode) and ``fingerprint`` (feature cache key).
+    """
+
+    def __init__(self, root: str | Path, policy: VLAConfig, preload: bool = False) -> None:
+        from hivla.data import ChunkDataset, LoaderConfig
+
+        self.root = Path(root)
+        self.horizon = policy.horizon
+        cfg = LoaderConfig(
+            n_obs_steps=1, horizon=policy.horizon, cameras=tuple(policy.cameras), preload=preload
+        )
+        self.inner = ChunkDataset(self.root, cfg)
+        self.keys = (*KEEP_KEYS, *(f"observation.images.{c}" for c in policy.cameras))
+
+    def __len__(self) -> int:
+        return len(self.inner)
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        item = self.inner[i]
+        out = {k: item[k] for k in self.keys if k in item}
+        out.setdefault("embodiment", self._default_embodiment())
+        return out
+
+    def _default_embodiment(self) -> str:
+        rows = self.inner.episodes
+        return str(rows[0].get("hivla/embodiment", "default")) if rows else "default"
+
+    def _column(self, key: str) -> np.ndarray:
+        cols = self.inner.frames.columns
+        if key not in cols:
+            raise KeyError(f"dataset {self.root} has no {key!r} column; columns: {sorted(cols)}")
+        return np.asarray(cols[key])
+
+    def episode_indices(self) -> list[int]:
+        return self._column("episode_index").astype(np.int64).tolist()
+
+    def fingerprint(self) -> str:
+        info = self.root / "meta" / "info.json"
+        stamp = info.stat().st_mtime_ns if info.is_file() else 0
+        return f"{self.root.resolve()}:{len(self)}:{stamp}:{self.horizon}:{sorted(self.inner.cameras)}"
+
+    def fit_arrays(self, action_key: str) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """(states float[N, S], chunks float[N, H, A]) per embodiment, from the columns alone."""
+        frames = self.inner.frames
+        n = len(self)
+        state = self._column("observation.state").astype(np.float32).reshape(n, -1)
+        action = self._column(action_key).astype(np.float32).reshape(n, -1)
+        cols = frames.columns
+        embs = np.asarray(cols["embodiment"], dtype=object) if "embodiment" in cols else None
+        starts = np.repeat(frames.starts, frames.lengths)  # (N,)
+        lengths = np.repeat(frames.lengths, frames.lengths)  # (N,)
+        t = np.arange(n) - starts  # (N,) frame within its episode
+        steps = np.minimum(t[:, None] + np.arange(self.horizon)[None], lengths[:, None] - 1)  # (N, H)
+        chunks = action[starts[:, None] + steps]  # (N, H, A)
+        names = embs.astype(str) if embs is not None else np.full(n, self._default_embodiment())
+        states_out, chunks_out = {}, {}
+        for name in sorted(set(names.tolist())):
+            rows = names == name
+            states_out[name], chunks_out[name] = state[rows], chunks[rows]
+        return states_out, chunks_out

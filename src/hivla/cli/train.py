@@ -1,0 +1,90 @@
+"""Train a VLA policy from a named preset (debug | quick | default) on a recorded dataset.
+
+Examples::
+
+    hivla train --preset quick --data data/pick --out runs/pick
+    hivla train --preset quick --data data/pick --out runs/pick --resume
+    hivla train --preset debug --out runs/smoke               # no --data: synthetic frames
+    torchrun --nproc_per_node 2 -m hivla.cli.main train --preset quick --data D --out R   # DDP
+    accelerate launch -m hivla.cli.main train --preset default --data D --out R         # GPUs
+
+The run directory gets ``experiment.json``, ``checkpoints/step_*/`` (safetensors + config JSON +
+assets; ``checkpoints/latest`` names the newest), ``tensorboard/`` and ``metrics.jsonl``. Load the
+result with ``hivla.policies.load_policy(RUN)``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Config:
+    """Train a VLA policy. Zero / empty overrides keep the preset's value."""
+
+    preset: str = "quick"
+    """Named preset: debug (seconds), quick (minutes on 2 CPU cores), default (one GPU)."""
+    data: str = ""
+    """Dataset directory written by `hivla collect`; empty trains on synthetic frames."""
+    out: str = "runs/vla"
+    """Run directory (checkpoints, logs)."""
+    resume: bool = False
+    """Continue the run in --out from its latest checkpoint (same preset and overrides)."""
+    steps: int = 0
+    """Override the number of optimization steps."""
+    batch_size: int = 0
+    """Override the global batch size."""
+    head: str = ""
+    """Override the action head: flow | diffusion | l1 | bins | fast."""
+    action_space: str = ""
+    """Override the action space: native | universal."""
+    eval_every: int = -1
+    """Run simulator rollouts every K steps (0 disables; -1 keeps the preset's)."""
+    threads: int = 0
+    """Torch threads per process (0: cores / processes)."""
+
+    def __post_init__(self) -> None:
+        from hivla.configs import PRESETS
+
+        PRESETS.get(self.preset)  # unknown names list the presets
+        if self.steps < 0 or self.batch_size < 0 or self.threads < 0:
+            raise ValueError("steps, batch_size and threads must be >= 0 (0 keeps the preset's value)")
+
+
+def experiment(cfg: Config) -> Any:
+    """The preset with the command-line overrides applied."""
+    from hivla.configs import get_preset
+
+    exp = get_preset(cfg.preset)
+    train = exp.train
+    if cfg.steps:
+        train = dataclasses.replace(train, steps=cfg.steps)
+    if cfg.batch_size:
+        train = dataclasses.replace(train, batch_size=cfg.batch_size)
+    if cfg.eval_every >= 0:
+        train = dataclasses.replace(train, eval_every=cfg.eval_every)
+    if cfg.threads:
+        train = dataclasses.replace(train, threads=cfg.threads)
+    policy = exp.policy
+    if cfg.head:
+        mode = "autoregressive" if cfg.head == "fast" else policy.head.mode
+        policy = dataclasses.replace(policy, head=dataclasses.replace(policy.head, kind=cfg.head, mode=mode))
+    if cfg.action_space:
+        policy = dataclasses.replace(policy, action_space=cfg.action_space)
+    data = dataclasses.replace(exp.data, path=cfg.data)
+    return dataclasses.replace(exp, policy=policy, train=train, data=data)
+
+
+def run(cfg: Config, quiet: bool = False) -> dict[str, Any]:
+    from hivla.training import main
+
+    result = main(experiment(cfg), cfg.out, resume=cfg.resume, quiet=quiet)
+    result.pop("losses", None)
+    if not quiet:
+        print(
+            f"trained {result['step']} steps: final loss {result['final_loss']:.4f}, "
+            f"{result['samples_per_s']:.1f} samples/s; checkpoint {result['checkpoint']}"
+        )
+    return result
