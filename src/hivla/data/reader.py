@@ -60,7 +60,8 @@ class FrameTable:
         for (chunk, file), eps in by_file.items():
             path = meta.paths.data(chunk, file, template)
             table = read_table(path, f"data file of episode(s) {[e['episode_index'] for e in eps]}")
-            wanted = keys or [c for c in table.column_names if c in meta.features or c == fmt.EPISODE_INDEX]
+            declared = [k for k, f in meta.features.items() if f.get("dtype") not in ("video", "image")]
+            wanted = list(dict.fromkeys([*(keys or declared), fmt.EPISODE_INDEX]))
             missing = [k for k in wanted if k not in table.column_names]
             if missing:
                 raise DatasetError(path, f"columns {missing} declared in meta/info.json are missing")
@@ -150,7 +151,7 @@ class VideoCache:
         return path
 
     def check_files(self, episodes: list[dict[str, Any]]) -> None:
-        """Cheap checks at open: every video exists and its header holds enough frames."""
+        """Cheap checks at open: every video exists and its header holds as many frames as meta says."""
         need: dict[Any, float] = {}
         for e in episodes:
             for key in self.meta.video_keys:
@@ -160,10 +161,10 @@ class VideoCache:
         for p, to in need.items():
             n = count_frames(p)
             expected = int(round(to * self.meta.fps))
-            if n is not None and n < expected:
+            if n is not None and n != expected:
                 raise DatasetError(
                     p,
-                    f"mismatched frame counts: the video holds {n} frames but meta/episodes needs "
+                    f"mismatched frame counts: the video holds {n} frames but meta/episodes says "
                     f"{expected} (up to {to:.3f}s)",
                     "Re-encode or re-collect the episode.",
                 )
