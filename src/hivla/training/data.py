@@ -132,7 +132,7 @@ def collate(samples: list[dict[str, Any]]) -> dict[str, Any]:
     for key in samples[0]:
         values = [s[key] for s in samples]
         if isinstance(values[0], torch.Tensor):
-            out[key] = torch.stack(values)
+            out[key] = torch.stack(_pad_last(values))
         elif isinstance(values[0], np.ndarray):
             out[key] = torch.from_numpy(np.stack(values))
         elif isinstance(values[0], int | float | bool | np.number) and not isinstance(values[0], str):
@@ -140,6 +140,15 @@ def collate(samples: list[dict[str, Any]]) -> dict[str, Any]:
         else:
             out[key] = [v if isinstance(v, str) else str(v) for v in values]
     return out
+
+
+def _pad_last(values: list[torch.Tensor]) -> list[torch.Tensor]:
+    """Zero-pad the last dim to the longest (states of different embodiments in one batch)."""
+    sizes = {tuple(v.shape) for v in values}
+    if len(sizes) == 1 or any(v.ndim == 0 for v in values):
+        return values
+    width = max(v.shape[-1] for v in values)
+    return [torch.nn.functional.pad(v, (0, width - v.shape[-1])) for v in values]
 
 
 class StepBatchSampler(torch.utils.data.Sampler[list[int]]):

@@ -1,0 +1,163 @@
+"""Contract tests over every (vision encoder x action head): save/load round trip, shapes, no mutation."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import numpy as np
+import pytest
+import torch
+from tests.policies.conftest import (
+    HEADS,
+    HORIZON,
+    VISIONS,
+    build,
+    make_batch,
+    make_obs,
+    skip_unless_available,
+    tiny_config,
+)
+
+from hivla.policies import load_policy
+
+
+def _config(vision: str, head: str, request) -> object:
+    skip_unless_available(vision)
+    path = request.getfixturevalue("tiny_vlm_dir") if vision == "hf_vlm" else ""
+    return tiny_config(vision, head, vlm_path=path)
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, torch.Tensor):
+        return isinstance(b, torch.Tensor) and a.shape == b.shape and bool(torch.equal(a, b))
+    return a == b
+
+
+@pytest.mark.parametrize("head", HEADS)
+@pytest.mark.parametrize("vision", VISIONS)
+def test_contract(vision: str, head: str, request, tmp_path) -> None:
+    cfg = _config(vision, head, request)
+    policy = build(cfg)
+    batch = make_batch(cfg)
+    before = copy.deepcopy(batch)
+
+    loss, metrics = policy.compute_loss(batch)
+    assert torch.isfinite(loss) and metrics["loss"] == pytest.approx(float(loss.detach()))
+    loss.backward()
+    assert all(_same(batch[k], before[k]) for k in before) and set(batch) == set(before), "batch was mutated"
+    grads = [p.grad is not None for p in policy.parameters() if p.requires_grad]
+    assert any(grads)
+    frozen = [n for n, p in policy.named_parameters() if not p.requires_grad]
+    assert all(policy.get_parameter(n).grad is None for n in frozen)
+
+    policy.eval()
+    obs = make_obs(cfg)
+    obs_before = copy.deepcopy(obs)
+    one = policy.sample_actions(obs, generator=torch.Generator().manual_seed(0))
+    assert one.shape == (1, HORIZON, cfg.action_dim) and one.dtype == np.float32 and np.isfinite(one).all()
+    assert obs["instruction"] == obs_before["instruction"]
+    assert all(np.array_equal(obs["images"][c], obs_before["images"][c]) for c in cfg.cameras)
+    many = policy.sample_actions(make_obs(cfg, batch=2), generator=torch.Generator().manual_seed(0))
+    assert many.shape == (2, HORIZON, cfg.action_dim)
+
+    policy.save(tmp_path / "ckpt")
+    assert (
+        not list(tmp_path.rglob("*.pt"))
+        and not list(tmp_path.rglob("*.bin"))
+        and not list(tmp_path.rglob("*.pkl"))
+    )
+    loaded = load_policy(tmp_path / "ckpt")
+    again = loaded.sample_actions(obs, generator=torch.Generator().manual_seed(0))
+    np.testing.assert_array_equal(one, again)
+    assert loaded.config == cfg and loaded.embodiments == ("floating",) and loaded.action_space == "native"
+    assert json.loads(json.dumps(loaded.norm_stats)) == policy.norm_stats
+    torch.manual_seed(1)
+    l1 = policy.train().compute_loss(batch)[0].detach()
+    torch.manual_seed(1)
+    l2 = loaded.train().compute_loss(batch)[0].detach()
+    assert float(l1) == pytest.approx(float(l2), abs=1e-6)
+
+
+def test_unbatched_and_batched_observations_agree() -> None:
+    policy = build(tiny_config("cnn", "l1")).eval()
+    single = make_obs(policy.config)
+    batched = {
+        "images": {c: v[None] for c, v in single["images"].items()},
+        "state": single["state"][None],
+        "instruction": [single["instruction"]],
+    }
+    np.testing.assert_allclose(policy.sample_actions(single), policy.sample_actions(batched), atol=1e-6)
+
+
+def test_frozen_pretrained_weights_stay_out_of_checkpoints(tmp_path) -> None:
+    skip_unless_available("efficientnet_lite0")
+    policy = build(tiny_config("efficientnet_lite0", "l1"))
+    assert policy.vision_frozen
+    assert not any(p.requires_grad for p in policy.model.vision.parameters())
+    policy.save(tmp_path)
+    from safetensors.torch import load_file
+
+    keys = load_file(str(tmp_path / "model.safetensors"))
+    assert not any(k.startswith("model.vision.net.") for k in keys)
+    np.testing.assert_array_equal(
+        policy.eval().sample_actions(make_obs(policy.config)),
+        load_policy(tmp_path).sample_actions(make_obs(policy.config)),
+    )
+
+
+def test_finetuned_efficientnet_trains_and_is_saved(tmp_path) -> None:
+    skip_unless_available("efficientnet_lite0")
+    policy = build(tiny_config("efficientnet_lite0", "flow", freeze=False))
+    assert not policy.vision_frozen
+    loss, _ = policy.compute_loss(make_batch(policy.config))
+    loss.backward()
+    assert policy.model.vision.net._conv_stem.weight.grad is not None
+    policy.save(tmp_path)
+    from safetensors.torch import load_file
+
+    assert any(k.startswith("model.vision.net.") for k in load_file(str(tmp_path / "model.safetensors")))
+
+
+def test_minilm_language_encoder_round_trip(tmp_path) -> None:
+    skip_unless_available("cnn", language="minilm")
+    policy = build(tiny_config("cnn", "flow", language="minilm")).eval()
+    obs = make_obs(policy.config)
+    a = policy.sample_actions(obs, generator=torch.Generator().manual_seed(0))
+    policy.save(tmp_path)
+    b = load_policy(tmp_path).sample_actions(obs, generator=torch.Generator().manual_seed(0))
+    np.testing.assert_array_equal(a, b)
+    loss, _ = policy.train().compute_loss(make_batch(policy.config))
+    loss.backward()
+    assert all(p.grad is None for p in policy.model.language.parameters())
+
+
+def test_universal_actions_over_several_embodiments(tmp_path) -> None:
+    cfg = tiny_config("cnn", "flow", embodiments=("arm6", "floating"), action_space="universal")
+    policy = build(cfg)
+    loss, _ = policy.compute_loss(make_batch(cfg, batch=4))
+    assert torch.isfinite(loss)
+    policy.eval()
+    with pytest.raises(ValueError, match="pass embodiment"):
+        policy.sample_actions(make_obs(cfg))
+    out = policy.sample_actions(make_obs(cfg, embodiment="floating"), embodiment="floating")
+    assert out.shape == (1, HORIZON, 7)
+    policy.save(tmp_path)
+    loaded = load_policy(tmp_path)
+    assert loaded.action_space == "universal" and loaded.embodiments == ("arm6", "floating")
+    with pytest.raises(ValueError, match="not seen in training"):
+        loaded.sample_actions(make_obs(cfg, embodiment="arm5"), embodiment="arm5")
+
+
+def test_bad_inputs_say_what_to_do(tmp_path) -> None:
+    with pytest.raises(FileNotFoundError, match="--out directory"):
+        load_policy(tmp_path)
+    with pytest.raises(ValueError, match="autoregressive"):
+        tiny_config("cnn", "fast").head.__class__(kind="fast", mode="parallel")
+    with pytest.raises(ValueError, match="universal"):
+        tiny_config("cnn", "flow", embodiments=("arm6", "floating"))
+    policy = build(tiny_config("cnn", "l1"))
+    batch = make_batch(policy.config)
+    batch["action"] = batch["action"][:, :2]
+    with pytest.raises(ValueError, match="chunk size"):
+        policy.compute_loss(batch)

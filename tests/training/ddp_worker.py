@@ -1,0 +1,32 @@
+"""Run by test_ddp.py under torchrun: two debug steps, then each rank writes a weight checksum."""
+
+import dataclasses
+import json
+import sys
+from pathlib import Path
+
+import torch
+
+from hivla.configs import get_preset
+from hivla.training import Trainer
+
+out = Path(sys.argv[1])
+cfg = get_preset("debug")
+cfg = dataclasses.replace(
+    cfg, train=dataclasses.replace(cfg.train, threads=1, steps=2, val_every=0, save_every=2)
+)
+trainer = Trainer(cfg, out, quiet=True)
+result = trainer.fit()
+rank = trainer.accelerator.process_index
+grads_synced = sum(float(p.double().sum()) for p in trainer.policy.parameters())
+(out / f"rank{rank}.json").write_text(
+    json.dumps(
+        {
+            "processes": result["processes"],
+            "checksum": grads_synced,
+            "losses": result["losses"],
+            "ddp": type(trainer.model).__name__,
+            "threads": torch.get_num_threads(),
+        }
+    )
+)
