@@ -50,6 +50,15 @@ def test_dataloader_batches_with_workers(synthetic_root):
     assert b["action_is_pad"].shape == (8, 4) and len(b["task"]) == 8
 
 
+def test_dataset_pickles_for_spawned_workers(synthetic_root):
+    import pickle
+
+    ds = ChunkDataset(synthetic_root, LoaderConfig(preload=True))
+    copy = pickle.loads(pickle.dumps(ds))
+    assert len(copy.videos._items) == 0
+    torch.testing.assert_close(copy[3]["observation.images.front"], ds[3]["observation.images.front"])
+
+
 def test_split_by_episode_is_disjoint_and_seeded(synthetic_root):
     train, val = split_episodes(list(range(10)), 0.2, seed=3)
     assert len(val) == 2 and set(train) | set(val) == set(range(10)) and not set(train) & set(val)

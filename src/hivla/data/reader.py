@@ -102,6 +102,16 @@ class VideoCache:
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
+    def __getstate__(self) -> dict[str, Any]:
+        # Picklable for spawn-started DataLoader workers: they start with an empty cache.
+        state = dict(self.__dict__)
+        state.update(_items=OrderedDict(), _bytes=0, _lock=None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
     def get(self, episode: dict[str, Any], key: str) -> np.ndarray:
         ident = (int(episode["episode_index"]), key)
         with self._lock:
