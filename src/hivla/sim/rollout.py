@@ -1,18 +1,21 @@
 """Roll out a policy on a suite: episodes in parallel worker processes, summaries by chain length.
 
-Built-in policies here are the scripted expert and a uniform random policy; the evaluation harness
-builds on the same episode loop for learned policies.
+Built-in policies here are the scripted expert and a uniform random policy, stepped in a plain loop
+with no wrappers: the reference the evaluation harness (``hivla.evaluation``, which adds chunk
+execution, the safety filter and failure attribution for any policy) is checked against. Worker
+processes, Wilson intervals and outcome summaries are shared with the harness.
 """
 
 from __future__ import annotations
 
-import multiprocessing as mp
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
 
+from hivla.evaluation.stats import wilson_interval  # noqa: F401  (re-exported: part of this API)
 from hivla.registry import Registry
 
 ROLLOUT_POLICIES: Registry[str] = Registry("rollout policy")
@@ -46,15 +49,9 @@ class RolloutConfig:
             raise ValueError(f"split must be 'heldout' or 'train', got {self.split!r}")
 
     def seeds(self) -> list[int]:
-        from hivla.sim import SUITES
+        from hivla.evaluation.config import suite_seeds
 
-        suite = SUITES.get(self.suite)
-        pool = suite.heldout_seeds if self.split == "heldout" else suite.train_seeds
-        if self.first_seed_index + self.episodes > len(pool):
-            raise ValueError(
-                f"suite {self.suite} has {len(pool)} {self.split} seeds; asked for {self.episodes}"
-            )
-        return list(pool[self.first_seed_index : self.first_seed_index + self.episodes])
+        return suite_seeds(self.suite, self.split, self.first_seed_index, self.episodes)
 
 
 @dataclass
@@ -101,101 +98,37 @@ def run_episode(env, policy: str, seed: int, keep_frames: bool = False) -> Episo
     )  # fmt: skip
 
 
-def _worker(cfg: RolloutConfig, seeds: list[int], keep_frames: int, queue) -> None:
-    from hivla.sim import make_env
-    from hivla.utils.threads import limit_threads
+class _RolloutWorker:
+    """Per process: one env; runs episodes given as (seed, keep_frames)."""
 
-    limit_threads(1)
-    env = make_env(
-        cfg.suite, cfg.embodiment, image_size=cfg.image_size, shifts=list(cfg.shifts),
-        render=cfg.render or keep_frames > 0,
-    )  # fmt: skip
-    try:
-        for i, seed in enumerate(seeds):
-            queue.put(run_episode(env, cfg.policy, seed, keep_frames=i < keep_frames))
-    finally:
-        env.close()
+    def __init__(self, cfg: RolloutConfig, render: bool) -> None:
+        from hivla.sim import make_env
+
+        self.cfg = cfg
+        self.env = make_env(
+            cfg.suite, cfg.embodiment, image_size=cfg.image_size, shifts=list(cfg.shifts),
+            render=cfg.render or render,
+        )  # fmt: skip
+
+    def __call__(self, item: tuple[int, bool]) -> EpisodeResult:
+        seed, keep = item
+        return run_episode(self.env, self.cfg.policy, seed, keep_frames=keep)
+
+    def close(self) -> None:
+        self.env.close()
 
 
 def iter_rollouts(cfg: RolloutConfig, keep_frames: int = 0) -> Iterator[EpisodeResult]:
     """Yield episode results as workers finish them (order not guaranteed). The first
-    ``keep_frames`` episodes of worker 0 keep their frames (for videos)."""
-    seeds = cfg.seeds()
-    if cfg.workers == 1:
-        yield from _serial(cfg, seeds, keep_frames)
-        return
-    ctx = mp.get_context("spawn")
-    queue = ctx.Queue()
-    shards = [seeds[i :: cfg.workers] for i in range(cfg.workers)]
-    procs = [
-        ctx.Process(target=_worker, args=(cfg, shard, keep_frames if i == 0 else 0, queue), daemon=True)
-        for i, shard in enumerate(shards)
-        if shard
-    ]
-    for p in procs:
-        p.start()
-    try:
-        for _ in seeds:
-            yield _get(queue, procs)
-    finally:
-        for p in procs:
-            p.join(timeout=5)
-            if p.is_alive():
-                p.terminate()
+    ``keep_frames`` seeds keep their frames (for videos)."""
+    from hivla.evaluation.pool import run_pool
 
-
-def _get(queue, procs) -> EpisodeResult:
-    import queue as queue_mod
-
-    while True:
-        try:
-            return queue.get(timeout=1.0)
-        except queue_mod.Empty:
-            dead = [p for p in procs if p.exitcode not in (None, 0)]
-            if dead:
-                raise RuntimeError(f"rollout worker exited with code {dead[0].exitcode}") from None
-
-
-def _serial(cfg: RolloutConfig, seeds: list[int], keep_frames: int) -> Iterator[EpisodeResult]:
-    from hivla.sim import make_env
-
-    env = make_env(
-        cfg.suite, cfg.embodiment, image_size=cfg.image_size, shifts=list(cfg.shifts),
-        render=cfg.render or keep_frames > 0,
-    )  # fmt: skip
-    try:
-        for i, seed in enumerate(seeds):
-            yield run_episode(env, cfg.policy, seed, keep_frames=i < keep_frames)
-    finally:
-        env.close()
-
-
-def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """95% Wilson score interval for a binomial rate."""
-    if n == 0:
-        return (0.0, 1.0)
-    p = successes / n
-    denom = 1 + z**2 / n
-    centre = (p + z**2 / (2 * n)) / denom
-    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
-    return (float(max(0.0, centre - half)), float(min(1.0, centre + half)))
+    items = [(seed, i < keep_frames) for i, seed in enumerate(cfg.seeds())]
+    yield from run_pool(partial(_RolloutWorker, cfg, keep_frames > 0), items, cfg.workers)
 
 
 def summarize(results: list[EpisodeResult]) -> dict[str, Any]:
     """Success and progress overall and by chain length, with 95% Wilson intervals."""
+    from hivla.evaluation.metrics import by_chain_length, outcome_block
 
-    def block(rs: list[EpisodeResult]) -> dict[str, Any]:
-        wins = sum(r.success for r in rs)
-        return {
-            "episodes": len(rs),
-            "success": wins / len(rs),
-            "success_ci95": wilson_interval(wins, len(rs)),
-            "progress": float(np.mean([r.progress for r in rs])),
-            "mean_completed": float(np.mean([r.completed for r in rs])),
-            "mean_steps": float(np.mean([r.steps for r in rs])),
-        }
-
-    by_length = {}
-    for n in sorted({r.chain_length for r in results}):
-        by_length[str(n)] = block([r for r in results if r.chain_length == n])
-    return {"overall": block(results), "by_chain_length": by_length}
+    return {"overall": outcome_block(results), "by_chain_length": by_chain_length(results)}

@@ -1,0 +1,113 @@
+"""The evaluation config: which policy, suite, embodiment, seeds, shift conditions and execution."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+SHIFT_MODES = ("each", "combined")
+DEFAULT_IMAGE_SIZE = 128
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One shift condition: a label such as ``none`` or ``lighting=2+camera=1`` and its shifts."""
+
+    label: str
+    shifts: dict[str, int]
+
+
+def suite_seeds(suite: str, split: str, start: int, count: int) -> list[int]:
+    """``count`` seeds from ``suite``'s ``split`` list ("heldout" | "train") from index ``start``."""
+    from hivla.sim import SUITES
+
+    s = SUITES.get(suite)
+    pool = s.heldout_seeds if split == "heldout" else s.train_seeds
+    if start < 0 or start + count > len(pool):
+        raise ValueError(
+            f"suite {suite} has {len(pool)} {split} seeds; asked for {count} from index {start}. "
+            f"Ask for at most {len(pool) - max(start, 0)} episodes."
+        )
+    return list(pool[start : start + count])
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """What to evaluate and how; see ``hivla eval --help`` for each field."""
+
+    policy: str = "expert"
+    suite: str = "tabletop-single"
+    embodiment: str = "floating"
+    episodes: int = 20
+    shifts: tuple[str, ...] = ()
+    shift_mode: str = "each"  # each: baseline + one condition per shift; combined: all shifts at once
+    workers: int = 1
+    split: str = "heldout"
+    first_seed_index: int = 0
+    image_size: int | None = None  # None: the policy's training size, else DEFAULT_IMAGE_SIZE
+    execute_steps: int | None = None  # None: the policy's own
+    ensemble: float | None = None  # temporal ensembling weight m; None executes chunks open loop
+    videos: int = 2  # success videos and failure videos to keep (each)
+    estop_after_nonfinite: int = 5
+    max_steps: int | None = None  # None: the env's limit (90 steps per subtask)
+
+    def __post_init__(self) -> None:
+        from hivla.sim import EMBODIMENTS, SUITES
+
+        SUITES.get(self.suite)
+        EMBODIMENTS.get(self.embodiment)
+        for name in ("episodes", "workers", "estop_after_nonfinite"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.videos < 0:
+            raise ValueError(f"videos must be >= 0, got {self.videos}")
+        if self.split not in ("heldout", "train"):
+            raise ValueError(f"split must be 'heldout' or 'train', got {self.split!r}")
+        if self.shift_mode not in SHIFT_MODES:
+            raise ValueError(f"shift_mode must be one of {SHIFT_MODES}, got {self.shift_mode!r}")
+        if self.image_size is not None and not 64 <= self.image_size <= 224:
+            raise ValueError(f"image_size must be within 64..224 px or None, got {self.image_size}")
+        if self.execute_steps is not None and self.execute_steps < 1:
+            raise ValueError(f"execute_steps must be >= 1 or None, got {self.execute_steps}")
+        if self.ensemble is not None and self.ensemble < 0:
+            raise ValueError(f"ensemble (temporal ensembling m) must be >= 0 or None, got {self.ensemble}")
+        if self.max_steps is not None and self.max_steps < 1:
+            raise ValueError(f"max_steps must be >= 1 or None, got {self.max_steps}")
+        self.conditions()
+        self.seeds()
+
+    def seeds(self) -> list[int]:
+        return suite_seeds(self.suite, self.split, self.first_seed_index, self.episodes)
+
+    def conditions(self) -> list[Condition]:
+        """``each``: the unshifted baseline, then one condition per shift; ``combined``: one condition."""
+        from hivla.sim import parse_shifts
+
+        parsed = [(item, parse_shifts([item])) for item in self.shifts]
+        for item, shift in parsed:
+            if not shift:
+                raise ValueError(f"shift {item!r} has level 0 (no shift); give levels 1..3")
+        if self.shift_mode == "each":
+            labels = [f"{a}={lvl}" for _, s in parsed for a, lvl in s.items()]
+            if len(set(labels)) != len(labels):
+                raise ValueError(f"each shift may be given once, got {list(self.shifts)}")
+            return [
+                Condition("none", {}),
+                *(Condition(lb, s) for lb, (_, s) in zip(labels, parsed, strict=True)),
+            ]
+        axes = [axis for _, s in parsed for axis in s]
+        if len(set(axes)) != len(axes):
+            raise ValueError(
+                f"shift_mode 'combined' applies all shifts at once, so each axis may appear once; got {list(self.shifts)}"
+            )
+        if not parsed:
+            return [Condition("none", {})]
+        merged: dict[str, int] = {axis: level for _, s in parsed for axis, level in s.items()}
+        return [Condition("+".join(f"{a}={lvl}" for a, lvl in merged.items()), merged)]
+
+    def to_dict(self) -> dict[str, Any]:
+        from dataclasses import asdict
+
+        d = asdict(self)
+        d["shifts"] = list(self.shifts)
+        return d

@@ -1,0 +1,350 @@
+"""A self-contained HTML report of one or several evaluations: tables, inline SVG plots and
+base64-embedded rollout videos, with inline CSS and no external resources.
+
+``write_report(results, out_dir)`` saves one run's results (``results.json``, ``videos/``) and its
+``report.html``; given several runs it writes a side-by-side comparison followed by each run.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from hivla.evaluation.failures import FAILURE_CATEGORIES
+from hivla.evaluation.plots import bar_chart, histogram_chart
+from hivla.evaluation.results import EvalResults
+from hivla.safety import INTERVENTION_KINDS
+
+REPORT_FILE = "report.html"
+
+CSS = """
+body{font-family:system-ui,sans-serif;margin:0 auto;max-width:1180px;padding:16px 24px;color:#1d1d1f;background:#fafafa}
+h1{font-size:1.5em;margin-bottom:4px}h2{font-size:1.2em;margin-top:28px;border-bottom:1px solid #ccc}
+h3{font-size:1.05em}.muted{color:#666;font-size:.9em}
+table{border-collapse:collapse;margin:8px 0;font-size:.9em;background:white}
+th,td{border:1px solid #d0d0d0;padding:3px 8px;text-align:right}th{background:#eef1f5}
+td.l,th.l,table.config td{text-align:left}.cards{display:flex;flex-wrap:wrap;gap:10px;margin:10px 0}
+.card{background:white;border:1px solid #d0d0d0;border-radius:6px;padding:8px 14px;min-width:140px}
+.card b{display:block;font-size:1.4em}.plots{display:flex;flex-wrap:wrap;gap:12px}
+.plots svg{border:1px solid #d0d0d0;max-width:100%;height:auto}
+.videos{display:flex;flex-wrap:wrap;gap:14px}figure{margin:0;background:white;border:1px solid #d0d0d0;padding:6px;max-width:420px}
+figure video{width:100%;display:block}figcaption{font-size:.85em;margin-top:4px}
+.ok{color:#1b7f3b;font-weight:bold}.bad{color:#b3261e;font-weight:bold}.fallback{display:none;color:#b3261e}
+video[data-state=error]+.fallback{display:block}section.run{margin-top:36px}
+"""
+
+SCRIPT = """
+document.querySelectorAll('video').forEach(function (v) {
+  function mark(state) { v.dataset.state = state; }
+  v.addEventListener('loadeddata', function () { mark('ready'); });
+  v.addEventListener('error', function () { mark('error'); });
+  if (v.readyState >= 2) { mark('ready'); }
+});
+"""
+
+
+def _pct(x: float | None) -> str:
+    return "–" if x is None else f"{x:.0%}" if abs(x) >= 0.1 or x == 0 else f"{x:.1%}"
+
+
+def _ci(ci: Sequence[float]) -> str:
+    return f"[{_pct(ci[0])}, {_pct(ci[1])}]"
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[Any]], cls: str = "") -> str:
+    """First column left-aligned; cells are escaped text."""
+    head = "".join(f'<th class="{"l" if i == 0 else ""}">{escape(str(h))}</th>' for i, h in enumerate(header))
+    body = "".join(
+        "<tr>"
+        + "".join(f'<td class="{"l" if i == 0 else ""}">{escape(str(c))}</td>' for i, c in enumerate(r))
+        + "</tr>"
+        for r in rows
+    )
+    return f'<table class="{cls}"><tr>{head}</tr>{body}</table>'
+
+
+def _cards(m: dict[str, Any]) -> str:
+    o, lat = m["overall"], m["latency"]
+    hz = lat["control_hz"]
+    cards = [
+        ("success", f"{_pct(o['success'])}", f"95% CI {_ci(o['success_ci95'])}, n={o['episodes']}"),
+        ("progress", f"{o['progress']:.2f}", "mean fraction of subtasks done"),
+        ("avg. completed length", f"{m['calvin']['avg_len']:.2f}", "CALVIN-style, subtasks in a row"),
+        (
+            "action latency p95",
+            f"{lat['step_ms']['p95']:.1f} ms",
+            f"median {lat['step_ms']['median']:.1f} ms",
+        ),
+        (
+            "control rate",
+            "–" if hz is None else f"{hz:.0f} Hz",
+            f"policy stack alone; env runs at {lat['env_hz']:g} Hz",
+        ),
+        (
+            "safety stops",
+            _pct(m["safety"]["safety_stops"]["rate"]),
+            f"{m['safety']['safety_stops']['count']} episodes",
+        ),
+    ]
+    return (
+        '<div class="cards">'
+        + "".join(
+            f'<div class="card">{escape(k)}<b>{escape(v)}</b><span class="muted">{escape(d)}</span></div>'
+            for k, v, d in cards
+        )
+        + "</div>"
+    )
+
+
+def _outcome_rows(blocks: dict[str, dict[str, Any]], with_delta: bool = False) -> list[list[Any]]:
+    rows = []
+    for name, b in blocks.items():
+        row = [
+            name,
+            b["episodes"],
+            _pct(b["success"]),
+            _ci(b["success_ci95"]),
+            f"{b['progress']:.2f}",
+            f"{b['mean_completed']:.2f}",
+        ]
+        if with_delta:
+            d = b.get("delta_success")
+            row.append("–" if d is None else f"{d:+.0%}")
+        rows.append(row)
+    return rows
+
+
+def _chain_section(m: dict[str, Any]) -> str:
+    chain = m["by_chain_length"]
+    at_least = m["calvin"]["completed_at_least"]
+    plots = [
+        bar_chart(
+            "success-by-chain-length", "Success vs chain length", list(chain),
+            {"success": [b["success"] for b in chain.values()]},
+            {"success": [b["success_ci95"] for b in chain.values()]}, y_label="success rate",
+        ),
+        bar_chart(
+            "completed-at-least", "Completed at least k subtasks (CALVIN)", [f"≥{k}" for k in at_least],
+            {"rate": [r["rate"] for r in at_least.values()]}, {"rate": [r["ci95"] for r in at_least.values()]},
+            y_label="rate",
+        ),
+    ]  # fmt: skip
+    calvin_rows = [[f"≥ {k}", r["n"], _pct(r["rate"]), _ci(r["ci95"])] for k, r in at_least.items()]
+    return (
+        "<h3>Success by chain length</h3>"
+        + _table(
+            ["chain length", "episodes", "success", "95% CI", "progress", "mean completed"],
+            _outcome_rows(chain),
+        )
+        + f"<p>Average completed length (CALVIN-style): <b>{m['calvin']['avg_len']:.2f}</b> "
+        f"(95% CI {m['calvin']['avg_len_ci95'][0]:.2f}–{m['calvin']['avg_len_ci95'][1]:.2f})</p>"
+        + _table(["completed", "eligible episodes", "rate", "95% CI"], calvin_rows)
+        + f'<div class="plots">{"".join(plots)}</div>'
+    )
+
+
+def _shift_section(m: dict[str, Any]) -> str:
+    shifts = m["by_shift"]
+    plot = bar_chart(
+        "success-by-shift", "Success per shift condition", list(shifts),
+        {"success": [b["success"] for b in shifts.values()]}, {"success": [b["success_ci95"] for b in shifts.values()]},
+        y_label="success rate",
+    )  # fmt: skip
+    header = ["condition", "episodes", "success", "95% CI", "progress", "mean completed", "Δ success vs none"]
+    return (
+        "<h3>Per shift</h3>"
+        + _table(header, _outcome_rows(shifts, True))
+        + f'<div class="plots">{plot}</div>'
+    )
+
+
+def _failure_section(m: dict[str, Any]) -> str:
+    f = m["failures"]
+    rows = [[c, r["count"], _pct(r["rate"]), _ci(r["ci95"])] for c, r in f.items()]
+    plot = bar_chart(
+        "failure-categories", "Failure categories (share of all episodes)", list(FAILURE_CATEGORIES),
+        {"rate": [f[c]["rate"] for c in FAILURE_CATEGORIES]}, {"rate": [f[c]["ci95"] for c in FAILURE_CATEGORIES]},
+        y_label="share of episodes",
+    )  # fmt: skip
+    return (
+        "<h3>Failures</h3>"
+        + _table(["category", "episodes", "rate", "95% CI"], rows)
+        + f'<div class="plots">{plot}</div>'
+    )
+
+
+def _safety_latency_section(m: dict[str, Any]) -> str:
+    s, lat = m["safety"], m["latency"]
+    rows = [
+        [k, s["by_kind"][k]["count"], _pct(s["by_kind"][k]["rate"]), _ci(s["by_kind"][k]["ci95"])]
+        for k in INTERVENTION_KINDS
+    ]
+    rows.append(["episodes with any intervention", s["episodes_with_intervention"]["count"],
+                 _pct(s["episodes_with_intervention"]["rate"]), _ci(s["episodes_with_intervention"]["ci95"])])  # fmt: skip
+    st, q = lat["step_ms"], lat["query_ms"]
+    hz = lat["control_hz"]
+    lat_rows = [
+        ["action per step (ms)", f"{st['median']:.2f}", f"{st['p95']:.2f}", f"{st['mean']:.2f}", st["n"]],
+        ["policy query (ms)", f"{q['median']:.2f}", f"{q['p95']:.2f}", f"{q['mean']:.2f}", q["n"]],
+    ]
+    hist = lat["step_ms_histogram"]
+    plot = histogram_chart(
+        "latency-histogram", "Action latency per step", hist["edges"], hist["counts"], "milliseconds"
+    )
+    return (
+        f"<h3>Safety interventions</h3><p class='muted'>Per executed step ({s['steps']} steps); the filter "
+        "clips to the embodiment's limits, keeps the hand in the workspace and stops on repeated NaN/inf.</p>"
+        + _table(["kind", "steps", "rate", "95% CI"], rows)
+        + "<h3>Latency</h3>"
+        + _table(["what", "median", "p95", "mean", "samples"], lat_rows)
+        + f"<p>Control rate of the policy stack: <b>{'–' if hz is None else f'{hz:.1f} Hz'}</b> "
+        f"(environment: {lat['env_hz']:g} Hz; {'fast enough' if lat['realtime'] else 'slower than'} real time); "
+        f"{lat['queries_per_episode']:.1f} policy queries per episode.</p>"
+        + f'<div class="plots">{plot}</div>'
+    )
+
+
+def _videos_section(run: EvalResults) -> str:
+    figures = []
+    for ep in run.episodes:
+        data = run.video_bytes(ep)
+        if data is None:
+            continue
+        src = "data:video/mp4;base64," + base64.b64encode(data).decode("ascii")
+        verdict = (
+            '<span class="ok">success</span>'
+            if ep.success
+            else f'<span class="bad">failed: {escape(ep.outcome.replace("_", " "))}</span>'
+        )
+        where = f" on “{escape(ep.failed_subtask)}”" if ep.failed_subtask else ""
+        figures.append(
+            f'<figure data-outcome="{escape(ep.outcome)}"><video controls muted loop playsinline preload="auto" src="{src}"></video>'
+            f'<p class="fallback">This browser cannot decode H.264 video; open {escape(ep.video_path or "the mp4")} next to this report.</p>'
+            f"<figcaption>{verdict}{where}<br>“{escape(ep.instruction)}”<br><span class='muted'>seed {ep.seed}, "
+            f"condition {escape(ep.condition)}, {ep.completed}/{ep.chain_length} subtasks, {ep.steps} steps</span></figcaption></figure>"
+        )
+    if not figures:
+        return "<h3>Rollout videos</h3><p class='muted'>No videos were recorded (videos=0).</p>"
+    return (
+        "<h3>Rollout videos</h3><p class='muted'>Text in the frames: instruction, current subtask, the policy's reasoning (when it has one), step; the last second shows the outcome.</p>"
+        + f'<div class="videos">{"".join(figures)}</div>'
+    )
+
+
+def _episodes_section(run: EvalResults) -> str:
+    rows = [
+        [e.seed, e.condition, e.instruction, f"{e.completed}/{e.chain_length}", e.outcome, e.steps,
+         sum(e.interventions.values())]
+        for e in run.episodes
+    ]  # fmt: skip
+    header = ["seed", "condition", "instruction", "completed", "outcome", "steps", "interventions"]
+    return f"<details><summary>All {len(rows)} episodes</summary>{_table(header, rows)}</details>"
+
+
+def _config_table(run: EvalResults) -> str:
+    c, info = run.config, run.info
+    rows = [
+        ["policy", run.policy.get("spec", run.policy["name"])],
+        ["action space", f"{run.policy['action_space']} ({', '.join(run.policy['embodiments']) or 'any embodiment'})"],
+        ["suite / split", f"{c['suite']} / {c['split']} seeds from index {c['first_seed_index']}"],
+        ["embodiment", c["embodiment"]],
+        ["episodes", f"{c['episodes']} per condition × {len(run.metrics['by_shift'])} condition(s)"],
+        ["shifts", f"{', '.join(c['shifts']) or 'none'} ({c['shift_mode']})"],
+        ["execution", f"ensemble m={c['ensemble']}" if c["ensemble"] is not None else f"chunks, {c['execute_steps']} step(s) per query"],
+        ["image size", f"{c['image_size']} px"],
+        ["ran", f"{info['created']}, {info['wall_seconds']:.1f} s, {c['workers']} worker(s), hivla {info['hivla']}, {info['cpus']} CPUs"],
+    ]  # fmt: skip
+    return _table(["setting", "value"], rows, cls="config")
+
+
+def _run_section(run: EvalResults, index: int) -> str:
+    m = run.metrics
+    return (
+        f'<section class="run" id="run-{index}"><h2>{escape(run.label)}</h2>'
+        + _config_table(run)
+        + _cards(m)
+        + _chain_section(m)
+        + _shift_section(m)
+        + _failure_section(m)
+        + _safety_latency_section(m)
+        + _videos_section(run)
+        + _episodes_section(run)
+        + "</section>"
+    )
+
+
+def _comparison_section(runs: Sequence[EvalResults]) -> str:
+    names = [f"{i + 1}. {r.label}" for i, r in enumerate(runs)]
+    rows = []
+    for name, r in zip(names, runs, strict=True):
+        m = r.metrics
+        o = m["overall"]
+        hz = m["latency"]["control_hz"]
+        rows.append([
+            name, o["episodes"], _pct(o["success"]), _ci(o["success_ci95"]), f"{o['progress']:.2f}",
+            f"{m['calvin']['avg_len']:.2f}", _pct(m["safety"]["safety_stops"]["rate"]),
+            f"{m['latency']['step_ms']['p95']:.1f}", "–" if hz is None else f"{hz:.0f}",
+        ])  # fmt: skip
+    header = ["run", "episodes", "success", "95% CI", "progress", "avg len", "safety stops", "p95 ms", "Hz"]
+
+    def grouped(plot_id: str, title: str, key: str, cats: list[str], y_label: str) -> str:
+        series, cis = {}, {}
+        for name, r in zip(names, runs, strict=True):
+            blocks = r.metrics[key]
+            vals = [blocks.get(c) for c in cats]
+            series[name] = [b["success"] if b else 0.0 for b in vals]
+            cis[name] = [b["success_ci95"] if b else [0.0, 0.0] for b in vals]
+        return bar_chart(plot_id, title, cats, series, cis, y_label=y_label)
+
+    lengths = sorted({k for r in runs for k in r.metrics["by_chain_length"]}, key=int)
+    conditions = list(dict.fromkeys(k for r in runs for k in r.metrics["by_shift"]))
+    failure_series = {
+        n: [r.metrics["failures"][c]["rate"] for c in FAILURE_CATEGORIES]
+        for n, r in zip(names, runs, strict=True)
+    }
+    plots = [
+        grouped("compare-success-by-chain-length", "Success vs chain length", "by_chain_length", lengths, "success rate"),
+        grouped("compare-success-by-shift", "Success per shift condition", "by_shift", conditions, "success rate"),
+        bar_chart("compare-failure-categories", "Failure categories", list(FAILURE_CATEGORIES), failure_series, y_label="share of episodes"),
+    ]  # fmt: skip
+    return (
+        "<h2>Comparison</h2>"
+        + _table(header, rows, cls="comparison")
+        + f'<div class="plots">{"".join(plots)}</div>'
+    )
+
+
+def render_report(runs: Sequence[EvalResults], title: str | None = None) -> str:
+    """The report HTML for one run, or a comparison of several followed by each run."""
+    if not runs:
+        raise ValueError("render_report needs at least one EvalResults")
+    default = "hivla evaluation report" if len(runs) == 1 else f"hivla evaluation: {len(runs)} runs compared"
+    title = title or default
+    parts = [_comparison_section(runs)] if len(runs) > 1 else []
+    parts += [_run_section(r, i + 1) for i, r in enumerate(runs)]
+    return (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1"><style>{CSS}</style></head>'
+        f"<body><h1>{escape(title)}</h1>{''.join(parts)}<script>{SCRIPT}</script></body></html>"
+    )
+
+
+def write_report(
+    results: EvalResults | Sequence[EvalResults], out_dir: str | Path, title: str | None = None
+) -> Path:
+    """Write ``report.html`` into ``out_dir`` and return its path.
+
+    One run is first saved there (``results.json`` and ``videos/``) unless it was loaded from
+    ``out_dir``; several runs are compared without copying their results.
+    """
+    out = Path(out_dir)
+    runs = [results] if isinstance(results, EvalResults) else list(results)
+    if len(runs) == 1 and (runs[0].source is None or runs[0].source.resolve() != out.resolve()):
+        runs[0].save(out)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / REPORT_FILE
+    path.write_text(render_report(runs, title), encoding="utf-8")
+    return path

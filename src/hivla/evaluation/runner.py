@@ -1,0 +1,210 @@
+"""The evaluation runner: episodes of one policy over a suite's seeds and shift conditions.
+
+``evaluate(cfg)`` resolves and checks the policy, runs every (condition, seed) episode in worker
+processes (each with its own simulators and its own copy of the policy), attributes failures,
+keeps a few rollout videos, and aggregates the metrics. Each episode depends only on its seed:
+the env resets from it, the global RNGs are seeded with it, and the policy is told it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+import numpy as np
+
+from hivla.evaluation.agent import Agent, Execution
+from hivla.evaluation.config import DEFAULT_IMAGE_SIZE, EvalConfig
+from hivla.evaluation.failures import FailureTracker, StepFacts
+from hivla.evaluation.metrics import compute_metrics
+from hivla.evaluation.overlay import Caption, compose_frame, encode_mp4
+from hivla.evaluation.policies import EvalPolicy, as_eval_policy, check_compatible, load_eval_policy
+from hivla.evaluation.pool import run_pool
+from hivla.evaluation.results import EpisodeRecord, EvalResults, run_info
+
+OUTCOME_HOLD_FRAMES = 10  # the last frame, with the outcome banner, is shown this many times
+
+Frame = tuple[np.ndarray, Caption]  # camera panel uint8[H, W * cameras, 3] and its caption
+
+
+def _facts(env: Any, info: dict[str, Any], initially_done: list[bool]) -> StepFacts:
+    from hivla.sim.predicates import is_done
+
+    done = info["completed"]
+    subtasks = env.spec.subtasks
+    later = any(not initially_done[j] and is_done(env, subtasks[j]) for j in range(done + 1, len(subtasks)))
+    return StepFacts(completed=done, grasped=info["privileged"]["grasped"], out_of_order=later)
+
+
+def _panel(env: Any, obs: dict[str, Any]) -> np.ndarray:
+    return np.concatenate([obs["images"][c] for c in env.cameras], axis=1)  # (H, W * cameras, 3)
+
+
+def _caption(env: Any, info: dict[str, Any], policy: EvalPolicy, outcome: str | None = None) -> Caption:
+    n = info["chain_length"]
+    index = info["subtask_index"]
+    return Caption(
+        instruction=info["instruction"],
+        subtask=f"{min(info['completed'] + 1, n)}/{n}: {info['subtasks'][index]}",
+        step=info["step"],
+        max_steps=env.max_steps,
+        reasoning=policy.reasoning,
+        plan=policy.plan_subtask,
+        outcome=outcome,
+    )
+
+
+def run_episode(
+    env: Any, agent: Agent, seed: int, condition: str = "none", record: bool = False
+) -> tuple[EpisodeRecord, list[Frame]]:
+    """Roll out one episode from ``seed``; frames (panel, caption) only when ``record``."""
+    from hivla.sim.predicates import is_done
+
+    obs, info = env.reset(seed=seed)
+    agent.start(seed)
+    initially_done = [is_done(env, s) for s in env.spec.subtasks]
+    tracker = FailureTracker(env.spec.subtasks)
+    tracker.observe(_facts(env, info, initially_done))
+    frames: list[Frame] = []
+    while True:
+        action = agent.act(obs)
+        if record:
+            frames.append((_panel(env, obs), _caption(env, info, agent.policy)))
+        if agent.stopped:
+            break
+        obs, _, terminated, truncated, info = env.step(action)
+        tracker.observe(_facts(env, info, initially_done))
+        if terminated or truncated:
+            break
+    failure = tracker.attribute(info["success"], safety_stop=agent.stopped)
+    if record:
+        last = (_panel(env, obs), _caption(env, info, agent.policy, outcome=failure or "success"))
+        frames.extend([last] * OUTCOME_HOLD_FRAMES)
+    failed = tracker.failed_subtask
+    result = EpisodeRecord(
+        condition=condition,
+        seed=int(seed),
+        instruction=info["instruction"],
+        subtasks=list(info["subtasks"]),
+        task_kinds=list(info["task_kinds"]),
+        chain_length=info["chain_length"],
+        completed=info["completed"],
+        success=bool(info["success"]),
+        progress=float(info["progress"]),
+        steps=info["step"],
+        failure=failure,
+        failed_subtask=failed.text if failure and failed is not None else None,
+        safety_stop=agent.stopped,
+        interventions=agent.interventions,
+        queries=len(agent.query_ms),
+        step_ms=list(agent.step_ms),
+        query_ms=list(agent.query_ms),
+    )
+    return result, frames
+
+
+class EpisodeWorker:
+    """Per process: the policy, one env (and action stack) per shift condition, video bookkeeping."""
+
+    def __init__(self, cfg: EvalConfig, image_size: int, policy: EvalPolicy | None = None) -> None:
+        self.cfg = cfg
+        self.image_size = image_size
+        self.policy = policy if policy is not None else load_eval_policy(cfg.policy)
+        self.execution = Execution(
+            execute_steps=cfg.execute_steps or self.policy.execute_steps,
+            ensemble=cfg.ensemble,
+            estop_after_nonfinite=cfg.estop_after_nonfinite,
+        )
+        self._stacks: dict[str, tuple[Any, Agent]] = {}
+        self._kept: Counter[str] = Counter()
+
+    def _stack(self, label: str, shifts: dict[str, int]) -> tuple[Any, Agent]:
+        if label not in self._stacks:
+            from hivla.sim import make_env
+
+            env = make_env(
+                self.cfg.suite, self.cfg.embodiment, image_size=self.image_size, shifts=shifts,
+                render=self.policy.needs_images or self.cfg.videos > 0, max_steps=self.cfg.max_steps,
+            )  # fmt: skip
+            self._stacks[label] = (env, Agent(self.policy, env, self.execution))
+        return self._stacks[label]
+
+    def _want_video(self, record: EpisodeRecord) -> bool:
+        """Keep the first successes and failures, and the first failure of each category."""
+        if record.success:
+            return self._kept["success"] < self.cfg.videos
+        return self._kept["failure"] < self.cfg.videos or self._kept[record.outcome] == 0
+
+    def __call__(self, item: tuple[str, dict[str, int], int]) -> EpisodeRecord:
+        label, shifts, seed = item
+        env, agent = self._stack(label, shifts)
+        record, frames = run_episode(env, agent, seed, label, record=self.cfg.videos > 0)
+        if frames and self._want_video(record):
+            record.video = encode_mp4([compose_frame(p, c) for p, c in frames], fps=env.fps)
+            self._kept[record.outcome] += 1
+            self._kept["success" if record.success else "failure"] += 1
+        return record
+
+    def close(self) -> None:
+        for env, _ in self._stacks.values():
+            env.close()
+        self._stacks.clear()
+
+
+def select_videos(records: list[EpisodeRecord], per_outcome: int) -> None:
+    """Keep at most ``per_outcome`` success and failure videos (failures of distinct categories first)."""
+    successes = [r for r in records if r.video is not None and r.success]
+    failures = [r for r in records if r.video is not None and not r.success]
+    seen: set[str] = set()
+    distinct = [r for r in failures if not (r.outcome in seen or seen.add(r.outcome))]
+    ranked = distinct + [r for r in failures if r not in distinct]
+    keep = {id(r) for r in successes[:per_outcome] + ranked[:per_outcome]}
+    for r in records:
+        if id(r) not in keep:
+            r.video = None
+
+
+def _env_image_size(policy_size: int | None) -> int:
+    """The policy's training size within the env's 64..224 px (the policy's processor resizes)."""
+    return DEFAULT_IMAGE_SIZE if policy_size is None else min(224, max(64, policy_size))
+
+
+def evaluate(
+    cfg: EvalConfig, policy: Any = None, progress: Callable[[EpisodeRecord], None] | None = None
+) -> EvalResults:
+    """Evaluate ``cfg.policy`` (or the given policy object, in this process) and return the results.
+
+    Raises ``ActionSpaceError`` before any rollout if the policy cannot drive ``cfg.embodiment``.
+    ``progress`` is called with each finished episode.
+    """
+    if policy is not None and cfg.workers > 1:
+        raise ValueError(
+            "a policy object cannot be sent to worker processes: pass workers=1, or give the policy "
+            "by name, run directory or package.module:factory in cfg.policy"
+        )
+    resolved = as_eval_policy(policy) if policy is not None else load_eval_policy(cfg.policy)
+    check_compatible(resolved, cfg.embodiment)
+    image_size = cfg.image_size or _env_image_size(resolved.image_size)
+    conditions = cfg.conditions()
+    items = [(c.label, c.shifts, seed) for c in conditions for seed in cfg.seeds()]
+    make_worker = partial(EpisodeWorker, cfg, image_size, resolved if cfg.workers == 1 else None)
+    start = time.perf_counter()
+    records = []
+    for record in run_pool(make_worker, items, cfg.workers):
+        records.append(record)
+        if progress is not None:
+            progress(record)
+    wall = time.perf_counter() - start
+    order = {c.label: i for i, c in enumerate(conditions)}
+    records.sort(key=lambda r: (order[r.condition], r.seed))
+    select_videos(records, cfg.videos)
+    from hivla.sim.env import CONTROL_HZ
+
+    config = {**cfg.to_dict(), "image_size": image_size}
+    config["execute_steps"] = cfg.execute_steps or resolved.execute_steps
+    policy_info = {**resolved.describe(), "spec": cfg.policy if policy is None else resolved.name}
+    metrics = compute_metrics(records, [c.label for c in conditions], env_hz=CONTROL_HZ)
+    return EvalResults(config, policy_info, metrics, records, run_info(wall))
