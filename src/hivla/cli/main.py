@@ -28,6 +28,8 @@ COMMANDS: tuple[Command, ...] = (
         "sim rollout", "hivla.cli.sim_rollout", "Roll out a policy (e.g. the scripted expert) on a suite."
     ),
     Command("sim render", "hivla.cli.sim_render", "Write PNG frames of scenes and shift levels."),
+    Command("eval", "hivla.cli.eval", "Evaluate a policy on a suite: metrics, failures, HTML report."),
+    Command("report", "hivla.cli.report", "Rebuild an evaluation report; compare several runs."),
     Command("collect", "hivla.cli.collect", "Record scripted-expert episodes into a dataset."),
     Command("data info", "hivla.cli.data_info", "Summarize a dataset: episodes, frames, features, stats."),
     Command("data stats", "hivla.cli.data_stats", "Compute normalization statistics into meta/stats.json."),

@@ -1,0 +1,123 @@
+"""Evaluate a policy on a benchmark suite: parallel rollouts on held-out seeds, metrics with 95%
+Wilson intervals, failure categories, safety interventions, latency, and an HTML report with videos.
+
+Examples:
+  hivla eval --policy expert --suite tabletop-mixed --episodes 50 --workers 2
+  hivla eval --policy runs/my-vla --suite tabletop-chain-3 --embodiment arm6 --shift lighting=2 camera=1
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Config:
+    """Evaluate a policy (built-in name, run/checkpoint directory, or package.module:factory)."""
+
+    policy: str = "expert"
+    """Built-in (expert | random), a run/checkpoint directory, or package.module:factory."""
+    suite: str = "tabletop-single"
+    """Suite name (see `hivla sim list`)."""
+    embodiment: str = "floating"
+    """Embodiment name: arm6 | arm5 | floating."""
+    episodes: int = 20
+    """Episodes per shift condition (seeds from the suite's list, in order)."""
+    shift: tuple[str, ...] = ()
+    """Distribution shifts as axis=level, e.g. --shift lighting=2 camera=1."""
+    shift_mode: str = "each"
+    """each: the unshifted baseline plus one condition per shift; combined: all shifts at once."""
+    workers: int = 1
+    """Worker processes, each with its own simulators and copy of the policy."""
+    split: str = "heldout"
+    """Seed list: heldout | train."""
+    first_seed_index: int = 0
+    """Start at this index of the seed list."""
+    image_size: int | None = None
+    """Camera size in px; default: the policy's training size, else 128."""
+    execute_steps: int | None = None
+    """Actions of each predicted chunk to execute before querying again; default: the policy's."""
+    ensemble: float | None = None
+    """Temporal ensembling (ACT) with weight m instead of open-loop chunks, e.g. 0.01."""
+    videos: int = 2
+    """Success videos and failure videos (each) to embed in the report; 0 for none."""
+    max_steps: int | None = None
+    """Step limit per episode; default 90 per subtask."""
+    out: Path | None = None
+    """Output directory (results.json, videos/, report.html); default eval/<policy>-<suite>-<embodiment>,
+    or <run>/eval/<suite>-<embodiment> for a run directory."""
+
+
+def default_out(cfg: Config) -> Path:
+    if Path(cfg.policy).is_dir():
+        return Path(cfg.policy) / "eval" / f"{cfg.suite}-{cfg.embodiment}"
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", cfg.policy).strip("_")
+    return Path("eval") / f"{name}-{cfg.suite}-{cfg.embodiment}"
+
+
+def run(cfg: Config, quiet: bool = False) -> dict:
+    from rich.progress import Progress
+
+    from hivla.evaluation import ActionSpaceError, EvalConfig, evaluate, write_report
+    from hivla.evaluation.policies import PolicyLoadError
+    from hivla.registry import UnknownNameError
+
+    try:
+        ecfg = EvalConfig(
+            policy=cfg.policy, suite=cfg.suite, embodiment=cfg.embodiment, episodes=cfg.episodes,
+            shifts=cfg.shift, shift_mode=cfg.shift_mode, workers=cfg.workers, split=cfg.split,
+            first_seed_index=cfg.first_seed_index, image_size=cfg.image_size,
+            execute_steps=cfg.execute_steps, ensemble=cfg.ensemble, videos=cfg.videos, max_steps=cfg.max_steps,
+        )  # fmt: skip
+    except (ValueError, UnknownNameError) as err:
+        raise SystemExit(f"hivla eval: {err}") from None
+    total = len(ecfg.conditions()) * ecfg.episodes
+    try:
+        with Progress(disable=quiet, transient=True) as progress:
+            task = progress.add_task(f"{cfg.policy} on {cfg.suite} / {cfg.embodiment}", total=total)
+            results = evaluate(ecfg, progress=lambda _: progress.advance(task))
+    except (ActionSpaceError, PolicyLoadError, FileNotFoundError) as err:  # before any rollout
+        raise SystemExit(f"hivla eval: {err}") from None
+    out = cfg.out or default_out(cfg)
+    report = write_report(results, out)
+    if not quiet:
+        print_summary(results)
+        print(f"results: {out / 'results.json'}\nreport:  {report}")
+    return {
+        "out": str(out),
+        "results": str(out / "results.json"),
+        "report": str(report),
+        "policy": results.policy,
+        "config": results.config,
+        "metrics": results.metrics,
+    }
+
+
+def print_summary(results) -> None:
+    """Tables of success by chain length and shift, failures and latency."""
+    from rich.console import Console
+    from rich.table import Table
+
+    m = results.metrics
+    console = Console()
+    table = Table(title=f"{results.label}: {m['episodes']} episodes")
+    for col in ("group", "episodes", "success", "95% CI", "progress"):
+        table.add_column(col)
+    groups = [(f"chain {k}", b) for k, b in m["by_chain_length"].items()]
+    groups += [(f"shift {k}", b) for k, b in m["by_shift"].items() if len(m["by_shift"]) > 1]
+    for name, b in [*groups, ("all", m["overall"])]:
+        lo, hi = b["success_ci95"]
+        table.add_row(
+            name, str(b["episodes"]), f"{b['success']:.1%}", f"[{lo:.1%}, {hi:.1%}]", f"{b['progress']:.2f}"
+        )
+    console.print(table)
+    fails = ", ".join(f"{c} {r['count']}" for c, r in m["failures"].items() if r["count"])
+    lat = m["latency"]
+    console.print(f"avg completed length {m['calvin']['avg_len']:.2f}; failures: {fails or 'none'}")
+    console.print(
+        f"action latency median {lat['step_ms']['median']:.2f} ms, p95 {lat['step_ms']['p95']:.2f} ms; "
+        f"safety interventions: {sum(k['count'] for k in m['safety']['by_kind'].values())} "
+        f"over {m['safety']['steps']} steps"
+    )
