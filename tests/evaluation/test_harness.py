@@ -1,6 +1,8 @@
 """Harness correctness: the expert's success matches the plain rollout loop, random scores near 0,
 seeds replay exactly (in and across processes), and the action stack converts, filters and stops."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -52,7 +54,7 @@ def test_same_seed_same_episode_in_process(noise_policy):
 def test_same_seed_same_episode_across_worker_processes():
     cfg = EvalConfig(policy="random", episodes=3, videos=0, max_steps=15)
     serial = evaluate(cfg)
-    parallel = evaluate(EvalConfig(**{**cfg.to_dict(), "shifts": (), "workers": 2}))
+    parallel = evaluate(dataclasses.replace(cfg, workers=2))
     assert [e.to_dict() for e in serial.episodes] == [e.to_dict() for e in parallel.episodes]
 
 

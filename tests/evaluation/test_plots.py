@@ -25,6 +25,13 @@ def test_grouped_bars_with_intervals():
     assert heights[1] > heights[0] > heights[2] > heights[5] > heights[4] > heights[3] == 0.0
 
 
+def test_missing_values_draw_no_bar():
+    root = _parse(
+        bar_chart("gap", "Gap", ["1", "2"], {"a": [0.5, None], "b": [0.2, 0.4]}, {"a": [[0.4, 0.6], None]})
+    )
+    assert len([r for r in root.iter(f"{SVG}rect") if r.get("class") == "bar"]) == 3
+
+
 def test_histogram_and_empty_data():
     root = _parse(histogram_chart("lat", "Latency", [0.1, 0.2, 0.4, 0.8], [3, 0, 1], "ms"))
     assert len([r for r in root.iter(f"{SVG}rect") if r.get("class") == "bar"]) == 3

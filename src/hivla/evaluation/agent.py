@@ -92,10 +92,13 @@ class _ToNative:
     def act(self, obs: Observation) -> np.ndarray:
         action = self.executor.act(obs)  # float32[A]
         if action.shape != (self.expected,):
-            emb = self.env.embodiment
+            takes = (
+                "universal actions have"
+                if self.policy.action_space == "universal"
+                else f"embodiment {self.env.embodiment.name!r} takes"
+            )
             raise ActionSpaceError(
-                f"policy {self.policy.name!r} returned actions of size {action.shape[-1]}, but "
-                f"{'universal actions have' if self.policy.action_space == 'universal' else f'embodiment {emb.name!r} takes'} "
+                f"policy {self.policy.name!r} returned actions of size {action.shape[-1]}, but {takes} "
                 f"{self.expected} values. Evaluate on the embodiment the policy was trained on, or declare "
                 "its action_space/action_dim correctly."
             )

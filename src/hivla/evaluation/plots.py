@@ -40,17 +40,17 @@ def bar_chart(
     plot_id: str,
     title: str,
     categories: Sequence[str],
-    series: dict[str, Sequence[float]],
-    intervals: dict[str, Sequence[Sequence[float]]] | None = None,
+    series: dict[str, Sequence[float | None]],
+    intervals: dict[str, Sequence[Sequence[float] | None]] | None = None,
     y_label: str = "",
     y_max: float | None = 1.0,
     percent: bool = True,
 ) -> str:
-    """Grouped bars: one group per category, one bar per series, optional [lo, hi] whiskers."""
+    """Grouped bars: one group per category, one bar per series (None: no bar), optional [lo, hi] whiskers."""
     names = list(series)
     if not categories or not names:
         return _frame(plot_id, title, [_text(WIDTH / 2, HEIGHT / 2, "no data")])
-    top = y_max or max(max(v, default=0.0) for v in series.values()) * 1.15 or 1.0
+    top = y_max or max((v for vs in series.values() for v in vs if v is not None), default=0.0) * 1.15 or 1.0
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     legend_h = 14 if len(names) > 1 else 0
 
@@ -73,6 +73,8 @@ def bar_chart(
         label = cat if len(cat) <= 18 else cat[:17] + "…"
         body.append(_text(LEFT + (ci + 0.5) * group, HEIGHT - BOTTOM + 16, label, 10))
         for si, name in enumerate(names):
+            if series[name][ci] is None:  # this series has no such category
+                continue
             v = float(series[name][ci])
             x = x0 + si * bar
             colour = PALETTE[si % len(PALETTE)]

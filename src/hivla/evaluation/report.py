@@ -295,8 +295,8 @@ def _comparison_section(runs: Sequence[EvalResults]) -> str:
         for name, r in zip(names, runs, strict=True):
             blocks = r.metrics[key]
             vals = [blocks.get(c) for c in cats]
-            series[name] = [b["success"] if b else 0.0 for b in vals]
-            cis[name] = [b["success_ci95"] if b else [0.0, 0.0] for b in vals]
+            series[name] = [b["success"] if b else None for b in vals]
+            cis[name] = [b["success_ci95"] if b else None for b in vals]
         return bar_chart(plot_id, title, cats, series, cis, y_label=y_label)
 
     lengths = sorted({k for r in runs for k in r.metrics["by_chain_length"]}, key=int)

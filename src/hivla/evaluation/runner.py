@@ -158,9 +158,10 @@ def select_videos(records: list[EpisodeRecord], per_outcome: int) -> None:
     """Keep at most ``per_outcome`` success and failure videos (failures of distinct categories first)."""
     successes = [r for r in records if r.video is not None and r.success]
     failures = [r for r in records if r.video is not None and not r.success]
-    seen: set[str] = set()
-    distinct = [r for r in failures if not (r.outcome in seen or seen.add(r.outcome))]
-    ranked = distinct + [r for r in failures if r not in distinct]
+    first_of_category = {}
+    for r in failures:
+        first_of_category.setdefault(r.outcome, r)
+    ranked = list(first_of_category.values()) + [r for r in failures if first_of_category[r.outcome] is not r]
     keep = {id(r) for r in successes[:per_outcome] + ranked[:per_outcome]}
     for r in records:
         if id(r) not in keep:
