@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 
 from hivla.planning.corpus import Example, words_of
-from hivla.planning.grammar import STEP_KINDS, Step, expand_steps, validate_plan
+from hivla.planning.grammar import NEEDS_OBJECT, NEEDS_TARGET, STEP_KINDS, Step, expand_steps, validate_plan
 from hivla.planning.text_features import MINILM_DIM, PAD, build_vocab, encode_words, minilm_word_features
 from hivla.types import Plan
 
@@ -35,6 +35,7 @@ class PlannerConfig:
     steps: int = 1500
     batch_size: int = 64
     lr: float = 3e-3
+    word_dropout: float = 0.3  # learned word ids replaced by <unk> in training: leans on MiniLM for new words
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -42,6 +43,8 @@ class PlannerConfig:
             raise ValueError(f"features must be 'minilm' or 'learned', got {self.features!r}")
         if min(self.embed_dim, self.hidden_dim, self.layers, self.steps, self.batch_size) < 1:
             raise ValueError(f"planner sizes must be positive: {self}")
+        if not 0.0 <= self.word_dropout < 1.0:
+            raise ValueError(f"word_dropout must be in [0, 1), got {self.word_dropout}")
 
 
 class TaggerNet(nn.Module):
@@ -130,34 +133,42 @@ class LearnedPlanner:
 
     # ---- inference -----------------------------------------------------------------------------
     @torch.no_grad()
-    def tag(self, instruction: str) -> tuple[list[str], list[str], list[str]]:
+    def scores(self, instruction: str) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """Words, log-probabilities of the step tags (T, n_tags) and of the roles (T, 3)."""
         words = tuple(words_of(instruction))
         if not words:
             raise ValueError("empty instruction; expected a sentence such as 'open the drawer'")
         ex = Example(instruction, words, ("O",) * len(words), ("-",) * len(words), ())
         ids, feats = self._tensors([ex], labels=False)
         s_logits, r_logits = self.net(ids, feats)
-        steps = [STEP_TAGS[i] for i in s_logits[0].argmax(-1).tolist()]
-        roles = [ROLES[i] for i in r_logits[0].argmax(-1).tolist()]
-        return list(words), steps, roles
+        return list(words), s_logits[0].log_softmax(-1).numpy(), r_logits[0].log_softmax(-1).numpy()
+
+    def tag(self, instruction: str) -> tuple[list[str], list[str], list[str]]:
+        """Per-word argmax tags (for inspection; :meth:`steps` decodes with constraints)."""
+        words, step_lp, role_lp = self.scores(instruction)
+        return words, [STEP_TAGS[i] for i in step_lp.argmax(-1)], [ROLES[i] for i in role_lp.argmax(-1)]
 
     def steps(self, instruction: str, objects: dict[str, str] | None = None) -> list[Step]:
-        """Segment and label the instruction; snap object names to the scene's when known."""
-        words, tags, roles = self.tag(instruction)
-        phrases: list[list[int]] = []
-        for i, tag in enumerate(tags):
-            if tag.startswith("B-") or (tag.startswith("I-") and (not phrases or tags[i - 1] == "O")):
-                phrases.append([i])
-            elif tag.startswith("I-"):
-                phrases[-1].append(i)
-        out = []
-        for phrase in phrases:
-            kind = Counter(tags[i][2:] for i in phrase).most_common(1)[0][0]
+        """Decode steps with the grammar's constraints.
+
+        1. Segment with Viterbi over O/B/I (a phrase starts only after a connector word, so a phrase
+           keeps one kind even when single words look like another kind).
+        2. Give each phrase the best kind its arguments allow (a stack needs a target word, ...).
+        3. Snap object names to the scene's when known; merge repeats of argument-free steps.
+        """
+        words, step_lp, role_lp = self.scores(instruction)
+        roles = [ROLES[i] for i in role_lp.argmax(-1)]
+        out: list[Step] = []
+        for phrase in _segment(step_lp):
             obj = " ".join(words[i] for i in phrase if roles[i] == "obj") or None
             tgt = " ".join(words[i] for i in phrase if roles[i] == "tgt") or None
+            kind = _best_kind(step_lp, phrase, has_obj=obj is not None, has_tgt=tgt is not None)
             if objects is not None:
                 obj, tgt = _snap(obj, objects), _snap(tgt, objects)
-            out.append(Step(kind, obj, tgt))
+            step = Step(kind, obj if kind in NEEDS_OBJECT else None, tgt if kind in NEEDS_TARGET else None)
+            if out and step == out[-1] and kind not in NEEDS_OBJECT:
+                continue  # "give the button a press" may segment twice; a chain never repeats these
+            out.append(step)
         return out
 
     def plan(self, obs, instruction: str, objects: dict[str, str] | None = None) -> Plan:
@@ -200,6 +211,49 @@ class LearnedPlanner:
         planner.net.load_state_dict(load_file(str(path / "planner.safetensors")))
         planner.net.eval()
         return planner
+
+
+_B = [STEP_TAGS.index(f"B-{k}") for k in STEP_KINDS]
+_I = [STEP_TAGS.index(f"I-{k}") for k in STEP_KINDS]
+
+
+def _segment(step_lp: np.ndarray) -> list[list[int]]:
+    """Viterbi over {O, B, I} with transitions O->O|B, B->I|O, I->I|O; returns the phrases."""
+    o = step_lp[:, 0]
+    b = np.logaddexp.reduce(step_lp[:, _B], axis=1)
+    i_ = np.logaddexp.reduce(step_lp[:, _I], axis=1)
+    emit = np.stack([o, b, i_], axis=1)  # (T, 3): O, B, I
+    allowed = np.array([[1, 1, 0], [1, 0, 1], [1, 0, 1]], dtype=bool)  # from (rows) -> to (cols)
+    t_len = len(emit)
+    score = np.where([True, True, False], emit[0], -np.inf)
+    back = np.zeros((t_len, 3), dtype=int)
+    for t in range(1, t_len):
+        cand = np.where(allowed, score[:, None], -np.inf)  # (from, to)
+        back[t] = cand.argmax(0)
+        score = cand.max(0) + emit[t]
+    state = [int(score.argmax())]
+    for t in range(t_len - 1, 0, -1):
+        state.append(int(back[t, state[-1]]))
+    state.reverse()
+    phrases: list[list[int]] = []
+    for t, st in enumerate(state):
+        if st == 1:
+            phrases.append([t])
+        elif st == 2:
+            phrases[-1].append(t)
+    return phrases
+
+
+def _best_kind(step_lp: np.ndarray, phrase: list[int], has_obj: bool, has_tgt: bool) -> str:
+    """The kind with the highest phrase score among those whose arguments are present."""
+    best, best_score = STEP_KINDS[0], -np.inf
+    for k, kind in enumerate(STEP_KINDS):
+        if (kind in NEEDS_OBJECT and not has_obj) or (kind in NEEDS_TARGET and not has_tgt):
+            continue
+        score = step_lp[phrase[0], _B[k]] + step_lp[phrase[1:], _I[k]].sum()
+        if score > best_score:
+            best, best_score = kind, score
+    return best
 
 
 def _snap(name: str | None, objects: dict[str, str]) -> str | None:
