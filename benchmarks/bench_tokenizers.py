@@ -7,6 +7,7 @@ alike and that clipping is not counted), and encode/decode time per chunk.
 
     python benchmarks/bench_tokenizers.py                       # SYNTHETIC smooth trajectories
     python benchmarks/bench_tokenizers.py --chunks chunks.npy   # real chunks float[N, H, A]
+    python benchmarks/bench_tokenizers.py --data DIR --horizon 10  # chunks from a recorded dataset
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ class Config:
     """Benchmark the action tokenizers on chunks from a .npy file or on synthetic data."""
 
     chunks: Path | None = None  # .npy of float[N, H, A]; default: synthetic smooth trajectories
+    data: Path | None = None  # a dataset recorded by `hivla collect`: every unpadded chunk of `horizon`
+    action_key: str = "action.universal"  # with --data: "action" (native) or "action.universal"
     n: int = 2000  # synthetic chunks to generate
     horizon: int = 50  # synthetic H
     action_dim: int = 7  # synthetic A (the last dim is a binary gripper)
@@ -45,6 +48,8 @@ class Config:
 
 def load_chunks(cfg: Config) -> tuple[np.ndarray, str]:
     """The chunks float[N, H, A] and a label saying where they came from."""
+    if cfg.data is not None:
+        return dataset_chunks(cfg), f"{cfg.data} ({cfg.action_key}, every unpadded chunk of H={cfg.horizon})"
     if cfg.chunks is None:
         data = smooth_chunks(cfg.n, cfg.horizon, cfg.action_dim, seed=cfg.seed)
         label = f"SYNTHETIC smooth trajectories (hivla.actions.synthetic.smooth_chunks, seed {cfg.seed})"
@@ -53,6 +58,21 @@ def load_chunks(cfg: Config) -> tuple[np.ndarray, str]:
     if data.ndim != 3:
         raise ValueError(f"{cfg.chunks} must hold float[N, H, A], got shape {data.shape}")
     return data.astype(np.float64), str(cfg.chunks)
+
+
+def dataset_chunks(cfg: Config) -> np.ndarray:
+    """float[N, H, A]: every chunk of ``horizon`` consecutive actions that stays inside its episode."""
+    from hivla.data import ChunkDataset, LoaderConfig
+
+    ds = ChunkDataset(cfg.data, LoaderConfig(horizon=cfg.horizon, action_key=cfg.action_key, cameras=()))
+    chunks = []
+    for i in range(len(ds)):
+        sample = ds[i]
+        if not bool(sample["action_is_pad"].any()):
+            chunks.append(np.asarray(sample["action"]))  # the chosen action column
+    if len(chunks) < 2:
+        raise ValueError(f"{cfg.data}: fewer than 2 unpadded chunks of horizon {cfg.horizon}")
+    return np.stack(chunks).astype(np.float64)
 
 
 def measure(tok: ActionTokenizer, chunks: np.ndarray) -> dict[str, float]:
