@@ -169,7 +169,7 @@ PRESETS.add(
             ema_decay=0.999,
             eval=RolloutEvalConfig(episodes=4, max_steps=90),
         ),
-        data=DataConfig(num_workers=1),
+        data=DataConfig(num_workers=0),
     ),
 )
 

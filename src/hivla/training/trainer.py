@@ -34,9 +34,11 @@ EXPERIMENT_FILE = "experiment.json"
 
 
 def default_threads(processes: int) -> int:
-    """Torch threads per process: the cores divided among processes (measured: oversubscribing the
-    two cores of the reference machine made steps 2-5x slower; see BENCHMARKS.md ## Training)."""
-    return max(1, (os.cpu_count() or 1) // max(1, processes))
+    """Torch threads per process: the cores per process minus one (left for data loading, the
+    simulator and the OS), at least 1. On the 2-core reference machine, shared with other jobs,
+    two threads made the quick preset's steps 2-10x slower than one (BENCHMARKS.md ## Training)."""
+    per_process = max(1, (os.cpu_count() or 1) // max(1, processes))
+    return max(1, per_process - 1)
 
 
 def resolve_policy_config(cfg: VLAConfig, fit: FitData) -> VLAConfig:
