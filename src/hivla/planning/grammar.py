@@ -7,6 +7,7 @@ scene's objects (name -> shape).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from hivla.sim.language import canonical_text
@@ -84,3 +85,26 @@ def _check_names(sub: Subtask, objects: dict[str, str], where: str) -> None:
         raise PlanError(f"{where}: place needs a bowl or plate, got a {objects[sub.target]}")
     if sub.kind == "stack" and objects[sub.target] != "cube":
         raise PlanError(f"{where}: stack needs a cube to stack on, got a {objects[sub.target]}")
+
+
+_TEXT_PATTERNS = (
+    (re.compile(r"^pick up the (?P<obj>.+)$"), "pick"),
+    (re.compile(r"^place the (?P<obj>.+?) (?:in|on) the (?P<target>.+)$"), "place"),
+    (re.compile(r"^stack the (?P<obj>.+?) on the (?P<target>.+)$"), "stack"),
+    (re.compile(r"^push the (?P<obj>.+) into the square$"), "push"),
+    (re.compile(r"^open the drawer$"), "open_drawer"),
+    (re.compile(r"^close the drawer$"), "close_drawer"),
+    (re.compile(r"^press the button$"), "press_button"),
+)
+
+
+def parse_subtask_text(text: str) -> Subtask:
+    """A canonical subtask text (as in ``info['subtasks']``) -> Subtask. Raises PlanError."""
+    clean = text.strip().lower().rstrip(".")
+    for pattern, kind in _TEXT_PATTERNS:
+        m = pattern.match(clean)
+        if m:
+            groups = m.groupdict()
+            target = "square" if kind == "push" else groups.get("target")
+            return Subtask(kind, groups.get("obj"), target, clean)
+    raise PlanError(f"not a canonical subtask text: {text!r}; expected e.g. 'pick up the red cube'")

@@ -70,6 +70,14 @@ class ScriptedExpert:
         universal = self._universal(phase)
         return env.from_universal(universal), self._annotate(sub, phase, universal)
 
+    def act_on(self, sub: Subtask):
+        """Act for an explicit subtask (e.g. one a planner chose), not the env's current one."""
+        if sub != getattr(self, "_explicit", None) or not self._phases:
+            self._explicit = sub
+            self._start(sub)
+        universal = self._universal(self._current_phase(sub))
+        return self.env.from_universal(universal), self._annotate(sub, self._phases[0], universal)
+
     def universal_action(self) -> np.ndarray:
         """The next action in the universal space (for tests and cross-embodiment data)."""
         sub = self.env.spec.subtasks[min(self.env.subtask_index, len(self.env.spec.subtasks) - 1)]
