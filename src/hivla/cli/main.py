@@ -35,6 +35,11 @@ COMMANDS: tuple[Command, ...] = (
     Command("data stats", "hivla.cli.data_stats", "Compute normalization statistics into meta/stats.json."),
     Command("data viz", "hivla.cli.data_viz", "Write an episode as mp4 with its text annotations overlaid."),
     Command("planner train", "hivla.cli.planner_train", "Train the learned planner; report generalization."),
+    Command(
+        "monitor train",
+        "hivla.cli.monitor_train",
+        "Train the subtask monitor on a dataset's subtask boundaries.",
+    ),
     Command("plan", "hivla.cli.plan", "Plan an instruction into subtasks (learned planner or LLM endpoint)."),
     Command("train", "hivla.cli.train", "Train a VLA policy from a preset (debug | quick | default)."),
 )
