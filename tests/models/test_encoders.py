@@ -25,6 +25,13 @@ def test_cnn_tokens() -> None:
     assert out.shape == (2, 16, 32)  # 64 px / 2 (stem) / 2^3 = 4 x 4 cells
 
 
+def test_cnn_keypoints_are_coordinates() -> None:
+    enc = build_vision_encoder(VisionConfig(widths=(8, 16), keypoints=5))
+    out = enc(torch.rand(2, 3, 32, 32))
+    assert out.shape == (2, 5, 16 + 2)
+    assert out[..., -2:].abs().max() <= 1.0  # expected (x, y) in [-1, 1]
+
+
 def test_hashed_words_are_stable_and_padded() -> None:
     assert hash_words("Pick up the RED cube!", 512, 8) == hash_words("pick up the red cube", 512, 8)
     enc = build_language_encoder(LanguageConfig(buckets=512, max_words=4, dim=8))

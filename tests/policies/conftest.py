@@ -62,7 +62,7 @@ def tiny_config(
     adim = 7 if action_space == "universal" else ACTION_DIMS[embodiments[0]]
     return VLAConfig(
         vision=vis, language=lang, backbone=BackboneConfig(dim=32, depth=1, heads=2, readouts=1), head=hc,
-        image_size=IMAGE, horizon=HORIZON, action_space=action_space, embodiments=embodiments,
+        image_size=IMAGE, horizon=HORIZON, action_space=action_space, embodiments=embodiments, augment_shift=2,
         state_dim=max(STATE_DIMS[e] for e in embodiments), action_dim=adim,
     )  # fmt: skip
 

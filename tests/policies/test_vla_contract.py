@@ -79,6 +79,23 @@ def test_contract(vision: str, head: str, request, tmp_path) -> None:
     assert float(l1) == pytest.approx(float(l2), abs=1e-6)
 
 
+def test_keypoint_cnn_policy_and_augmentation_only_in_training() -> None:
+    cfg = tiny_config("cnn", "l1")
+    cfg = cfg.__class__(**{**cfg.__dict__, "vision": cfg.vision.__class__(widths=(8, 16), keypoints=4)})
+    policy = build(cfg)
+    batch = make_batch(cfg)
+    torch.manual_seed(0)
+    a = policy.train().compute_loss(batch)[0].detach()
+    torch.manual_seed(1)
+    b = policy.compute_loss(batch)[0].detach()
+    assert float(a) != float(b)  # random shifts differ
+    policy.eval()
+    torch.manual_seed(0)
+    c = policy.compute_loss(batch)[0].detach()
+    torch.manual_seed(1)
+    assert float(c) == float(policy.compute_loss(batch)[0].detach())  # no augmentation in eval
+
+
 def test_unbatched_and_batched_observations_agree() -> None:
     policy = build(tiny_config("cnn", "l1")).eval()
     single = make_obs(policy.config)

@@ -28,6 +28,8 @@ class VisionConfig:
     ``freeze``: for pretrained encoders, keep the weights fixed (then features can be cached).
     ``grid``: pretrained encoders pool their feature map to grid x grid tokens.
     ``path``: local directory of a Hugging Face VLM (``kind="hf_vlm"``); nothing is downloaded.
+    ``keypoints``: for the CNN, K > 0 keeps the last stage at full resolution (stride 1) and
+    pools it into K spatial-softmax keypoint tokens (Levine et al. 2016), precise where it matters.
     """
 
     kind: str = "cnn"
@@ -36,12 +38,15 @@ class VisionConfig:
     grid: int = 2
     path: str = ""
     max_text_tokens: int = 32  # hf_vlm only: instruction tokens fed to the VLM
+    keypoints: int = 0  # cnn only: 0 = one token per feature-map cell; K > 0 = K spatial-softmax tokens
 
     def __post_init__(self) -> None:
         if self.kind not in VISION_KINDS:
             raise ValueError(f"unknown vision kind {self.kind!r}; available: {', '.join(VISION_KINDS)}")
         if not self.widths or any(not isinstance(w, int) or w < 1 for w in self.widths):
             raise ValueError(f"widths must be positive ints, got {self.widths!r}")
+        if self.keypoints < 0:
+            raise ValueError(f"keypoints must be >= 0, got {self.keypoints}")
         if self.grid < 1:
             raise ValueError(f"grid must be >= 1, got {self.grid}")
         if self.kind == "hf_vlm" and not self.path:
@@ -75,9 +80,11 @@ class _ResBlock(nn.Module):
 
 @VISION_ENCODERS.register("cnn")
 class ResNetEncoder(nn.Module):
-    """Small ResNet-style CNN trained from scratch; every feature-map cell becomes a token.
+    """Small ResNet-style CNN trained from scratch.
 
-    A 64 px image with three stages gives a 4 x 4 map, i.e. 16 tokens of ``widths[-1]`` channels.
+    Without keypoints every feature-map cell becomes a token: a 64 px image with three stages
+    gives a 4 x 4 map, i.e. 16 tokens of ``widths[-1]`` channels. With ``keypoints=K`` the last
+    stage keeps stride 1 (8 x 8 at 64 px) and :class:`SpatialSoftmax` pools it into K tokens.
     GroupNorm instead of BatchNorm keeps it independent of batch size and DDP.
     """
 
@@ -88,15 +95,42 @@ class ResNetEncoder(nn.Module):
             nn.Conv2d(3, c0, 3, 2, 1, bias=False), nn.GroupNorm(min(8, c0), c0), nn.ReLU()
         )
         stages, c_in = [], c0
-        for w in cfg.widths:
-            stages.append(_ResBlock(c_in, w, stride=2))
+        for i, w in enumerate(cfg.widths):
+            last = i == len(cfg.widths) - 1
+            stages.append(_ResBlock(c_in, w, stride=1 if last and cfg.keypoints else 2))
             c_in = w
         self.stages = nn.Sequential(*stages)
-        self.out_dim = cfg.widths[-1]
+        self.pool = SpatialSoftmax(c_in, cfg.keypoints) if cfg.keypoints else None
+        self.out_dim = self.pool.out_dim if self.pool is not None else c_in
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         x = self.stages(self.stem(images - 0.5))  # (B, C, h, w)
+        if self.pool is not None:
+            return self.pool(x)  # (B, K, C + 2)
         return x.flatten(2).transpose(1, 2)  # (B, h*w, C)
+
+
+class SpatialSoftmax(nn.Module):
+    """K attention maps over the feature map; each token is its expected (x, y) in [-1, 1] and
+    the attention-weighted feature (spatial soft-argmax, Levine et al. 2016; robomimic)."""
+
+    def __init__(self, channels: int, keypoints: int) -> None:
+        super().__init__()
+        self.attn = nn.Conv2d(channels, keypoints, 1)
+        self.out_dim = channels + 2
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h, w = x.shape[-2:]
+        weights = self.attn(x).flatten(2).softmax(-1)  # (B, K, h*w)
+        ys, xs = torch.meshgrid(
+            torch.linspace(-1, 1, h, device=x.device),
+            torch.linspace(-1, 1, w, device=x.device),
+            indexing="ij",
+        )
+        grid = torch.stack([xs.reshape(-1), ys.reshape(-1)], dim=-1)  # (h*w, 2)
+        coords = weights @ grid  # (B, K, 2)
+        feats = weights @ x.flatten(2).transpose(1, 2)  # (B, K, C)
+        return torch.cat([feats, coords], dim=-1)  # (B, K, C + 2)
 
 
 def _require(module: str, extra: str, what: str):

@@ -19,6 +19,8 @@ class VLAConfig:
     ``action_space``: ``native`` (the embodiment's own actions, one embodiment) or ``universal``
     (``action.universal`` float[7], any number of embodiments; see ``hivla.types``).
     ``embodiments``, ``state_dim``, ``action_dim``: filled from the data by the trainer (0 / () = not yet).
+    ``augment_shift``: random shift of each training image by up to this many pixels (replicate
+    padding, then crop; DrQ, Kostrikov et al. 2020); never at inference, and not on cached features.
     """
 
     vision: VisionConfig = field(default_factory=VisionConfig)
@@ -33,6 +35,7 @@ class VLAConfig:
     state_dim: int = 0
     action_dim: int = 0
     action_quantiles: tuple[float, float] = (0.01, 0.99)
+    augment_shift: int = 0
 
     def __post_init__(self) -> None:
         if not self.cameras or any(c not in CAMERAS for c in self.cameras):
@@ -51,6 +54,10 @@ class VLAConfig:
         if self.state_dim < 0 or self.action_dim < 0:
             raise ValueError(
                 f"state_dim and action_dim must be >= 0, got {self.state_dim}, {self.action_dim}"
+            )
+        if not 0 <= self.augment_shift <= self.image_size // 4:
+            raise ValueError(
+                f"augment_shift must be within 0..image_size/4 = {self.image_size // 4}, got {self.augment_shift}"
             )
         lo, hi = self.action_quantiles
         if not 0.0 <= lo < hi <= 1.0:

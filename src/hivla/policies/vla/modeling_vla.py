@@ -145,7 +145,7 @@ class VLAPolicy(BasePolicy):
         self.model = VLAModel(config, vocab, length)
 
     def compute_loss(self, batch: dict[str, Any]) -> tuple[torch.Tensor, dict[str, float]]:
-        inputs = self.processor.prepare_batch(batch, device=self.device)
+        inputs = self.processor.prepare_batch(batch, device=self.device, train=self.training)
         loss, metrics = self.model.loss(inputs)
         return loss, {"loss": float(loss.detach()), **metrics}
 

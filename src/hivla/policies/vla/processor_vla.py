@@ -187,8 +187,12 @@ class VLAProcessor:
         return torch.stack(out, dim=1)  # (B, C, 3, s, s)
 
     # -- batches ------------------------------------------------------------------------------------
-    def prepare_batch(self, batch: dict[str, Any], device: torch.device | str = "cpu") -> dict[str, Any]:
-        """A loader batch (``hivla.types`` naming) -> model inputs with normalized targets (new dict)."""
+    def prepare_batch(
+        self, batch: dict[str, Any], device: torch.device | str = "cpu", train: bool = False
+    ) -> dict[str, Any]:
+        """A loader batch (``hivla.types`` naming) -> model inputs with normalized targets (new dict).
+
+        ``train`` turns on the image augmentation (``augment_shift``)."""
         cfg = self.config
         texts = [str(t) for t in batch["task"]]
         size = len(texts)
@@ -199,7 +203,10 @@ class VLAProcessor:
             if "features.vision_valid" in batch:
                 inputs["features.vision_valid"] = batch["features.vision_valid"].to(device).bool()
         else:
-            inputs["images"] = self._batch_images(batch).to(device)
+            images = self._batch_images(batch)
+            if train and cfg.augment_shift > 0:
+                images = random_shift(images, cfg.augment_shift)
+            inputs["images"] = images.to(device)
         state = batch["observation.state"]
         state = state[:, -1] if state.ndim == 3 else state  # (B, S): the latest frame
         inputs["state"] = self.normalize_state(state, embs).to(device)
@@ -234,7 +241,7 @@ class VLAProcessor:
                 raise KeyError(f"batch has no {key!r}; this policy reads cameras {self.config.cameras}")
             img = batch[key]
             img = img[:, -1] if img.ndim == 5 else img  # (B, 3, H, W): the latest frame
-            per_cam.append(img.float())
+            per_cam.append(img.float() / 255.0 if img.dtype == torch.uint8 else img.float())
         return self._images(per_cam)
 
     def prepare_obs(
@@ -301,6 +308,20 @@ class VLAProcessor:
 
             tokenizer = load_tokenizer(Path(path) / TOKENIZER_DIR)
         return cls(config, {"state": meta["state"], "action": meta["action"]}, tokenizer)
+
+
+def random_shift(images: torch.Tensor, pad: int) -> torch.Tensor:
+    """Shift each image float[B, C, 3, s, s] by a random offset in [-pad, pad] pixels (new tensor)."""
+    batch, cams, _, size, _ = images.shape
+    flat = F.pad(images.flatten(0, 1), (pad, pad, pad, pad), mode="replicate")  # (N, 3, s + 2p, s + 2p)
+    n = flat.shape[0]
+    offset = torch.randint(0, 2 * pad + 1, (2, n))  # (2, N): rows, cols
+    rows = (offset[0][:, None] + torch.arange(size))[:, None, :, None]  # (N, 1, s, 1)
+    cols = (offset[1][:, None] + torch.arange(size))[:, None, None, :]  # (N, 1, 1, s)
+    crops = flat[
+        torch.arange(n)[:, None, None, None], torch.arange(3)[None, :, None, None], rows, cols
+    ]  # (N, 3, s, s)
+    return crops.reshape(batch, cams, 3, size, size)  # (B, C, 3, s, s)
 
 
 def _fit_tokenizer(config: VLAConfig, normalized: np.ndarray) -> Any:
