@@ -43,6 +43,16 @@ COMMANDS: tuple[Command, ...] = (
     Command("plan", "hivla.cli.plan", "Plan an instruction into subtasks (learned planner or LLM endpoint)."),
     Command("quickstart", "hivla.cli.quickstart", "The main job: collect -> train (quick) -> eval -> report."),
     Command("train", "hivla.cli.train", "Train a VLA policy from a preset (debug | quick | default)."),
+    Command(
+        "train-world-model",
+        "hivla.cli.train_world_model",
+        "Train a world model (latent | jepa) from a preset.",
+    ),
+    Command(
+        "experiment world-model",
+        "hivla.cli.experiment_world_model",
+        "World-model validation: errors under shifts, failure correlation, veto eval, report.",
+    ),
 )
 
 

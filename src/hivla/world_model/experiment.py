@@ -1,0 +1,332 @@
+"""The world-model validation experiment (``hivla experiment world-model``).
+
+1. Held-out episodes of the fault-injecting expert per shift axis and level (lighting, placement,
+   table texture, camera, distractors; the same held-out seeds in every condition).
+2. For each trained world model: next-state prediction errors per condition (vs copy-last),
+   imagined-event and outcome AUROCs, and the Spearman correlation (bootstrap 95% interval)
+   between an episode's mean one-step error and its task failure.
+3. Real vs imagined frames (decoded by the latent model; for JEPA, the held-out frame whose
+   embedding is nearest to the imagined one).
+4. The implicit reward's rank correlation with the steps left until the subtask completes.
+5. The fault-injecting expert evaluated with and without the world-model veto under each shift.
+
+Writes ``results.json``, ``report.html`` and ``figures/`` into the output directory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from hivla.registry import Registry
+from hivla.world_model.config import CollectSpec
+from hivla.world_model.data import EpisodeArrays
+from hivla.world_model.model import WorldModel
+from hivla.world_model.veto_eval import VetoEvalConfig
+
+PROBE_AXES = ("lighting", "placement", "table", "camera", "distractors")
+
+
+@dataclass(frozen=True)
+class ProbeConfig:
+    """Held-out episodes per (axis, level) plus the unshifted baseline."""
+
+    suite: str = "tabletop-chain-2"
+    axes: tuple[str, ...] = PROBE_AXES
+    levels: tuple[int, ...] = (1, 2, 3)
+    episodes: int = 6
+    fault_rate: float = 0.3
+    image_size: int = 64
+    workers: int = 1
+    bootstrap: int = 2000
+
+    def __post_init__(self) -> None:
+        from hivla.sim import SHIFT_AXES, SUITES
+
+        SUITES.get(self.suite)
+        for axis in self.axes:
+            SHIFT_AXES.get(axis)
+        if not self.levels or any(not 1 <= lv <= 3 for lv in self.levels):
+            raise ValueError(f"levels must be within 1..3, got {self.levels}")
+        if self.episodes < 2 or self.workers < 1:
+            raise ValueError(f"need episodes >= 2 and workers >= 1, got {self.episodes}, {self.workers}")
+
+    def conditions(self) -> list[str]:
+        return ["none", *(f"{a}={lv}" for a in self.axes for lv in self.levels)]
+
+
+@dataclass(frozen=True)
+class ExperimentSpec:
+    """What ``hivla experiment world-model`` runs (a named preset, see ``EXPERIMENT_PRESETS``)."""
+
+    name: str = "custom"
+    probe: ProbeConfig = field(default_factory=ProbeConfig)
+    veto: VetoEvalConfig = field(default_factory=VetoEvalConfig)
+    frame_steps: int = 8
+    run_veto: bool = True
+
+
+EXPERIMENT_PRESETS: Registry[ExperimentSpec] = Registry("world-model experiment preset")
+EXPERIMENT_PRESETS.add(
+    "debug",
+    ExperimentSpec(
+        name="debug",
+        probe=ProbeConfig(suite="tabletop-single", axes=("lighting", "camera"), levels=(2,), episodes=2, bootstrap=200),
+        veto=VetoEvalConfig(suite="tabletop-single", episodes=2, conditions=("none", "lighting=2")),
+        frame_steps=3,
+    ),
+)  # fmt: skip
+EXPERIMENT_PRESETS.add("quick", ExperimentSpec(name="quick", veto=VetoEvalConfig(episodes=30)))
+EXPERIMENT_PRESETS.add(
+    "default",
+    ExperimentSpec(
+        name="default",
+        probe=ProbeConfig(suite="tabletop-mixed", episodes=30, workers=4),
+        veto=VetoEvalConfig(suite="tabletop-mixed", episodes=100, workers=4),
+    ),
+)
+
+
+# ---- data ----------------------------------------------------------------------------------------
+def probe_episodes(cfg: ProbeConfig, log: Callable[[str], None]) -> dict[str, list[EpisodeArrays]]:
+    """condition -> held-out episodes (same seeds in every condition)."""
+    out = {}
+    for label in cfg.conditions():
+        spec = CollectSpec(
+            suite=cfg.suite, episodes=cfg.episodes, fault_rate=cfg.fault_rate, image_size=cfg.image_size,
+            shifts=() if label == "none" else (label,), workers=cfg.workers,
+        )  # fmt: skip
+        start = time.perf_counter()
+        from hivla.world_model.sources import collect_episodes
+
+        out[label] = collect_episodes(spec, split="heldout")
+        log(f"  {label}: {cfg.episodes} held-out episodes in {time.perf_counter() - start:.0f} s")
+    return out
+
+
+# ---- per model -----------------------------------------------------------------------------------
+def model_errors(model: WorldModel, data: dict[str, list[EpisodeArrays]]) -> tuple[dict[str, Any], list[Any]]:
+    """(summary per condition, every episode's errors with its condition)."""
+    from hivla.world_model.evaluate import episode_errors, summarize_errors
+
+    per, all_errors = {}, []
+    for label, eps in data.items():
+        errs = [episode_errors(model, ep) for ep in eps]
+        for e in errs:
+            e.info["condition"] = label
+        per[label] = summarize_errors(errs)
+        all_errors += errs
+    return per, all_errors
+
+
+def failure_correlation(errors: list[Any], n_boot: int) -> dict[str, Any]:
+    """Spearman(episode mean one-step error, failure) with a bootstrap 95% interval, pooled over
+    all conditions; also against the number of violation events."""
+    from hivla.world_model.stats import bootstrap_ci, spearman
+
+    err = np.array([float(e.latent.mean()) for e in errors])
+    fail = np.array([0.0 if e.success else 1.0 for e in errors])
+    out = {
+        "episodes": len(errors),
+        "failures": int(fail.sum()),
+        "spearman": spearman(err, fail),
+        "ci95": list(bootstrap_ci(err, fail, n_boot=n_boot)),
+        "mean_error_success": float(err[fail == 0].mean()) if (fail == 0).any() else None,
+        "mean_error_failure": float(err[fail == 1].mean()) if (fail == 1).any() else None,
+        "errors": err.tolist(),
+        "failed": fail.astype(int).tolist(),
+    }
+    return out
+
+
+@torch.no_grad()
+def frame_rows(
+    model: WorldModel, ep: EpisodeArrays, start: int, steps: int, bank: list[EpisodeArrays]
+) -> tuple[list[list[np.ndarray]], list[str]]:
+    """Rows of front-camera frames: real t..t+steps, then imagined (decoded, or nearest real frame
+    in ``bank`` for models without a decoder)."""
+    from hivla.world_model.evaluate import _encode_episode
+
+    cam = model.config.cameras.index("front") if "front" in model.config.cameras else 0
+    z, _, frames = _encode_episode(model, ep)
+    chunk = torch.from_numpy(ep.action[start : start + steps])[None]
+    zs = model.rollout(z[start : start + 1], chunk)[0]  # (steps, D+S)
+
+    def to_img(x: torch.Tensor) -> np.ndarray:
+        return (x.clamp(0, 1) * 255).round().byte().permute(1, 2, 0).cpu().numpy()
+
+    real = [to_img(frames[start + k, cam]) for k in range(steps + 1)]
+    if hasattr(model, "decode"):
+        imagined = [to_img(model.decode(z[start : start + 1])[0, cam])] + [
+            to_img(f[cam]) for f in model.decode(zs)
+        ]
+        return [real, imagined], ["real", "imagined"]
+    keys, imgs = [], []
+    for other in bank:
+        _, tgt, fr = _encode_episode(model, other)
+        keys.append(tgt)
+        imgs.append(fr[:, cam])
+    keys_t, imgs_t = torch.cat(keys), torch.cat(imgs)
+    nearest = [to_img(frames[start, cam])]
+    for zk in zs:
+        nearest.append(to_img(imgs_t[int(((keys_t - zk) ** 2).mean(-1).argmin())]))
+    return [real, nearest], ["real", "nearest to imagined"]
+
+
+def reward_check(
+    model: WorldModel, train_eps: list[EpisodeArrays], test_eps: list[EpisodeArrays], n_boot: int
+) -> dict[str, Any]:
+    """Spearman between the implicit reward of each frame (distance to its subtask kind's goal
+    embedding) and minus the steps left until that subtask completes (frames of completed subtasks)."""
+    from hivla.world_model.evaluate import _encode_episode
+    from hivla.world_model.events import EVENT_NAMES
+    from hivla.world_model.reward import LatentGoalReward, SubtaskGoals
+    from hivla.world_model.stats import bootstrap_ci, spearman
+
+    goals = SubtaskGoals.fit(model, train_eps)
+    done = EVENT_NAMES.index("subtask_done")
+    rewards, closeness = [], []
+    for ep in test_eps:
+        kinds, index = ep.info.get("subtask_kinds"), ep.info.get("subtask_index")
+        if kinds is None or index is None:
+            continue
+        _, tgt, _ = _encode_episode(model, ep)
+        finish = np.flatnonzero(np.nan_to_num(ep.events[: ep.transitions, done]) > 0)
+        for t in range(ep.transitions):
+            later = finish[finish >= t]
+            kind = kinds[min(int(index[t]), len(kinds) - 1)]
+            if not len(later) or kind not in goals.goals:
+                continue
+            rewards.append(float(LatentGoalReward(model, goals.goals[kind]).from_latents(tgt[t])))
+            closeness.append(-float(later[0] - t))
+    if len(rewards) < 3:
+        return {"frames": len(rewards), "spearman": None, "ci95": [None, None]}
+    return {
+        "frames": len(rewards),
+        "spearman": spearman(rewards, closeness),
+        "ci95": list(bootstrap_ci(rewards, closeness, n_boot=n_boot)),
+        "goals": sorted(goals.goals),
+    }
+
+
+def evaluate_model(
+    run: str,
+    data: dict[str, list[EpisodeArrays]],
+    spec: ExperimentSpec,
+    figures: Path,
+    log: Callable[[str], None],
+) -> dict[str, Any]:
+    from hivla.world_model.checkpoint import load_world_model
+    from hivla.world_model.evaluate import prediction_scores
+    from hivla.world_model.report import frame_grid_png
+    from hivla.world_model.sources import load_episodes
+    from hivla.world_model.trainer import load_run_config
+
+    model = load_world_model(run)
+    name = f"{model.kind} ({Path(run).name})"
+    log(f"evaluating {name}")
+    per_condition, errors = model_errors(model, data)
+    shifted = [ep for label, eps in data.items() if label != "none" for ep in eps]
+    scores = {"none": prediction_scores(model, data["none"], spec.veto.veto.check_steps or 8)}
+    if shifted:
+        scores["shifted"] = prediction_scores(model, shifted, spec.veto.veto.check_steps or 8)
+    corr = failure_correlation(errors, spec.probe.bootstrap)
+    reward = None
+    half = len(data["none"]) // 2
+    try:
+        exp = load_run_config(run)
+        train_eps = []
+        if exp.data.path and Path(exp.data.path).is_dir():
+            train_eps = load_episodes(exp.data.path, model.config.action_key, 40)
+        try:
+            reward = reward_check(model, train_eps, data["none"], spec.probe.bootstrap)
+            reward["goals_from"] = "training data"
+        except ValueError:  # no completed subtask there: goals from half of the held-out episodes
+            reward = reward_check(model, data["none"][:half], data["none"][half:], spec.probe.bootstrap)
+            reward["goals_from"] = "held-out episodes (other half)"
+    except (FileNotFoundError, ValueError) as err:
+        log(f"  implicit reward check skipped: {err}")
+    images = {}
+    for label in ("none", next((lb for lb in data if lb != "none"), None)):
+        if label is None:
+            continue
+        ep = max(data[label], key=lambda e: e.transitions)
+        start = min(ep.transitions - spec.frame_steps, max(0, ep.transitions // 3))
+        rows, labels = frame_rows(model, ep, max(0, start), spec.frame_steps, data[label])
+        path = figures / f"frames-{model.kind}-{label.replace('=', '')}.png"
+        path.write_bytes(frame_grid_png(rows, labels))
+        images[label] = path.name
+    return {"run": str(run), "name": name, "kind": model.kind, "errors": per_condition, "scores": scores,
+            "failure_correlation": corr, "implicit_reward": reward, "frames": images}  # fmt: skip
+
+
+# ---- main ----------------------------------------------------------------------------------------
+def run_experiment(
+    runs: list[str], spec: ExperimentSpec, out: str | Path, veto_run: str | None = None, quiet: bool = False
+) -> dict[str, Any]:
+    """Run every part of the experiment for the trained world models ``runs``; write the report."""
+    from hivla.world_model.experiment_report import write_experiment_report
+
+    if not runs:
+        raise ValueError("pass at least one trained world model (a `hivla train-world-model` run directory)")
+    out = Path(out)
+    figures = out / "figures"
+    figures.mkdir(parents=True, exist_ok=True)
+
+    def log(msg: str) -> None:
+        if not quiet:
+            print(msg, flush=True)
+
+    start = time.perf_counter()
+    log(f"collecting held-out episodes ({spec.probe.suite}, {len(spec.probe.conditions())} conditions)")
+    data = probe_episodes(spec.probe, log)
+    models = [evaluate_model(r, data, spec, figures, log) for r in runs]
+    veto = None
+    if spec.run_veto:
+        from hivla.world_model.veto_eval import run_veto_eval
+
+        target = veto_run or runs[0]
+        log(
+            f"veto evaluation with {target}: {len(spec.veto.conditions)} conditions x {spec.veto.episodes} episodes x 2 arms"
+        )
+        veto = run_veto_eval(target, spec.veto)
+        veto["run"] = str(target)
+    results = {
+        "format": "hivla.world_model.experiment",
+        "version": 1,
+        "spec": dataclasses.asdict(spec),
+        "conditions": {
+            k: {"episodes": len(v), "successes": int(sum(e.success for e in v))} for k, v in data.items()
+        },
+        "models": models,
+        "veto": veto,
+        "wall_seconds": time.perf_counter() - start,
+    }
+    results = _clean(results)
+    (out / "results.json").write_text(json.dumps(results, indent=2))
+    write_experiment_report(results, out)
+    log(f"wrote {out / 'report.html'} in {results['wall_seconds']:.0f} s")
+    return results
+
+
+def _clean(o: Any) -> Any:
+    """JSON-safe copy: numpy scalars and arrays to Python, NaN/inf to None, tuples to lists."""
+    if isinstance(o, dict):
+        return {str(k): _clean(v) for k, v in o.items()}
+    if isinstance(o, list | tuple):
+        return [_clean(v) for v in o]
+    if isinstance(o, np.ndarray):
+        return _clean(o.tolist())
+    if isinstance(o, np.generic):
+        o = o.item()
+    if isinstance(o, float) and not np.isfinite(o):
+        return None
+    return o

@@ -1,0 +1,237 @@
+"""HTML report and figure files of the world-model experiment (``results.json`` -> ``report.html``)."""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from hivla.world_model.events import VIOLATIONS
+from hivla.world_model.report import bar_chart, html_page, line_chart, png_data_uri, scatter_chart, table
+
+
+def _f(x: Any, digits: int = 3) -> str:
+    return "–" if x is None else f"{x:.{digits}g}" if isinstance(x, float) else str(x)
+
+
+def _pct(x: float | None) -> str:
+    return "–" if x is None else f"{100 * x:.0f}%"
+
+
+def _ci(ci: Any, pct: bool = False) -> str:
+    if not ci or ci[0] is None:
+        return "–"
+    fmt = _pct if pct else (lambda v: f"{v:.2f}")
+    return f"[{fmt(ci[0])}, {fmt(ci[1])}]"
+
+
+def _axes_levels(conditions: list[str]) -> tuple[list[str], list[str]]:
+    axes = list(dict.fromkeys(c.split("=")[0] for c in conditions if c != "none"))
+    levels = sorted({c.split("=")[1] for c in conditions if c != "none"})
+    return axes, ["0", *levels]
+
+
+def error_section(results: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    conditions = list(results["conditions"])
+    header = ["condition", "episodes", "successes"]
+    for m in results["models"]:
+        header += [f"{m['kind']}: latent / copy-last", f"{m['kind']}: visual / copy-last", f"{m['kind']}: EE mm (copy-last)",
+                   f"{m['kind']}: {results['spec']['veto']['veto']['check_steps'] or 8}-step / 1-step"]  # fmt: skip
+        if m["kind"] == "latent":
+            header.append("latent: pixel MSE (copy-last)")
+    rows = []
+    for c in conditions:
+        row = [c, results["conditions"][c]["episodes"], results["conditions"][c]["successes"]]
+        for m in results["models"]:
+            e = m["errors"][c]
+            row += [_f(e["latent_vs_copy_last"]), _f(e["visual_vs_copy_last"]),
+                    f"{_f(e['state_mm'], 3)} ({_f(e['copy_last_state_mm'], 3)})",
+                    _f(e["rollout"] / e["latent"] if e["latent"] else None)]  # fmt: skip
+            if m["kind"] == "latent":
+                row.append(f"{_f(e['pixel'])} ({_f(e['copy_last_pixel'])})")
+        rows.append(row)
+    axes, levels = _axes_levels(conditions)
+    charts = {}
+    for m in results["models"]:
+        series = {}
+        for axis in axes:
+            series[axis] = [m["errors"]["none"]["latent_vs_copy_last"]] + [
+                m["errors"].get(f"{axis}={lv}", {}).get("latent_vs_copy_last") for lv in levels[1:]
+            ]
+        charts[f"error-vs-shift-{m['kind']}"] = line_chart(
+            f"error-vs-shift-{m['kind']}", f"{m['kind']}: one-step error / copy-last vs shift level", levels, series,
+            y_label="error / copy-last", x_label="shift level (0 = none)", reference=1.0,
+        )  # fmt: skip
+    html = (
+        "<h2>Next-state prediction error under shifts</h2><p class='muted'>One-step error of the prediction "
+        "in the model's target embedding of the real next frame, divided by the error of copying the current "
+        "frame's embedding (below 1: the model knows how actions move things); the visual part alone; the "
+        "end-effector position read from the predicted latent (mm, copy-last in brackets); the K-step open-loop "
+        "error relative to the one-step error; and for the latent model the pixel MSE of the decoded prediction.</p>"
+        + table(header, rows)
+        + f'<div class="plots">{"".join(charts.values())}</div>'
+    )
+    return html, charts
+
+
+def correlation_section(results: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    rows, charts = [], {}
+    for m in results["models"]:
+        c = m["failure_correlation"]
+        rows.append([m["name"], c["episodes"], c["failures"], _f(c["spearman"]), _ci(c["ci95"]),
+                     _f(c["mean_error_success"]), _f(c["mean_error_failure"])])  # fmt: skip
+    html = (
+        "<h2>World-model error vs task failure</h2><p class='muted'>Spearman rank correlation between an "
+        "episode's mean one-step error and its failure (1 = failed), pooled over all conditions, with a "
+        "percentile bootstrap 95% interval.</p>"
+        + table(
+            [
+                "model",
+                "episodes",
+                "failures",
+                "Spearman ρ",
+                "95% CI",
+                "mean error (success)",
+                "mean error (failure)",
+            ],
+            rows,
+        )
+    )
+    return html, charts
+
+
+def scores_section(results: dict[str, Any]) -> str:
+    rows = []
+    for m in results["models"]:
+        for split, s in m["scores"].items():
+            ev = s["events"]
+            rows.append([f"{m['kind']} / {split}", s["chunks"], *[f"{_f(ev[k]['auroc'])} ({ev[k]['positives']})" for k in VIOLATIONS],
+                         f"{_f(s['any_violation']['auroc'])} ({s['any_violation']['positives']})",
+                         f"{_f(s['outcome']['auroc'])} ({s['outcome']['positives']})"])  # fmt: skip
+    return (
+        "<h2>Imagined events and outcomes</h2><p class='muted'>AUROC of predictions from open-loop imagined "
+        "chunks of the episode's own actions (positives in brackets): each violation within the chunk, any "
+        "violation, and whether the current subtask completes (within the chunk or the outcome horizon after it).</p>"
+        + table(["model / data", "chunks", *VIOLATIONS, "any violation", "subtask outcome"], rows)
+    )
+
+
+def frames_section(results: dict[str, Any], out: Path) -> str:
+    figs = []
+    for m in results["models"]:
+        for label, name in m["frames"].items():
+            png = (out / "figures" / name).read_bytes()
+            figs.append(f"<figure><img src='{png_data_uri(png)}' style='max-width:100%'><figcaption>{escape(m['name'])}, "
+                        f"condition {escape(label)}: front camera, real (top) vs imagined from the first frame with the "
+                        f"episode's actions (bottom)</figcaption></figure>")  # fmt: skip
+    return "<h2>Real vs imagined frames</h2>" + "".join(figs)
+
+
+def reward_section(results: dict[str, Any]) -> str:
+    rows = []
+    for m in results["models"]:
+        r = m["implicit_reward"]
+        if r:
+            rows.append([m["name"], r["frames"], _f(r["spearman"]), _ci(r["ci95"])])
+    if not rows:
+        return ""
+    return (
+        "<h2>Implicit reward</h2><p class='muted'>Spearman correlation between the reward (minus the squared "
+        "distance of a frame's embedding to its subtask kind's goal embedding) and minus the steps left until "
+        "the subtask completes, on unshifted held-out frames.</p>"
+        + table(["model", "frames", "Spearman ρ", "95% CI"], rows)
+    )
+
+
+def veto_section(veto: dict[str, Any] | None) -> tuple[str, dict[str, str]]:
+    if not veto:
+        return "", {}
+    summary = veto["summary"]
+    arms = ("policy", "policy+veto")
+    rows = []
+    for cond, s in summary.items():
+        for arm in arms:
+            b = s[arm]
+            rows.append([f"{cond} / {arm}", b["episodes"], _pct(b["success"]["rate"]), _ci(b["success"]["ci95"], True),
+                         _pct(b["any_violation"]["rate"]), _ci(b["any_violation"]["ci95"], True),
+                         _f(b["violations_per_episode"]["mean"]), _ci(b["violations_per_episode"]["ci95"]),
+                         b["veto"]["wm_veto"], b["veto"]["wm_resample"], b["veto"]["wm_truncate"]])  # fmt: skip
+        rows.append([f"{cond} / Δ (veto − policy)", "", _f(s["delta_success"]["mean"]), _ci(s["delta_success"]["ci95"]),
+                     "", "", _f(s["delta_violations"]["mean"]), _ci(s["delta_violations"]["ci95"]), "", "", ""])  # fmt: skip
+    conds = list(summary)
+    charts = {
+        "veto-violations": bar_chart(
+            "veto-violations", "Violation events per episode (95% CI)", conds,
+            {a: [summary[c][a]["violations_per_episode"]["mean"] for c in conds] for a in arms},
+            {a: [summary[c][a]["violations_per_episode"]["ci95"] for c in conds] for a in arms},
+            y_label="events / episode", y_max=None, percent=False,
+        ),
+        "veto-success": bar_chart(
+            "veto-success", "Success rate (95% Wilson CI)", conds,
+            {a: [summary[c][a]["success"]["rate"] for c in conds] for a in arms},
+            {a: [summary[c][a]["success"]["ci95"] for c in conds] for a in arms}, y_label="success",
+        ),
+        "veto-any-violation": bar_chart(
+            "veto-any-violation", "Episodes with a violation (95% Wilson CI)", conds,
+            {a: [summary[c][a]["any_violation"]["rate"] for c in conds] for a in arms},
+            {a: [summary[c][a]["any_violation"]["ci95"] for c in conds] for a in arms}, y_label="share of episodes",
+        ),
+    }  # fmt: skip
+    cfg = veto["config"]
+    html = (
+        f"<h2>Safety veto under shifts</h2><p class='muted'>{escape(cfg['suite'])}, {cfg['episodes']} held-out "
+        f"episodes per condition and arm (same seeds), fault-injecting expert (fault rate {cfg['fault_rate']}); "
+        f"veto threshold {cfg['veto']['threshold']}, {cfg['veto']['resamples']} resamples, then truncate; world model "
+        f"{escape(str(veto.get('run')))}. Violations: {', '.join(VIOLATIONS)} (steps with the event). Δ: paired "
+        "difference with a bootstrap 95% interval.</p>"
+        + table(
+            [
+                "condition / arm",
+                "episodes",
+                "success",
+                "95% CI",
+                "any violation",
+                "95% CI",
+                "violations / ep",
+                "95% CI",
+                "vetoed",
+                "resampled",
+                "truncated",
+            ],
+            rows,
+        )
+        + f'<div class="plots">{"".join(charts.values())}</div>'
+    )
+    return html, charts
+
+
+def write_experiment_report(results: dict[str, Any], out: Path) -> Path:
+    """Write ``report.html`` and the charts as ``figures/*.svg``; return the report path."""
+    parts, charts = [], {}
+    html, c = error_section(results)
+    parts.append(html)
+    charts.update(c)
+    html, c = correlation_section(results)
+    parts.append(html)
+    for m in results["models"]:
+        corr = m["failure_correlation"]
+        charts[f"error-vs-failure-{m['kind']}"] = scatter_chart(
+            f"error-vs-failure-{m['kind']}", f"{m['kind']}: episode one-step error (ρ = {_f(corr['spearman'], 2)})",
+            corr.get("errors", []), corr.get("failed", []), ["success", "failure"], x_label="mean one-step error",
+        )  # fmt: skip
+    parts.append(
+        f'<div class="plots">{"".join(v for k, v in charts.items() if k.startswith("error-vs-failure"))}</div>'
+    )
+    parts += [scores_section(results), frames_section(results, out), reward_section(results)]
+    html, c = veto_section(results.get("veto"))
+    parts.append(html)
+    charts.update(c)
+    for name, svg in charts.items():
+        (out / "figures" / f"{name}.svg").write_text(svg)
+    intro = (
+        f"<p class='muted'>Preset {escape(results['spec']['name'])}; {len(results['conditions'])} conditions of "
+        f"{escape(results['spec']['probe']['suite'])}; wall time {results['wall_seconds']:.0f} s.</p>"
+    )
+    path = out / "report.html"
+    path.write_text(html_page("hivla world-model experiment", [intro, *parts]), encoding="utf-8")
+    return path

@@ -1,0 +1,191 @@
+"""A world-model safety veto around any policy: imagine each chunk before it runs; veto and repair it.
+
+``WorldModelVeto(policy, world_model)`` has the policy seam (``sample_actions(obs) -> float32[B, H, A]``,
+``reset()``), so it stacks under the chunk broker and the safety filter of ``hivla.evaluation``
+like any policy. For each chunk it rolls the world model out over the steps that will execute
+(``check_steps``, default the policy's ``execute_steps``), reads the event heads, and takes the
+probability that a step causes any of ``events`` (table contact, collision, an object leaving the
+workspace, a drop). Above ``threshold`` the chunk is vetoed and repaired:
+
+1. ``resample``: ask the policy again (up to ``resamples`` times; stochastic policies such as flow
+   or diffusion heads give a new chunk) and keep the first safe one, else the safest;
+2. ``truncate``: keep the steps before the first unsafe one and hold still afterwards (gripper
+   as it was), so the policy is asked again from the new state;
+3. after ``max_holds`` repaired chunks in a row the safest chunk passes, so a wrong prediction
+   cannot freeze the robot forever.
+
+``interventions`` counts ``wm_veto`` (chunks vetoed), ``wm_resample`` (fixed by resampling),
+``wm_truncate`` (cut short), ``wm_pass`` (let through after ``max_holds``) and ``wm_checked``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from hivla.types import Observation
+from hivla.world_model.events import EVENT_NAMES, VIOLATIONS
+from hivla.world_model.model import WorldModel
+
+VETO_KINDS: tuple[str, ...] = ("wm_checked", "wm_veto", "wm_resample", "wm_truncate", "wm_pass")
+REPAIRS = ("truncate", "none")
+
+
+@dataclass(frozen=True)
+class VetoConfig:
+    """When to veto a chunk and how to repair it (see the module docstring)."""
+
+    threshold: float = 0.5
+    events: tuple[str, ...] = VIOLATIONS
+    resamples: int = 2
+    repair: str = "truncate"
+    max_holds: int = 3
+    check_steps: int = 0  # 0: the policy's execute_steps
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.threshold < 1.0:
+            raise ValueError(f"threshold must be in (0, 1), got {self.threshold}")
+        bad = [e for e in self.events if e not in EVENT_NAMES] or ([] if self.events else ["(none)"])
+        if bad:
+            raise ValueError(f"veto events must be a non-empty subset of {EVENT_NAMES}, got {self.events}")
+        if self.repair not in REPAIRS:
+            raise ValueError(f"repair must be one of {REPAIRS}, got {self.repair!r}")
+        if self.resamples < 0 or self.max_holds < 0 or self.check_steps < 0:
+            raise ValueError("resamples, max_holds and check_steps must be >= 0")
+
+
+def _numpy_chunk(chunk: Any) -> np.ndarray:
+    if hasattr(chunk, "detach"):
+        chunk = chunk.detach().cpu().numpy()
+    arr = np.asarray(chunk, dtype=np.float32)
+    if arr.ndim != 3:
+        raise ValueError(f"policy.sample_actions must return float[B, H, A], got shape {arr.shape}")
+    return arr
+
+
+class WorldModelVeto:
+    """Wraps ``policy`` (``sample_actions``/``reset``, optional ``start_episode(env, seed)``).
+
+    ``to_universal``/``from_universal`` convert one action between the policy's space and the
+    world model's (universal actions unless the model was trained on native ones); by default
+    they come from the env passed to ``start_episode`` when the policy speaks native actions.
+    """
+
+    needs_images = True
+
+    def __init__(
+        self,
+        policy: Any,
+        model: WorldModel,
+        config: VetoConfig | None = None,
+        to_universal: Callable[[np.ndarray], np.ndarray] | None = None,
+        from_universal: Callable[[np.ndarray], np.ndarray] | None = None,
+    ) -> None:
+        self.policy, self.model, self.config = policy, model.eval(), config or VetoConfig()
+        missing = [e for e in self.config.events if e not in model.config.events]
+        if missing:
+            raise ValueError(
+                f"the world model has no heads for {missing}; it predicts {list(model.config.events)}"
+            )
+        self._event_idx = [model.config.events.index(e) for e in self.config.events]
+        self._to_u, self._from_u = to_universal, from_universal
+        for key in ("name", "action_space", "embodiments", "action_dim", "execute_steps", "image_size"):
+            if hasattr(policy, key):
+                setattr(self, key, getattr(policy, key))
+        self.name = f"{getattr(policy, 'name', type(policy).__name__)}+wm-veto"
+        self.interventions = dict.fromkeys(VETO_KINDS, 0)
+        self.last_risk: np.ndarray | None = None
+        self._holds = 0
+        self._gripper: float | None = None
+
+    # ---- episode ----------------------------------------------------------------------------------
+    def start_episode(self, env: Any, seed: int) -> None:
+        """Reset the counts; take the action conversions from ``env`` for a native-action policy."""
+        hook = getattr(self.policy, "start_episode", None)
+        if callable(hook):
+            hook(env, seed)
+        native_policy = getattr(self.policy, "action_space", "native") == "native"
+        if native_policy and self.model.config.action_key == "action.universal":
+            raw = getattr(env, "unwrapped", env)
+            self._to_u, self._from_u = raw.to_universal, raw.from_universal
+        self.interventions = dict.fromkeys(VETO_KINDS, 0)
+
+    def reset(self) -> None:
+        self.policy.reset()
+        self._holds = 0
+        self._gripper = None
+
+    # ---- risk -------------------------------------------------------------------------------------
+    def _universal(self, chunk: np.ndarray) -> np.ndarray:
+        if self._to_u is None:
+            return chunk
+        return np.stack([[self._to_u(a) for a in row] for row in chunk]).astype(np.float32)  # (B, H, 7)
+
+    @torch.no_grad()
+    def step_risk(self, z: torch.Tensor, chunk: np.ndarray) -> np.ndarray:
+        """Per-step probability float[B, h] that a step causes any veto event (first h = check steps)."""
+        h = self._check_steps(chunk)
+        actions = torch.from_numpy(self._universal(chunk[:, :h])).to(self.model.device)
+        _, probs = self.model.imagine_events(z, actions)  # (B, h, E)
+        p = probs[..., self._event_idx]
+        return (1.0 - torch.prod(1.0 - p, dim=-1)).cpu().numpy()  # (B, h)
+
+    def _check_steps(self, chunk: np.ndarray) -> int:
+        k = self.config.check_steps or int(getattr(self, "execute_steps", 0) or chunk.shape[1])
+        return max(1, min(k, chunk.shape[1]))
+
+    # ---- policy seam ------------------------------------------------------------------------------
+    def sample_actions(self, obs: Observation) -> np.ndarray:
+        cfg = self.config
+        chunk = _numpy_chunk(self.policy.sample_actions(obs))
+        z = self.model.encode(obs)
+        if z.shape[0] != chunk.shape[0]:
+            z = z.expand(chunk.shape[0], -1)
+        risk = self.step_risk(z, chunk)
+        self.interventions["wm_checked"] += 1
+        self.last_risk = risk
+        if risk.max() <= cfg.threshold:
+            return self._accept(chunk)
+        self.interventions["wm_veto"] += 1
+        best, best_risk = chunk, risk
+        for _ in range(cfg.resamples):
+            candidate = _numpy_chunk(self.policy.sample_actions(obs))
+            r = self.step_risk(z, candidate)
+            if r.max() < best_risk.max():
+                best, best_risk = candidate, r
+            if r.max() <= cfg.threshold:
+                self.interventions["wm_resample"] += 1
+                return self._accept(candidate)
+        if cfg.repair == "none" or self._holds >= cfg.max_holds:
+            self.interventions["wm_pass"] += 1
+            return self._accept(best)
+        self.interventions["wm_truncate"] += 1
+        self._holds += 1
+        return self._truncate(best, best_risk)
+
+    def _accept(self, chunk: np.ndarray) -> np.ndarray:
+        self._holds = 0
+        self._remember_gripper(chunk)
+        return chunk
+
+    def _remember_gripper(self, chunk: np.ndarray) -> None:
+        k = self._check_steps(chunk)
+        self._gripper = float(self._universal(chunk[:1, k - 1 : k])[0, 0, -1])
+
+    def _truncate(self, chunk: np.ndarray, risk: np.ndarray) -> np.ndarray:
+        """Keep the steps before the first unsafe one; hold still (gripper as before) from there."""
+        first = int(np.argmax(risk[0] > self.config.threshold))
+        gripper = (
+            self._gripper if first == 0 else float(self._universal(chunk[:1, first - 1 : first])[0, 0, -1])
+        )
+        hold = np.zeros(self.model.config.action_dim, np.float32)
+        hold[-1] = -1.0 if gripper is None else gripper
+        hold_native = self._from_u(hold) if self._from_u is not None else hold
+        out = chunk.copy()
+        out[:, first:] = hold_native
+        self._remember_gripper(out)
+        return out
