@@ -32,6 +32,18 @@ def test_cnn_keypoints_are_coordinates() -> None:
     assert out[..., -2:].abs().max() <= 1.0  # expected (x, y) in [-1, 1]
 
 
+def test_film_makes_image_features_depend_on_the_instruction() -> None:
+    torch.manual_seed(0)
+    enc = build_vision_encoder(VisionConfig(widths=(8, 16), film=True), film_dim=4)
+    for block in enc.stages:  # leave the identity initialization
+        torch.nn.init.normal_(block.film.weight)
+    images = torch.rand(1, 3, 32, 32).expand(2, -1, -1, -1)
+    out = enc(images, torch.randn(2, 4))
+    assert not torch.allclose(out[0], out[1])
+    with pytest.raises(ValueError, match="film=True"):
+        enc(images)
+
+
 def test_hashed_words_are_stable_and_padded() -> None:
     assert hash_words("Pick up the RED cube!", 512, 8) == hash_words("pick up the red cube", 512, 8)
     enc = build_language_encoder(LanguageConfig(buckets=512, max_words=4, dim=8))

@@ -79,9 +79,11 @@ def test_contract(vision: str, head: str, request, tmp_path) -> None:
     assert float(l1) == pytest.approx(float(l2), abs=1e-6)
 
 
-def test_keypoint_cnn_policy_and_augmentation_only_in_training() -> None:
+def test_film_keypoint_cnn_policy_and_augmentation_only_in_training() -> None:
     cfg = tiny_config("cnn", "l1")
-    cfg = cfg.__class__(**{**cfg.__dict__, "vision": cfg.vision.__class__(widths=(8, 16), keypoints=4)})
+    cfg = cfg.__class__(
+        **{**cfg.__dict__, "vision": cfg.vision.__class__(widths=(8, 16), keypoints=4, film=True)}
+    )
     policy = build(cfg)
     batch = make_batch(cfg)
     assert torch.isfinite(policy.train().compute_loss(batch)[0])

@@ -1,6 +1,6 @@
 """Train a VLA policy from a named preset (debug | quick | default) on a recorded dataset.
 
-Examples::
+Examples:
 
     hivla train --preset quick --data data/pick --out runs/pick
     hivla train --preset quick --data data/pick --out runs/pick --resume
@@ -43,7 +43,7 @@ class Config:
     eval_every: int = -1
     """Run simulator rollouts every K steps (0 disables; -1 keeps the preset's)."""
     threads: int = 0
-    """Torch threads per process (0: cores / processes)."""
+    """Torch threads per process (0: cores per process minus one, at least 1)."""
 
     def __post_init__(self) -> None:
         from hivla.configs import PRESETS

@@ -30,6 +30,9 @@ class VisionConfig:
     ``path``: local directory of a Hugging Face VLM (``kind="hf_vlm"``); nothing is downloaded.
     ``keypoints``: for the CNN, K > 0 keeps the last stage at full resolution (stride 1) and
     pools it into K spatial-softmax keypoint tokens (Levine et al. 2016), precise where it matters.
+    ``film``: for the CNN, scale and shift every residual block's features by functions of the
+    pooled instruction embedding (FiLM, Perez et al. 2018, as in RT-1), so the image features
+    depend on which object the instruction names.
     """
 
     kind: str = "cnn"
@@ -39,12 +42,15 @@ class VisionConfig:
     path: str = ""
     max_text_tokens: int = 32  # hf_vlm only: instruction tokens fed to the VLM
     keypoints: int = 0  # cnn only: 0 = one token per feature-map cell; K > 0 = K spatial-softmax tokens
+    film: bool = False  # cnn only: condition every residual block on the instruction (FiLM)
 
     def __post_init__(self) -> None:
         if self.kind not in VISION_KINDS:
             raise ValueError(f"unknown vision kind {self.kind!r}; available: {', '.join(VISION_KINDS)}")
         if not self.widths or any(not isinstance(w, int) or w < 1 for w in self.widths):
             raise ValueError(f"widths must be positive ints, got {self.widths!r}")
+        if self.film and self.kind != "cnn":
+            raise ValueError(f"film=True is for the cnn encoder, not {self.kind!r}")
         if self.keypoints < 0:
             raise ValueError(f"keypoints must be >= 0, got {self.keypoints}")
         if self.grid < 1:
@@ -59,10 +65,15 @@ class VisionConfig:
 
 
 class _ResBlock(nn.Module):
-    """Two 3x3 convs with GroupNorm and a (strided) shortcut, as in ResNet (He et al. 2016)."""
+    """Two 3x3 convs with GroupNorm and a (strided) shortcut, as in ResNet (He et al. 2016);
+    with ``film_dim`` the second norm's output is modulated as ``x * (1 + gamma) + beta``."""
 
-    def __init__(self, c_in: int, c_out: int, stride: int) -> None:
+    def __init__(self, c_in: int, c_out: int, stride: int, film_dim: int = 0) -> None:
         super().__init__()
+        self.film = nn.Linear(film_dim, 2 * c_out) if film_dim else None
+        if self.film is not None:  # starts as the identity modulation
+            nn.init.zeros_(self.film.weight)
+            nn.init.zeros_(self.film.bias)
         self.conv1 = nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False)
         self.norm1 = nn.GroupNorm(min(8, c_out), c_out)
         self.conv2 = nn.Conv2d(c_out, c_out, 3, 1, 1, bias=False)
@@ -73,9 +84,13 @@ class _ResBlock(nn.Module):
             else nn.Identity()
         )
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
         h = F.relu(self.norm1(self.conv1(x)))
-        return F.relu(self.norm2(self.conv2(h)) + self.skip(x))
+        h = self.norm2(self.conv2(h))  # (B, C, h, w)
+        if self.film is not None:
+            gamma, beta = self.film(cond)[:, :, None, None].chunk(2, dim=1)  # 2 x (B, C, 1, 1)
+            h = h * (1.0 + gamma) + beta
+        return F.relu(h + self.skip(x))
 
 
 @VISION_ENCODERS.register("cnn")
@@ -88,23 +103,33 @@ class ResNetEncoder(nn.Module):
     GroupNorm instead of BatchNorm keeps it independent of batch size and DDP.
     """
 
-    def __init__(self, cfg: VisionConfig) -> None:
+    def __init__(self, cfg: VisionConfig, film_dim: int = 0) -> None:
         super().__init__()
         c0 = cfg.widths[0]
+        self.film_dim = film_dim if cfg.film else 0
         self.stem = nn.Sequential(
             nn.Conv2d(3, c0, 3, 2, 1, bias=False), nn.GroupNorm(min(8, c0), c0), nn.ReLU()
         )
         stages, c_in = [], c0
         for i, w in enumerate(cfg.widths):
             last = i == len(cfg.widths) - 1
-            stages.append(_ResBlock(c_in, w, stride=1 if last and cfg.keypoints else 2))
+            stages.append(
+                _ResBlock(c_in, w, stride=1 if last and cfg.keypoints else 2, film_dim=self.film_dim)
+            )
             c_in = w
-        self.stages = nn.Sequential(*stages)
+        self.stages = nn.ModuleList(stages)
         self.pool = SpatialSoftmax(c_in, cfg.keypoints) if cfg.keypoints else None
         self.out_dim = self.pool.out_dim if self.pool is not None else c_in
 
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        x = self.stages(self.stem(images - 0.5))  # (B, C, h, w)
+    def forward(self, images: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
+        """images float[B, 3, H, W]; cond float[B, film_dim] (required with FiLM)."""
+        if self.film_dim and cond is None:
+            raise ValueError(
+                "this CNN was built with film=True: pass cond (the pooled instruction embedding)"
+            )
+        x = self.stem(images - 0.5)
+        for stage in self.stages:
+            x = stage(x, cond)  # (B, C, h, w)
         if self.pool is not None:
             return self.pool(x)  # (B, K, C + 2)
         return x.flatten(2).transpose(1, 2)  # (B, h*w, C)
@@ -187,8 +212,12 @@ class EfficientNetLite0Encoder(nn.Module):
         return feats.flatten(2).transpose(1, 2)  # (B, g*g, 1280)
 
 
-def build_vision_encoder(cfg: VisionConfig) -> nn.Module:
-    """The per-camera encoder for ``cfg.kind`` (not for ``hf_vlm``, see :mod:`hivla.models.hf_vlm`)."""
+def build_vision_encoder(cfg: VisionConfig, film_dim: int = 0) -> nn.Module:
+    """The per-camera encoder for ``cfg.kind`` (not for ``hf_vlm``, see :mod:`hivla.models.hf_vlm`).
+
+    ``film_dim``: size of the instruction embedding a FiLM-conditioned CNN receives."""
     if cfg.kind == "hf_vlm":
         raise ValueError("hf_vlm is a joint vision-language backbone; build it with hivla.models.hf_vlm")
+    if cfg.kind == "cnn":
+        return ResNetEncoder(cfg, film_dim)
     return VISION_ENCODERS.get(cfg.kind)(cfg)

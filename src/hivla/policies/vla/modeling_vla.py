@@ -40,12 +40,13 @@ class VLAModel(nn.Module):
 
             self.vlm = HFVLMBackbone(cfg.vision)
             vis_dim = self.vlm.out_dim
-        else:
-            self.vision = build_vision_encoder(cfg.vision)
+        self.language = build_language_encoder(cfg.language) if cfg.language.kind != "none" else None
+        if cfg.vision.kind != "hf_vlm":
+            film_dim = self.language.out_dim if cfg.vision.film and self.language is not None else 0
+            self.vision = build_vision_encoder(cfg.vision, film_dim)
             vis_dim = self.vision.out_dim
         self.vision_proj = nn.Linear(vis_dim, dim)
         self.vision_pos = nn.Parameter(torch.randn(self._count_vision_tokens(), dim) * 0.02)
-        self.language = build_language_encoder(cfg.language) if cfg.language.kind != "none" else None
         if self.language is not None:
             self.language_proj = nn.Linear(self.language.out_dim, dim)
         self.proprio = ProprioEncoder(cfg.state_dim, dim)
@@ -62,12 +63,21 @@ class VLAModel(nn.Module):
     def vision_frozen(self) -> bool:
         return self.cfg.vision.frozen
 
-    def vision_features(self, images: torch.Tensor, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
-        """images float[B, C, 3, s, s] (+ texts for a VLM) -> (features float[B, N, Dv], valid bool[B, N])."""
+    def vision_features(
+        self, images: torch.Tensor, texts: list[str], lang: tuple[torch.Tensor, torch.Tensor] | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """images float[B, C, 3, s, s] (+ texts for a VLM or a FiLM CNN) -> (features float[B, N, Dv],
+        valid bool[B, N]). ``lang``: the language encoder's output, if already computed."""
         if self.cfg.vision.kind == "hf_vlm":
             return self.vlm(images, texts)
         batch, cams = images.shape[:2]
-        feats = self.vision(images.flatten(0, 1))  # (B*C, n, Dv)
+        cond = None
+        if self.cfg.vision.film:
+            tokens, valid = lang if lang is not None else self.language(texts)  # (B, L, Dl), (B, L)
+            w = valid.to(tokens.device, tokens.dtype).unsqueeze(-1)  # (B, L, 1)
+            pooled = (tokens * w).sum(1) / w.sum(1).clamp(min=1.0)  # (B, Dl)
+            cond = pooled.repeat_interleave(cams, dim=0).to(images.device)  # (B*C, Dl)
+        feats = self.vision(images.flatten(0, 1), cond)  # (B*C, n, Dv)
         feats = feats.reshape(batch, cams * feats.shape[1], feats.shape[2])  # (B, C*n, Dv)
         return feats, torch.ones(feats.shape[:2], dtype=torch.bool, device=feats.device)
 
@@ -75,7 +85,7 @@ class VLAModel(nn.Module):
         cfg = self.cfg
         images = torch.zeros(1, len(cfg.cameras), 3, cfg.image_size, cfg.image_size)
         with torch.no_grad():
-            return int(self.vision_features(images, [""])[0].shape[1])
+            return int(self.vision_features(images, ["none"])[0].shape[1])
 
     def frozen_prefixes(self) -> tuple[str, ...]:
         """State-dict prefixes of frozen pretrained weights, reloaded from their package, not saved."""
@@ -89,18 +99,19 @@ class VLAModel(nn.Module):
     # -- forward ----------------------------------------------------------------------------------
     def encode(self, inputs: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """-> (readouts float[B, R, D], memory float[B, N, D], memory valid bool[B, N])."""
-        if "features.vision" in inputs:
+        lang = self.language(inputs["texts"]) if self.language is not None else None  # (B, L, Dl), (B, L)
+        if "features.vision" in inputs:  # cached output of a frozen encoder
             feats = inputs["features.vision"]
             valid = inputs.get("features.vision_valid")
             valid = (
                 torch.ones(feats.shape[:2], dtype=torch.bool, device=feats.device) if valid is None else valid
             )
         else:
-            feats, valid = self.vision_features(inputs["images"], inputs["texts"])
+            feats, valid = self.vision_features(inputs["images"], inputs["texts"], lang)
         tokens = [self.vision_proj(feats.float()) + self.vision_pos + self.type_embed[0]]  # (B, Nv, D)
         valids = [valid]
-        if self.language is not None:
-            lang, lang_valid = self.language(inputs["texts"])  # (B, L, Dl), (B, L)
+        if lang is not None:
+            lang, lang_valid = lang
             tokens.append(self.language_proj(lang.to(feats.device)) + self.type_embed[1])
             valids.append(lang_valid.to(feats.device))
         state = self.proprio(inputs["state"]) + self.type_embed[2]  # (B, 1, D)
