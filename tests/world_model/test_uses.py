@@ -98,3 +98,31 @@ def test_cem_policy_and_refiner_emit_chunks(trained, episodes):
 
     refiner = CEMRefiner(Proposal(), model, cfg)
     assert refiner.sample_actions(obs_at(ep, 0)).shape == (1, 4, 7)
+
+
+def test_runtime_config_stacks_the_wrappers(trained, episodes):
+    from hivla.world_model.outcome import OutcomeMonitor
+    from hivla.world_model.runtime import WorldModelRuntime, wrap_policy
+    from hivla.world_model.safety import WorldModelVeto
+
+    run, model = trained["jepa"]
+    ep = episodes[4]
+
+    class Proposal:
+        action_space = "universal"
+        execute_steps = 4
+
+        def sample_actions(self, obs):
+            return ep.action[None, :4]
+
+        def reset(self):
+            pass
+
+    runtime = WorldModelRuntime(
+        str(run), refine=CEMConfig(horizon=4, samples=8, elites=2, iterations=1), monitor_outcome=True
+    )
+    policy = wrap_policy(Proposal(), runtime, model=model)
+    assert isinstance(policy, OutcomeMonitor) and isinstance(policy.policy, WorldModelVeto)
+    assert isinstance(policy.policy.policy, CEMRefiner)
+    assert policy.sample_actions(obs_at(ep, 0)).shape == (1, 4, 7)
+    assert policy.policy.interventions["wm_checked"] == 1 and len(policy.history) == 1

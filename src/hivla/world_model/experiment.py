@@ -71,6 +71,7 @@ class ExperimentSpec:
     probe: ProbeConfig = field(default_factory=ProbeConfig)
     veto: VetoEvalConfig = field(default_factory=VetoEvalConfig)
     frame_steps: int = 8
+    cem_episodes: int = 10
     run_veto: bool = True
 
 
@@ -82,6 +83,7 @@ EXPERIMENT_PRESETS.add(
         probe=ProbeConfig(suite="tabletop-single", axes=("lighting", "camera"), levels=(2,), episodes=2, bootstrap=200),
         veto=VetoEvalConfig(suite="tabletop-single", episodes=2, conditions=("none", "lighting=2")),
         frame_steps=3,
+        cem_episodes=1,
     ),
 )  # fmt: skip
 EXPERIMENT_PRESETS.add("quick", ExperimentSpec(name="quick", veto=VetoEvalConfig(episodes=30)))
@@ -151,34 +153,39 @@ def failure_correlation(errors: list[Any], n_boot: int) -> dict[str, Any]:
 def frame_rows(
     model: WorldModel, ep: EpisodeArrays, start: int, steps: int, bank: list[EpisodeArrays]
 ) -> tuple[list[list[np.ndarray]], list[str]]:
-    """Rows of front-camera frames: real t..t+steps, then imagined (decoded, or nearest real frame
-    in ``bank`` for models without a decoder)."""
+    """Per camera, a row of real frames t..t+steps and a row of imagined ones (open loop from t with
+    the episode's actions): decoded by the latent model; for models without a decoder, the frame
+    of ``bank`` whose target embedding is nearest to the imagined latent."""
     from hivla.world_model.evaluate import _encode_episode
 
-    cam = model.config.cameras.index("front") if "front" in model.config.cameras else 0
-    z, _, frames = _encode_episode(model, ep)
+    z, _, frames = _encode_episode(model, ep)  # frames (N, C, 3, s, s)
     chunk = torch.from_numpy(ep.action[start : start + steps])[None]
-    zs = model.rollout(z[start : start + 1], chunk)[0]  # (steps, D+S)
+    zs = torch.cat([z[start : start + 1], model.rollout(z[start : start + 1], chunk)[0]])  # (steps+1, D+S)
 
     def to_img(x: torch.Tensor) -> np.ndarray:
         return (x.clamp(0, 1) * 255).round().byte().permute(1, 2, 0).cpu().numpy()
 
-    real = [to_img(frames[start + k, cam]) for k in range(steps + 1)]
     if hasattr(model, "decode"):
-        imagined = [to_img(model.decode(z[start : start + 1])[0, cam])] + [
-            to_img(f[cam]) for f in model.decode(zs)
-        ]
-        return [real, imagined], ["real", "imagined"]
-    keys, imgs = [], []
-    for other in bank:
-        _, tgt, fr = _encode_episode(model, other)
-        keys.append(tgt)
-        imgs.append(fr[:, cam])
-    keys_t, imgs_t = torch.cat(keys), torch.cat(imgs)
-    nearest = [to_img(frames[start, cam])]
-    for zk in zs:
-        nearest.append(to_img(imgs_t[int(((keys_t - zk) ** 2).mean(-1).argmin())]))
-    return [real, nearest], ["real", "nearest to imagined"]
+        imagined = model.decode(zs)  # (steps+1, C, 3, s, s)
+        label = "imagined"
+    else:
+        keys, imgs = zip(*[_encode_episode(model, other)[1:] for other in bank], strict=True)
+        keys_t, imgs_t = torch.cat(keys), torch.cat(imgs)  # (M, D+S), (M, C, 3, s, s)
+        nearest = torch.stack([((keys_t - zk) ** 2).mean(-1).argmin() for zk in zs])
+        imagined = imgs_t[nearest]
+        label = "nearest to imagined"
+    rows, labels = [], []
+    for c, cam in enumerate(model.config.cameras):
+        rows += [[to_img(frames[start + k, c]) for k in range(steps + 1)], [to_img(f[c]) for f in imagined]]
+        labels += [f"{cam}: real", f"{cam}: {label}"]
+    return rows, labels
+
+
+def busiest_start(ep: EpisodeArrays, steps: int) -> int:
+    """The start of the ``steps``-step window where the end effector travels farthest."""
+    moves = np.linalg.norm(np.diff(ep.state[:, :3], axis=0), axis=-1)  # (N-1,)
+    totals = np.convolve(moves, np.ones(steps), mode="valid")  # (N-steps,)
+    return int(np.argmax(totals)) if len(totals) else 0
 
 
 def reward_check(
@@ -215,6 +222,49 @@ def reward_check(
         "ci95": list(bootstrap_ci(rewards, closeness, n_boot=n_boot)),
         "goals": sorted(goals.goals),
     }
+
+
+def cem_reach(
+    model: WorldModel, suite: str, episodes: int, steps: int = 12, image_size: int = 64
+) -> dict[str, Any]:
+    """CEM as a policy of its own: reach a goal observation (the scene after ``steps`` expert steps,
+    found by a look-ahead and restored) within ``steps`` steps; final end-effector distance to the
+    goal's, against standing still."""
+    from hivla.evaluation.config import suite_seeds
+    from hivla.sim import ScriptedExpert, make_env
+    from hivla.world_model.planning import CEMConfig, CEMPolicy
+
+    env = make_env(suite, image_size=image_size)
+    policy = CEMPolicy(
+        model, CEMConfig(horizon=8, samples=64, elites=8, iterations=4, risk_weight=0.5), execute_steps=4
+    )
+    cem, still = [], []
+    try:
+        for seed in suite_seeds(suite, "heldout", 0, episodes):
+            obs, info = env.reset(seed=seed)
+            saved, expert = env.get_state(), ScriptedExpert(env)
+            goal_obs = obs
+            for _ in range(steps):
+                goal_obs, *_, info = env.step(expert.act(goal_obs, info)[0])
+            goal_ee = env.embodiment.ee_pos()
+            env.set_state(saved)
+            start_ee = env.embodiment.ee_pos()
+            policy.start_episode(env, seed)
+            policy.reset()
+            policy.set_goal_observation(goal_obs)
+            obs = env._observation()
+            for t in range(steps):
+                if t % policy.execute_steps == 0:
+                    chunk = policy.sample_actions(obs)[0]
+                obs, *_ = env.step(chunk[t % policy.execute_steps])
+            cem.append(float(np.linalg.norm(env.embodiment.ee_pos() - goal_ee)))
+            still.append(float(np.linalg.norm(start_ee - goal_ee)))
+    finally:
+        env.close()
+    from hivla.evaluation.stats import mean_ci
+
+    return {"episodes": episodes, "steps": steps, "cem_mm": mean_ci(1000 * np.array(cem)),
+            "stand_still_mm": mean_ci(1000 * np.array(still))}  # fmt: skip
 
 
 def evaluate_model(
@@ -259,13 +309,14 @@ def evaluate_model(
         if label is None:
             continue
         ep = max(data[label], key=lambda e: e.transitions)
-        start = min(ep.transitions - spec.frame_steps, max(0, ep.transitions // 3))
-        rows, labels = frame_rows(model, ep, max(0, start), spec.frame_steps, data[label])
+        start = min(busiest_start(ep, spec.frame_steps), max(0, ep.transitions - spec.frame_steps))
+        rows, labels = frame_rows(model, ep, start, spec.frame_steps, data[label])
         path = figures / f"frames-{model.kind}-{label.replace('=', '')}.png"
         path.write_bytes(frame_grid_png(rows, labels))
         images[label] = path.name
+    reach = cem_reach(model, spec.probe.suite, spec.cem_episodes) if spec.cem_episodes else None
     return {"run": str(run), "name": name, "kind": model.kind, "errors": per_condition, "scores": scores,
-            "failure_correlation": corr, "implicit_reward": reward, "frames": images}  # fmt: skip
+            "failure_correlation": corr, "implicit_reward": reward, "frames": images, "cem_reach": reach}  # fmt: skip
 
 
 # ---- main ----------------------------------------------------------------------------------------
@@ -277,6 +328,9 @@ def run_experiment(
 
     if not runs:
         raise ValueError("pass at least one trained world model (a `hivla train-world-model` run directory)")
+    from hivla.utils.threads import limit_threads
+
+    limit_threads(1)  # small models: one thread; more only oversubscribe shared cores (see BENCHMARKS.md)
     out = Path(out)
     figures = out / "figures"
     figures.mkdir(parents=True, exist_ok=True)

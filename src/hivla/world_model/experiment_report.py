@@ -121,10 +121,15 @@ def frames_section(results: dict[str, Any], out: Path) -> str:
     for m in results["models"]:
         for label, name in m["frames"].items():
             png = (out / "figures" / name).read_bytes()
-            figs.append(f"<figure><img src='{png_data_uri(png)}' style='max-width:100%'><figcaption>{escape(m['name'])}, "
-                        f"condition {escape(label)}: front camera, real (top) vs imagined from the first frame with the "
-                        f"episode's actions (bottom)</figcaption></figure>")  # fmt: skip
-    return "<h2>Real vs imagined frames</h2>" + "".join(figs)
+            figs.append(f"<figure style='max-width:100%'><img src='{png_data_uri(png)}' style='max-width:100%'>"
+                        f"<figcaption>{escape(m['name'])}, condition {escape(label)}</figcaption></figure>")  # fmt: skip
+    return (
+        "<h2>Real vs imagined frames</h2><p class='muted'>Per camera: real frames t..t+K (the window where the "
+        "hand travels farthest in the longest episode), and the world model's open-loop imagination from frame t "
+        "with the episode's actions: decoded by the latent model; for JEPA, which has no decoder, the held-out "
+        "frame (any episode of the condition) whose embedding is nearest to the imagined one.</p>"
+        + "".join(figs)
+    )
 
 
 def reward_section(results: dict[str, Any]) -> str:
@@ -140,6 +145,24 @@ def reward_section(results: dict[str, Any]) -> str:
         "distance of a frame's embedding to its subtask kind's goal embedding) and minus the steps left until "
         "the subtask completes, on unshifted held-out frames.</p>"
         + table(["model", "frames", "Spearman ρ", "95% CI"], rows)
+    )
+
+
+def cem_section(results: dict[str, Any]) -> str:
+    rows = []
+    for m in results["models"]:
+        r = m.get("cem_reach")
+        if r:
+            rows.append([m["name"], r["episodes"], r["steps"], _f(r["cem_mm"]["mean"]), _ci(r["cem_mm"]["ci95"]),
+                         _f(r["stand_still_mm"]["mean"]), _ci(r["stand_still_mm"]["ci95"])])  # fmt: skip
+    if not rows:
+        return ""
+    return (
+        "<h2>Model-predictive control: CEM towards a goal observation</h2><p class='muted'>CEM in latent space "
+        "(64 samples, 8 elites, 4 iterations, 8-step plans, 4 steps executed per plan) towards the embedding of the "
+        "scene the scripted expert reaches in the same number of steps; final end-effector distance to the goal's "
+        "(mm, mean and 95% CI) against standing still.</p>"
+        + table(["model", "episodes", "steps", "CEM mm", "95% CI", "stand still mm", "95% CI"], rows)
     )
 
 
@@ -222,7 +245,12 @@ def write_experiment_report(results: dict[str, Any], out: Path) -> Path:
     parts.append(
         f'<div class="plots">{"".join(v for k, v in charts.items() if k.startswith("error-vs-failure"))}</div>'
     )
-    parts += [scores_section(results), frames_section(results, out), reward_section(results)]
+    parts += [
+        scores_section(results),
+        frames_section(results, out),
+        reward_section(results),
+        cem_section(results),
+    ]
     html, c = veto_section(results.get("veto"))
     parts.append(html)
     charts.update(c)
