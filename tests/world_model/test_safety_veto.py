@@ -104,3 +104,20 @@ def test_config_errors_say_what_to_do():
         VetoConfig(threshold=1.5)
     with pytest.raises(ValueError, match="subset"):
         VetoConfig(events=("explosion",))
+
+
+def test_in_contact_the_veto_retreats_upwards(episodes, monkeypatch):
+    """When every step that does not move up is unsafe, holding is no repair: move up instead."""
+    model = build_model("jepa", episodes).eval()
+    e = len(model.config.events)
+
+    def imagine_events(z, actions):
+        probs = torch.zeros(*actions.shape[:2], e)
+        probs[..., model.config.events.index("collision")] = 0.9 * (actions[..., 2] < 0.01).float()
+        return model.rollout(z, actions), probs
+
+    monkeypatch.setattr(model, "imagine_events", imagine_events)
+    veto = WorldModelVeto(ScriptedChunks(chunk(0.0, gripper=1.0)), model, VetoConfig(resamples=1))
+    out = veto.sample_actions(obs(episodes))[0]
+    assert np.all(out[:, 2] > 0) and np.all(out[:, 6] == 1.0)
+    assert veto.interventions["wm_retreat"] == 1 and veto.interventions["wm_truncate"] == 0

@@ -129,24 +129,41 @@ def model_errors(model: WorldModel, data: dict[str, list[EpisodeArrays]]) -> tup
     return per, all_errors
 
 
+ERROR_MEASURES = {
+    "mean error": lambda e: float(e.latent.mean()),
+    "error / copy-last": lambda e: float(e.latent.sum() / max(e.copy_last.sum(), 1e-12)),
+    "max error": lambda e: float(e.latent.max()),
+}
+
+
 def failure_correlation(errors: list[Any], n_boot: int) -> dict[str, Any]:
-    """Spearman(episode mean one-step error, failure) with a bootstrap 95% interval, pooled over
-    all conditions; also against the number of violation events."""
+    """Spearman(an episode's one-step error, its failure) with a bootstrap 95% interval, pooled over
+    all conditions, for three per-episode error measures (``ERROR_MEASURES``): the mean error (the
+    headline ``spearman``), the error relative to copy-last (how surprised the model is beyond how
+    much moved), and the peak error."""
     from hivla.world_model.stats import bootstrap_ci, spearman
 
-    err = np.array([float(e.latent.mean()) for e in errors])
     fail = np.array([0.0 if e.success else 1.0 for e in errors])
-    out = {
+    measures = {}
+    for name, fn in ERROR_MEASURES.items():
+        x = np.array([fn(e) for e in errors])
+        measures[name] = {
+            "spearman": spearman(x, fail),
+            "ci95": list(bootstrap_ci(x, fail, n_boot=n_boot)),
+            "success_mean": float(x[fail == 0].mean()) if (fail == 0).any() else None,
+            "failure_mean": float(x[fail == 1].mean()) if (fail == 1).any() else None,
+        }
+    err = np.array([ERROR_MEASURES["mean error"](e) for e in errors])
+    head = measures["mean error"]
+    return {
         "episodes": len(errors),
         "failures": int(fail.sum()),
-        "spearman": spearman(err, fail),
-        "ci95": list(bootstrap_ci(err, fail, n_boot=n_boot)),
-        "mean_error_success": float(err[fail == 0].mean()) if (fail == 0).any() else None,
-        "mean_error_failure": float(err[fail == 1].mean()) if (fail == 1).any() else None,
+        "spearman": head["spearman"],
+        "ci95": head["ci95"],
+        "measures": measures,
         "errors": err.tolist(),
         "failed": fail.astype(int).tolist(),
     }
-    return out
 
 
 @torch.no_grad()

@@ -75,29 +75,31 @@ def error_section(results: dict[str, Any]) -> tuple[str, dict[str, str]]:
 
 
 def correlation_section(results: dict[str, Any]) -> tuple[str, dict[str, str]]:
-    rows, charts = [], {}
+    rows = []
     for m in results["models"]:
         c = m["failure_correlation"]
-        rows.append([m["name"], c["episodes"], c["failures"], _f(c["spearman"]), _ci(c["ci95"]),
-                     _f(c["mean_error_success"]), _f(c["mean_error_failure"])])  # fmt: skip
+        for name, v in c["measures"].items():
+            rows.append([f"{m['kind']}: {name}", c["episodes"], c["failures"], _f(v["spearman"]), _ci(v["ci95"]),
+                         _f(v["success_mean"]), _f(v["failure_mean"])])  # fmt: skip
     html = (
         "<h2>World-model error vs task failure</h2><p class='muted'>Spearman rank correlation between an "
-        "episode's mean one-step error and its failure (1 = failed), pooled over all conditions, with a "
-        "percentile bootstrap 95% interval.</p>"
+        "episode's one-step error and its failure (1 = failed), pooled over all conditions, with a percentile "
+        "bootstrap 95% interval; per episode: the mean error, the error relative to copy-last (surprise beyond "
+        "how much moved) and the largest error.</p>"
         + table(
             [
-                "model",
+                "model: per-episode error",
                 "episodes",
                 "failures",
                 "Spearman ρ",
                 "95% CI",
-                "mean error (success)",
-                "mean error (failure)",
+                "mean (successes)",
+                "mean (failures)",
             ],
             rows,
         )
     )
-    return html, charts
+    return html, {}
 
 
 def scores_section(results: dict[str, Any]) -> str:
@@ -178,16 +180,17 @@ def veto_section(veto: dict[str, Any] | None) -> tuple[str, dict[str, str]]:
             rows.append([f"{cond} / {arm}", b["episodes"], _pct(b["success"]["rate"]), _ci(b["success"]["ci95"], True),
                          _pct(b["any_violation"]["rate"]), _ci(b["any_violation"]["ci95"], True),
                          _f(b["violations_per_episode"]["mean"]), _ci(b["violations_per_episode"]["ci95"]),
-                         b["veto"]["wm_veto"], b["veto"]["wm_resample"], b["veto"]["wm_truncate"]])  # fmt: skip
+                         b["veto"]["wm_veto"], b["veto"]["wm_resample"], b["veto"]["wm_truncate"], b["veto"]["wm_retreat"]])  # fmt: skip
         rows.append([f"{cond} / Δ (veto − policy)", "", _f(s["delta_success"]["mean"]), _ci(s["delta_success"]["ci95"]),
-                     "", "", _f(s["delta_violations"]["mean"]), _ci(s["delta_violations"]["ci95"]), "", "", ""])  # fmt: skip
+                     _f(s["delta_any_violation"]["mean"]), _ci(s["delta_any_violation"]["ci95"]),
+                     _f(s["delta_violations"]["mean"]), _ci(s["delta_violations"]["ci95"]), "", "", "", ""])  # fmt: skip
     conds = list(summary)
     charts = {
         "veto-violations": bar_chart(
-            "veto-violations", "Violation events per episode (95% CI)", conds,
+            "veto-violations", "Violation steps per episode (95% CI)", conds,
             {a: [summary[c][a]["violations_per_episode"]["mean"] for c in conds] for a in arms},
             {a: [summary[c][a]["violations_per_episode"]["ci95"] for c in conds] for a in arms},
-            y_label="events / episode", y_max=None, percent=False,
+            y_label="steps / episode", y_max=None, percent=False,
         ),
         "veto-success": bar_chart(
             "veto-success", "Success rate (95% Wilson CI)", conds,
@@ -204,8 +207,8 @@ def veto_section(veto: dict[str, Any] | None) -> tuple[str, dict[str, str]]:
     html = (
         f"<h2>Safety veto under shifts</h2><p class='muted'>{escape(cfg['suite'])}, {cfg['episodes']} held-out "
         f"episodes per condition and arm (same seeds), fault-injecting expert (fault rate {cfg['fault_rate']}); "
-        f"veto threshold {cfg['veto']['threshold']}, {cfg['veto']['resamples']} resamples, then truncate; world model "
-        f"{escape(str(veto.get('run')))}. Violations: {', '.join(VIOLATIONS)} (steps with the event). Δ: paired "
+        f"veto threshold {cfg['veto']['threshold']}, {cfg['veto']['resamples']} resamples, then the least risky of holding or retreating upwards from the first unsafe step; world model "
+        f"{escape(str(veto.get('run')))}. Violation steps: executed steps with any of {', '.join(VIOLATIONS)}. Δ: paired "
         "difference with a bootstrap 95% interval.</p>"
         + table(
             [
@@ -219,7 +222,8 @@ def veto_section(veto: dict[str, Any] | None) -> tuple[str, dict[str, str]]:
                 "95% CI",
                 "vetoed",
                 "resampled",
-                "truncated",
+                "held",
+                "retreated",
             ],
             rows,
         )

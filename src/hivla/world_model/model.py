@@ -165,10 +165,14 @@ class WorldModel(nn.Module):
 
     # ---- heads ---------------------------------------------------------------------------------
     def event_probs(self, z0: torch.Tensor, z1: torch.Tensor) -> torch.Tensor:
-        """Probabilities float[..., E] of each event on the transition z0 -> z1 (``config.events``)."""
+        """Probabilities float[..., E] of each event on the transition z0 -> z1 (``config.events``).
+
+        The heads train with positive weights w = (1 - p) / p against rare events, which shifts
+        their logits by log w; subtracting it restores calibrated probabilities (prior correction).
+        """
         lead = z0.shape[:-1]
         logits = self.heads.events(z0.reshape(-1, z0.shape[-1]), z1.reshape(-1, z1.shape[-1]))  # (N, E)
-        return torch.sigmoid(logits).reshape(*lead, -1)
+        return torch.sigmoid(logits - torch.log(self.event_pos_weight)).reshape(*lead, -1)
 
     def imagine_events(self, z: torch.Tensor, chunk: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(latents float[B, H, D + S], event probabilities float[B, H, E]) of executing ``chunk`` from z."""

@@ -8,14 +8,15 @@ probability that a step causes any of ``events`` (table contact, collision, an o
 workspace, a drop). Above ``threshold`` the chunk is vetoed and repaired:
 
 1. ``resample``: ask the policy again (up to ``resamples`` times; stochastic policies such as flow
-   or diffusion heads give a new chunk) and keep the first safe one, else the safest;
-2. ``truncate``: keep the steps before the first unsafe one and hold still afterwards (gripper
-   as it was), so the policy is asked again from the new state;
+   or diffusion heads give a new chunk) and keep the first safe one;
+2. ``edit``: from the safest chunk so far, two edits that keep the steps before the first unsafe
+   one: ``hold`` still afterwards, or ``retreat`` (move up) afterwards, both with the gripper as it
+   was; the world model imagines both and the least risky of the three is executed;
 3. after ``max_holds`` repaired chunks in a row the safest chunk passes, so a wrong prediction
    cannot freeze the robot forever.
 
-``interventions`` counts ``wm_veto`` (chunks vetoed), ``wm_resample`` (fixed by resampling),
-``wm_truncate`` (cut short), ``wm_pass`` (let through after ``max_holds``) and ``wm_checked``.
+``interventions`` counts ``wm_checked``, ``wm_veto`` (chunks vetoed), ``wm_resample`` (fixed by
+resampling), ``wm_truncate`` (held), ``wm_retreat`` (moved up) and ``wm_pass`` (executed anyway).
 """
 
 from __future__ import annotations
@@ -31,18 +32,19 @@ from hivla.types import Observation
 from hivla.world_model.events import EVENT_NAMES, VIOLATIONS
 from hivla.world_model.model import WorldModel
 
-VETO_KINDS: tuple[str, ...] = ("wm_checked", "wm_veto", "wm_resample", "wm_truncate", "wm_pass")
-REPAIRS = ("truncate", "none")
+VETO_KINDS: tuple[str, ...] = ("wm_checked", "wm_veto", "wm_resample", "wm_truncate", "wm_retreat", "wm_pass")
+REPAIRS = ("edit", "none")
+RETREAT_SPEED = 0.03  # metres per step upwards (the embodiments' largest translation step)
 
 
 @dataclass(frozen=True)
 class VetoConfig:
     """When to veto a chunk and how to repair it (see the module docstring)."""
 
-    threshold: float = 0.5
+    threshold: float = 0.3
     events: tuple[str, ...] = VIOLATIONS
     resamples: int = 2
-    repair: str = "truncate"
+    repair: str = "edit"
     max_holds: int = 3
     check_steps: int = 0  # 0: the policy's execute_steps
 
@@ -142,7 +144,8 @@ class WorldModelVeto:
     def sample_actions(self, obs: Observation) -> np.ndarray:
         cfg = self.config
         chunk = _numpy_chunk(self.policy.sample_actions(obs))
-        z = self.model.encode(obs)
+        with torch.no_grad():
+            z = self.model.encode(obs)
         if z.shape[0] != chunk.shape[0]:
             z = z.expand(chunk.shape[0], -1)
         risk = self.step_risk(z, chunk)
@@ -163,9 +166,16 @@ class WorldModelVeto:
         if cfg.repair == "none" or self._holds >= cfg.max_holds:
             self.interventions["wm_pass"] += 1
             return self._accept(best)
-        self.interventions["wm_truncate"] += 1
+        edits = {kind: self._edit(best, best_risk, kind) for kind in ("hold", "retreat")}
+        risks = {kind: float(self.step_risk(z, c).max()) for kind, c in edits.items()}
+        kind = min(risks, key=risks.get)
+        if risks[kind] >= float(best_risk.max()):
+            self.interventions["wm_pass"] += 1
+            return self._accept(best)
+        self.interventions["wm_truncate" if kind == "hold" else "wm_retreat"] += 1
         self._holds += 1
-        return self._truncate(best, best_risk)
+        self._remember_gripper(edits[kind])
+        return edits[kind]
 
     def _accept(self, chunk: np.ndarray) -> np.ndarray:
         self._holds = 0
@@ -176,16 +186,18 @@ class WorldModelVeto:
         k = self._check_steps(chunk)
         self._gripper = float(self._universal(chunk[:1, k - 1 : k])[0, 0, -1])
 
-    def _truncate(self, chunk: np.ndarray, risk: np.ndarray) -> np.ndarray:
-        """Keep the steps before the first unsafe one; hold still (gripper as before) from there."""
+    def _edit(self, chunk: np.ndarray, risk: np.ndarray, kind: str) -> np.ndarray:
+        """Keep the steps before the first unsafe one; from there hold still or move up (``kind``),
+        with the gripper command it had before."""
         first = int(np.argmax(risk[0] > self.config.threshold))
-        gripper = (
-            self._gripper if first == 0 else float(self._universal(chunk[:1, first - 1 : first])[0, 0, -1])
-        )
-        hold = np.zeros(self.model.config.action_dim, np.float32)
-        hold[-1] = -1.0 if gripper is None else gripper
-        hold_native = self._from_u(hold) if self._from_u is not None else hold
+        before = self._universal(chunk[:1, first - 1 : first])[0, 0, -1] if first else self._gripper
+        if before is None:  # nothing executed yet this episode: the chunk's own first command
+            before = self._universal(chunk[:1, :1])[0, 0, -1]
+        step = np.zeros(self.model.config.action_dim, np.float32)
+        step[-1] = float(before)
+        if kind == "retreat":
+            step[2] = RETREAT_SPEED
+        native = self._from_u(step) if self._from_u is not None else step
         out = chunk.copy()
-        out[:, first:] = hold_native
-        self._remember_gripper(out)
+        out[:, first:] = native
         return out

@@ -201,6 +201,9 @@ def summarize_veto(rows: list[dict[str, Any]], conditions: tuple[str, ...]) -> d
             "delta_violations": paired_difference(
                 [r["violations"] for r in base], [r["violations"] for r in veto]
             ),
+            "delta_any_violation": paired_difference(
+                [float(r["violations"] > 0) for r in base], [float(r["violations"] > 0) for r in veto]
+            ),
             "delta_success": paired_difference(
                 [float(r["success"]) for r in base], [float(r["success"]) for r in veto]
             ),
