@@ -46,7 +46,7 @@ class EpisodeErrors:
 
 
 @torch.no_grad()
-def _encode_episode(model: WorldModel, ep: EpisodeArrays) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def encode_episode(model: WorldModel, ep: EpisodeArrays) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(context z float[N, D + S], target z float[N, D + S], frames float[N, C, 3, s, s]) of an episode."""
     cfg = model.config
     sized = ep.resized(cfg.image_size, cfg.cameras)
@@ -68,7 +68,7 @@ def episode_errors(model: WorldModel, ep: EpisodeArrays, horizon: int | None = N
     """One-step and ``horizon``-step (default: the model's) errors over every transition of ``ep``."""
     model.eval()
     k = horizon or model.config.horizon
-    z, target, frames = _encode_episode(model, ep)
+    z, target, frames = encode_episode(model, ep)
     t_n = ep.transitions
     actions = torch.from_numpy(ep.action[:t_n]).to(model.device)
     pred = model.step(z[:t_n], actions)  # (T, D)
@@ -129,7 +129,7 @@ def chunk_predictions(
     occurrence within the chunk float[M, E] (NaN unknown); predicted and actual subtask
     outcome float[M] (done within the chunk or, from its last frame, within the outcome horizon)."""
     model.eval()
-    z, _, _ = _encode_episode(model, ep)
+    z, _, _ = encode_episode(model, ep)
     t_n = ep.transitions
     starts = list(range(0, t_n - horizon + 1, stride))
     if not starts:

@@ -173,9 +173,9 @@ def frame_rows(
     """Per camera, a row of real frames t..t+steps and a row of imagined ones (open loop from t with
     the episode's actions): decoded by the latent model; for models without a decoder, the frame
     of ``bank`` whose target embedding is nearest to the imagined latent."""
-    from hivla.world_model.evaluate import _encode_episode
+    from hivla.world_model.evaluate import encode_episode
 
-    z, _, frames = _encode_episode(model, ep)  # frames (N, C, 3, s, s)
+    z, _, frames = encode_episode(model, ep)  # frames (N, C, 3, s, s)
     chunk = torch.from_numpy(ep.action[start : start + steps])[None]
     zs = torch.cat([z[start : start + 1], model.rollout(z[start : start + 1], chunk)[0]])  # (steps+1, D+S)
 
@@ -186,7 +186,7 @@ def frame_rows(
         imagined = model.decode(zs)  # (steps+1, C, 3, s, s)
         label = "imagined"
     else:
-        keys, imgs = zip(*[_encode_episode(model, other)[1:] for other in bank], strict=True)
+        keys, imgs = zip(*[encode_episode(model, other)[1:] for other in bank], strict=True)
         keys_t, imgs_t = torch.cat(keys), torch.cat(imgs)  # (M, D+S), (M, C, 3, s, s)
         nearest = torch.stack([((keys_t - zk) ** 2).mean(-1).argmin() for zk in zs])
         imagined = imgs_t[nearest]
@@ -210,7 +210,7 @@ def reward_check(
 ) -> dict[str, Any]:
     """Spearman between the implicit reward of each frame (distance to its subtask kind's goal
     embedding) and minus the steps left until that subtask completes (frames of completed subtasks)."""
-    from hivla.world_model.evaluate import _encode_episode
+    from hivla.world_model.evaluate import encode_episode
     from hivla.world_model.events import EVENT_NAMES
     from hivla.world_model.reward import LatentGoalReward, SubtaskGoals
     from hivla.world_model.stats import bootstrap_ci, spearman
@@ -222,7 +222,7 @@ def reward_check(
         kinds, index = ep.info.get("subtask_kinds"), ep.info.get("subtask_index")
         if kinds is None or index is None:
             continue
-        _, tgt, _ = _encode_episode(model, ep)
+        _, tgt, _ = encode_episode(model, ep)
         finish = np.flatnonzero(np.nan_to_num(ep.events[: ep.transitions, done]) > 0)
         for t in range(ep.transitions):
             later = finish[finish >= t]

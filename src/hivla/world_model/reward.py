@@ -61,7 +61,7 @@ class SubtaskGoals:
     @classmethod
     @torch.no_grad()
     def fit(cls, model: WorldModel, episodes: Sequence[EpisodeArrays]) -> SubtaskGoals:
-        from hivla.world_model.evaluate import _encode_episode
+        from hivla.world_model.evaluate import encode_episode
         from hivla.world_model.events import EVENT_NAMES
 
         done = EVENT_NAMES.index("subtask_done")
@@ -70,7 +70,7 @@ class SubtaskGoals:
             kinds, index = ep.info.get("subtask_kinds"), ep.info.get("subtask_index")
             if kinds is None or index is None:
                 continue
-            _, target, _ = _encode_episode(model, ep)
+            _, target, _ = encode_episode(model, ep)
             for t in np.flatnonzero(np.nan_to_num(ep.events[: ep.transitions, done]) > 0):
                 kind = kinds[min(int(index[t]), len(kinds) - 1)]
                 sums.setdefault(kind, []).append(target[t + 1])
