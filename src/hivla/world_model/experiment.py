@@ -208,35 +208,43 @@ def busiest_start(ep: EpisodeArrays, steps: int) -> int:
 def reward_check(
     model: WorldModel, train_eps: list[EpisodeArrays], test_eps: list[EpisodeArrays], n_boot: int
 ) -> dict[str, Any]:
-    """Spearman between the implicit reward of each frame (distance to its subtask kind's goal
-    embedding) and minus the steps left until that subtask completes (frames of completed subtasks)."""
+    """Does the implicit reward rise as a subtask nears completion? Within every segment of a
+    held-out episode that ends with a completed subtask, the Spearman correlation between each
+    frame's reward (towards its subtask kind's goal embedding) and minus the steps left; the mean
+    over segments with a bootstrap 95% interval over segments."""
     from hivla.world_model.evaluate import encode_episode
     from hivla.world_model.events import EVENT_NAMES
     from hivla.world_model.reward import LatentGoalReward, SubtaskGoals
-    from hivla.world_model.stats import bootstrap_ci, spearman
+    from hivla.world_model.stats import spearman
 
     goals = SubtaskGoals.fit(model, train_eps)
     done = EVENT_NAMES.index("subtask_done")
-    rewards, closeness = [], []
+    per_segment, frames = [], 0
     for ep in test_eps:
         kinds, index = ep.info.get("subtask_kinds"), ep.info.get("subtask_index")
         if kinds is None or index is None:
             continue
         _, tgt, _ = encode_episode(model, ep)
-        finish = np.flatnonzero(np.nan_to_num(ep.events[: ep.transitions, done]) > 0)
-        for t in range(ep.transitions):
-            later = finish[finish >= t]
-            kind = kinds[min(int(index[t]), len(kinds) - 1)]
-            if not len(later) or kind not in goals.goals:
-                continue
-            rewards.append(float(LatentGoalReward(model, goals.goals[kind]).from_latents(tgt[t])))
-            closeness.append(-float(later[0] - t))
-    if len(rewards) < 3:
-        return {"frames": len(rewards), "spearman": None, "ci95": [None, None]}
+        begin = 0
+        for end in np.flatnonzero(np.nan_to_num(ep.events[: ep.transitions, done]) > 0):
+            kind = kinds[min(int(index[begin]), len(kinds) - 1)]
+            if kind in goals.goals and end - begin >= 3:
+                reward = LatentGoalReward(model, goals.goals[kind]).from_latents(tgt[begin : end + 1]).numpy()
+                rho = spearman(reward, -np.arange(end - begin, -1, -1, dtype=np.float64))
+                if np.isfinite(rho):
+                    per_segment.append(rho)
+                    frames += end - begin + 1
+            begin = end + 1
+    if not per_segment:
+        return {"segments": 0, "frames": 0, "spearman": None, "ci95": [None, None]}
+    rng = np.random.default_rng(0)
+    x = np.asarray(per_segment)
+    boots = [x[rng.integers(0, len(x), len(x))].mean() for _ in range(n_boot)]
     return {
-        "frames": len(rewards),
-        "spearman": spearman(rewards, closeness),
-        "ci95": list(bootstrap_ci(rewards, closeness, n_boot=n_boot)),
+        "segments": len(x),
+        "frames": frames,
+        "spearman": float(x.mean()),
+        "ci95": [float(np.quantile(boots, 0.025)), float(np.quantile(boots, 0.975))],
         "goals": sorted(goals.goals),
     }
 

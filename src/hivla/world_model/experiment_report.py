@@ -139,14 +139,15 @@ def reward_section(results: dict[str, Any]) -> str:
     for m in results["models"]:
         r = m["implicit_reward"]
         if r:
-            rows.append([m["name"], r["frames"], _f(r["spearman"]), _ci(r["ci95"])])
+            rows.append([m["name"], r["segments"], r["frames"], _f(r["spearman"]), _ci(r["ci95"])])
     if not rows:
         return ""
     return (
-        "<h2>Implicit reward</h2><p class='muted'>Spearman correlation between the reward (minus the squared "
-        "distance of a frame's embedding to its subtask kind's goal embedding) and minus the steps left until "
-        "the subtask completes, on unshifted held-out frames.</p>"
-        + table(["model", "frames", "Spearman ρ", "95% CI"], rows)
+        "<h2>Implicit reward</h2><p class='muted'>Within each segment of an unshifted held-out episode that "
+        "ends with a completed subtask: the Spearman correlation between the reward (minus the squared distance "
+        "of a frame's embedding to its subtask kind's goal embedding, fitted on the training data) and minus the "
+        "steps left; mean over segments with a bootstrap 95% interval.</p>"
+        + table(["model", "segments", "frames", "mean Spearman ρ", "95% CI"], rows)
     )
 
 
@@ -232,6 +233,68 @@ def veto_section(veto: dict[str, Any] | None) -> tuple[str, dict[str, str]]:
     return html, charts
 
 
+def _md(header: list[str], rows: list[list[Any]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(str(c) for c in r) + " |" for r in rows])
+
+
+def markdown_summary(results: dict[str, Any]) -> str:
+    """The headline tables as Markdown (``summary.md``; what BENCHMARKS.md quotes)."""
+    parts = []
+    header = ["condition", *[f"{m['kind']} error / copy-last (visual)" for m in results["models"]],
+              *[f"{m['kind']} EE mm" for m in results["models"]], "copy-last EE mm"]  # fmt: skip
+    rows = []
+    for c in results["conditions"]:
+        es = [m["errors"][c] for m in results["models"]]
+        rows.append([c, *[f"{_f(e['latent_vs_copy_last'], 2)} ({_f(e['visual_vs_copy_last'], 2)})" for e in es],
+                     *[_f(e["state_mm"], 3) for e in es], _f(es[0]["copy_last_state_mm"], 3)])  # fmt: skip
+    parts.append(_md(header, rows))
+    rows = []
+    for m in results["models"]:
+        c = m["failure_correlation"]
+        for name, v in c["measures"].items():
+            rows.append(
+                [m["kind"], name, f"{c['failures']}/{c['episodes']}", _f(v["spearman"], 2), _ci(v["ci95"])]
+            )
+    parts.append(
+        _md(["model", "per-episode error", "failed/episodes", "Spearman ρ (error, failure)", "95% CI"], rows)
+    )
+    rows = []
+    for m in results["models"]:
+        for split, s in m["scores"].items():
+            rows.append([m["kind"], split, _f(s["any_violation"]["auroc"], 3), _f(s["events"]["table_contact"]["auroc"], 3),
+                         _f(s["events"]["collision"]["auroc"], 3), _f(s["outcome"]["auroc"], 3)])  # fmt: skip
+    parts.append(
+        _md(["model", "data", "AUROC any violation", "table contact", "collision", "subtask outcome"], rows)
+    )
+    rows = []
+    for m in results["models"]:
+        r, cem = m.get("implicit_reward"), m.get("cem_reach")
+        rows.append([m["kind"], _f(r["spearman"], 2) if r else "–", _ci(r["ci95"]) if r else "–",
+                     f"{_f(cem['cem_mm']['mean'], 3)} {_ci(cem['cem_mm']['ci95'])}" if cem else "–",
+                     f"{_f(cem['stand_still_mm']['mean'], 3)}" if cem else "–"])  # fmt: skip
+    parts.append(
+        _md(["model", "implicit reward ρ", "95% CI", "CEM reach: final EE mm", "standing still mm"], rows)
+    )
+    if results.get("veto"):
+        rows = []
+        for cond, s in results["veto"]["summary"].items():
+            p, v = s["policy"], s["policy+veto"]
+            rows.append([cond, p["episodes"],
+                         f"{_f(p['violations_per_episode']['mean'], 3)} {_ci(p['violations_per_episode']['ci95'])}",
+                         f"{_f(v['violations_per_episode']['mean'], 3)} {_ci(v['violations_per_episode']['ci95'])}",
+                         f"{_f(s['delta_violations']['mean'], 3)} {_ci(s['delta_violations']['ci95'])}",
+                         f"{_pct(p['any_violation']['rate'])} → {_pct(v['any_violation']['rate'])}",
+                         f"{_pct(p['success']['rate'])} {_ci(p['success']['ci95'], True)}",
+                         f"{_pct(v['success']['rate'])} {_ci(v['success']['ci95'], True)}",
+                         f"{_f(s['delta_success']['mean'], 2)} {_ci(s['delta_success']['ci95'])}",
+                         f"{v['veto']['wm_veto']}/{v['veto']['wm_checked']}"])  # fmt: skip
+        parts.append(_md(["condition", "episodes / arm", "violation steps / ep (policy)", "(policy + veto)",
+                          "Δ paired", "episodes with a violation", "success (policy)", "success (policy + veto)",
+                          "Δ success", "chunks vetoed"], rows))  # fmt: skip
+    return "\n\n".join(parts) + "\n"
+
+
 def write_experiment_report(results: dict[str, Any], out: Path) -> Path:
     """Write ``report.html`` and the charts as ``figures/*.svg``; return the report path."""
     parts, charts = [], {}
@@ -264,6 +327,7 @@ def write_experiment_report(results: dict[str, Any], out: Path) -> Path:
         f"<p class='muted'>Preset {escape(results['spec']['name'])}; {len(results['conditions'])} conditions of "
         f"{escape(results['spec']['probe']['suite'])}; wall time {results['wall_seconds']:.0f} s.</p>"
     )
+    (out / "summary.md").write_text(markdown_summary(results))
     path = out / "report.html"
     path.write_text(html_page("hivla world-model experiment", [intro, *parts]), encoding="utf-8")
     return path

@@ -12,8 +12,10 @@ and, with probability ``fault_rate`` per chunk, corrupts the chunk from a random
 | sweep     | move sideways at full speed in a random direction, and down   |
 | release   | open the gripper                                              |
 
-Each call draws a new fault, so asking again (``sample_actions``) is a fresh sample: the
-stochasticity a world-model veto can exploit by resampling. The expert's own bookkeeping (its
+Faults are drawn from a generator seeded by (episode seed, step, how often this step was asked),
+so two runs that reach the same step the same way see the same fault, and asking again
+(``sample_actions``) at the same step is a fresh sample: the stochasticity a world-model veto can
+exploit by resampling. The expert's own bookkeeping (its
 phase timers) is rewound to match the steps actually executed since the previous look-ahead, so
 asking again before anything ran yields the same expert chunk. Use it anywhere a policy is
 expected, e.g. ``hivla eval --policy hivla.world_model.faults:faulty_expert``.
@@ -83,7 +85,8 @@ class FaultyExpert(EvalPolicy):
         self.execute_steps = self.config.horizon
         self.env: Any = None
         self._expert: Any = None
-        self._rng = np.random.default_rng(0)
+        self._seed = 0
+        self._asked: tuple[int, int] = (-1, 0)  # (env step, queries at that step)
         self.last_fault: str | None = None
         self.faults = dict.fromkeys(FAULT_KINDS, 0)
         self._lookahead: tuple[int, list[tuple]] | None = None  # (env step at start, expert state per step)
@@ -94,7 +97,8 @@ class FaultyExpert(EvalPolicy):
         self.env = getattr(env, "unwrapped", env)  # look ahead on the real env, never on a proxy
         self._expert = ScriptedExpert(self.env)
         self._lookahead = None
-        self._rng = np.random.default_rng([seed, 4711])
+        self._seed = int(seed)
+        self._asked = (-1, 0)
         self.faults = dict.fromkeys(FAULT_KINDS, 0)
 
     def reset(self) -> None:
@@ -102,6 +106,7 @@ class FaultyExpert(EvalPolicy):
             self._expert.reset()
         self.last_fault = None
         self._lookahead = None
+        self._asked = (-1, 0)
 
     def _expert_state(self) -> tuple:
         e = self._expert
@@ -150,11 +155,14 @@ class FaultyExpert(EvalPolicy):
 
     def sample_actions(self, obs: Observation) -> np.ndarray:
         chunk = self.expert_chunk()
+        step = int(self.env.steps)
+        self._asked = (step, self._asked[1] + 1 if self._asked[0] == step else 0)
+        rng = np.random.default_rng([self._seed, 4711, step, self._asked[1]])
         self.last_fault = None
-        if self._rng.random() < self.config.fault_rate:
-            kind = self.config.kinds[int(self._rng.integers(len(self.config.kinds)))]
-            start = int(self._rng.integers(0, max(1, self.config.horizon // 2)))
-            chunk = corrupt(chunk, kind, start, self._rng)
+        if rng.random() < self.config.fault_rate:
+            kind = self.config.kinds[int(rng.integers(len(self.config.kinds)))]
+            start = int(rng.integers(0, max(1, self.config.horizon // 2)))
+            chunk = corrupt(chunk, kind, start, rng)
             self.last_fault = kind
             self.faults[kind] += 1
         native = np.stack([self.env.from_universal(a) for a in chunk])  # (H, A)
