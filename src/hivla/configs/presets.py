@@ -3,7 +3,7 @@
 | preset  | for | sizes |
 |---------|-----|-------|
 | debug   | tests: the whole pipeline in seconds | 32 px, tiny CNN, 1-layer backbone, flow head, chunk 4, 6 steps |
-| quick   | 2 CPU cores in minutes (``hivla quickstart``) | 64 px, two cameras, small ResNet, 2-layer backbone, L1 head (OpenVLA-OFT), chunk 10, 3000 steps |
+| quick   | 2 CPU cores in minutes (``hivla quickstart``) | 64 px, two cameras, small FiLM ResNet with 16 keypoints, random shifts, 2-layer backbone, L1 head (OpenVLA-OFT), chunk 10, 3000 steps |
 | default | one GPU | 128 px, EfficientNet-Lite0 fine-tuned, MiniLM, 6-layer backbone, flow head (pi0), bf16, 50k steps |
 
 Variants via ``dataclasses.replace`` or CLI flags (``hivla train --preset quick --train.steps 500``).
@@ -151,12 +151,13 @@ PRESETS.add(
     ExperimentConfig(
         name="quick",
         policy=VLAConfig(
-            vision=VisionConfig(widths=(32, 64, 128)),
+            vision=VisionConfig(widths=(32, 64, 128), keypoints=16, film=True),
             language=LanguageConfig(buckets=4096, max_words=16, dim=64),
             backbone=BackboneConfig(dim=128, depth=2, heads=4, readouts=2),
             head=HeadConfig(kind="l1", hidden_dim=256, depth=3),
             image_size=64,
             horizon=10,
+            augment_shift=4,
         ),
         train=TrainConfig(
             steps=3000,

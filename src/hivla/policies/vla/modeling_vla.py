@@ -77,7 +77,8 @@ class VLAModel(nn.Module):
             w = valid.to(tokens.device, tokens.dtype).unsqueeze(-1)  # (B, L, 1)
             pooled = (tokens * w).sum(1) / w.sum(1).clamp(min=1.0)  # (B, Dl)
             cond = pooled.repeat_interleave(cams, dim=0).to(images.device)  # (B*C, Dl)
-        feats = self.vision(images.flatten(0, 1), cond)  # (B*C, n, Dv)
+        flat = images.flatten(0, 1)  # (B*C, 3, s, s)
+        feats = self.vision(flat, cond) if cond is not None else self.vision(flat)  # (B*C, n, Dv)
         feats = feats.reshape(batch, cams * feats.shape[1], feats.shape[2])  # (B, C*n, Dv)
         return feats, torch.ones(feats.shape[:2], dtype=torch.bool, device=feats.device)
 
