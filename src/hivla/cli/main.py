@@ -41,7 +41,9 @@ COMMANDS: tuple[Command, ...] = (
         "Train the subtask monitor on a dataset's subtask boundaries.",
     ),
     Command("plan", "hivla.cli.plan", "Plan an instruction into subtasks (learned planner or LLM endpoint)."),
-    Command("quickstart", "hivla.cli.quickstart", "The main job: collect -> train (quick) -> eval -> report."),
+    Command(
+        "quickstart", "hivla.cli.quickstart", "The main job: collect -> train (quick) -> eval -> report."
+    ),
     Command("train", "hivla.cli.train", "Train a VLA policy from a preset (debug | quick | default)."),
     Command(
         "train-world-model",
