@@ -190,7 +190,7 @@ def frame_rows(
         keys_t, imgs_t = torch.cat(keys), torch.cat(imgs)  # (M, D+S), (M, C, 3, s, s)
         nearest = torch.stack([((keys_t - zk) ** 2).mean(-1).argmin() for zk in zs])
         imagined = imgs_t[nearest]
-        label = "nearest to imagined"
+        label = "nearest"
     rows, labels = [], []
     for c, cam in enumerate(model.config.cameras):
         rows += [[to_img(frames[start + k, c]) for k in range(steps + 1)], [to_img(f[c]) for f in imagined]]
@@ -233,7 +233,7 @@ def reward_check(
                 rho = spearman(reward, -np.arange(end - begin, -1, -1, dtype=np.float64))
                 if np.isfinite(rho):
                     per_segment.append(rho)
-                    frames += end - begin + 1
+                    frames += int(end - begin + 1)
             begin = end + 1
     if not per_segment:
         return {"segments": 0, "frames": 0, "spearman": None, "ci95": [None, None]}
@@ -315,18 +315,19 @@ def evaluate_model(
         scores["shifted"] = prediction_scores(model, shifted, spec.veto.veto.check_steps or 8)
     corr = failure_correlation(errors, spec.probe.bootstrap)
     reward = None
-    half = len(data["none"]) // 2
     try:
         exp = load_run_config(run)
         train_eps = []
         if exp.data.path and Path(exp.data.path).is_dir():
             train_eps = load_episodes(exp.data.path, model.config.action_key, 40)
+        held_out = [ep for eps in data.values() for ep in eps]
         try:
-            reward = reward_check(model, train_eps, data["none"], spec.probe.bootstrap)
+            reward = reward_check(model, train_eps, held_out, spec.probe.bootstrap)
             reward["goals_from"] = "training data"
-        except ValueError:  # no completed subtask there: goals from half of the held-out episodes
-            reward = reward_check(model, data["none"][:half], data["none"][half:], spec.probe.bootstrap)
-            reward["goals_from"] = "held-out episodes (other half)"
+        except ValueError:  # no completed subtask there: goals from the unshifted held-out episodes
+            shifted_eps = [ep for label, eps in data.items() if label != "none" for ep in eps]
+            reward = reward_check(model, data["none"], shifted_eps, spec.probe.bootstrap)
+            reward["goals_from"] = "unshifted held-out episodes (tested on the shifted ones)"
     except (FileNotFoundError, ValueError) as err:
         log(f"  implicit reward check skipped: {err}")
     images = {}

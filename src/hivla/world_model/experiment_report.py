@@ -143,8 +143,8 @@ def reward_section(results: dict[str, Any]) -> str:
     if not rows:
         return ""
     return (
-        "<h2>Implicit reward</h2><p class='muted'>Within each segment of an unshifted held-out episode that "
-        "ends with a completed subtask: the Spearman correlation between the reward (minus the squared distance "
+        "<h2>Implicit reward</h2><p class='muted'>Within each segment of a held-out episode (all conditions) "
+        "that ends with a completed subtask: the Spearman correlation between the reward (minus the squared distance "
         "of a frame's embedding to its subtask kind's goal embedding, fitted on the training data) and minus the "
         "steps left; mean over segments with a bootstrap 95% interval.</p>"
         + table(["model", "segments", "frames", "mean Spearman ρ", "95% CI"], rows)

@@ -153,7 +153,7 @@ def frame_grid_png(rows: Sequence[Sequence[np.ndarray]], labels: Sequence[str], 
 
     h, w = rows[0][0].shape[:2]
     cols = max(len(r) for r in rows)
-    label_w, pad = 90, 2
+    label_w, pad = 110, 2
     canvas = Image.new("RGB", (label_w + cols * (w * scale + pad), len(rows) * (h * scale + pad)), "white")
     draw = ImageDraw.Draw(canvas)
     for ri, (row, label) in enumerate(zip(rows, labels, strict=True)):

@@ -53,7 +53,8 @@ class LatentGoalReward:
 
 class SubtaskGoals:
     """Goal embeddings per subtask kind, fitted on episodes with ``info["subtask_kinds"]``
-    (one kind per subtask of the chain) and ``info["subtask_index"]`` (per frame)."""
+    (one kind per subtask of the chain) and ``info["subtask_index"]`` (per frame): the mean target
+    embedding of the frames right after a subtask of that kind completed."""
 
     def __init__(self, goals: dict[str, torch.Tensor]) -> None:
         self.goals = goals
@@ -71,9 +72,11 @@ class SubtaskGoals:
             if kinds is None or index is None:
                 continue
             _, target, _ = encode_episode(model, ep)
-            for t in np.flatnonzero(np.nan_to_num(ep.events[: ep.transitions, done]) > 0):
+            for t in np.flatnonzero(np.nan_to_num(ep.events[:, done]) > 0):
                 kind = kinds[min(int(index[t]), len(kinds) - 1)]
-                sums.setdefault(kind, []).append(target[t + 1])
+                # the frame after completion; datasets do not store an episode's final observation,
+                # so for the last step the frame before it stands in
+                sums.setdefault(kind, []).append(target[min(int(t) + 1, ep.length - 1)])
         if not sums:
             raise ValueError("no completed subtasks with subtask_kinds/subtask_index in the episodes' info")
         return cls({k: torch.stack(v).mean(0) for k, v in sums.items()})
