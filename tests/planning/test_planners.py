@@ -6,23 +6,14 @@ from hivla.planning import (
     LLMPlannerConfig,
     OraclePlanner,
     PlanError,
-    PlannerConfig,
 )
 from hivla.planning.corpus import label_example, sim_corpus
-from hivla.planning.evaluate import training_corpus
 from hivla.planning.grammar import validate_plan
 from hivla.planning.learned import plan_accuracy
 from hivla.planning.llm import plan_to_reply
 from hivla.planning.loopback import ChatServer
 from hivla.planning.scene import scene_objects
 from hivla.sim import make_env
-
-
-@pytest.fixture(scope="module")
-def planner():
-    p = LearnedPlanner(PlannerConfig(features="learned", steps=250, hidden_dim=48, embed_dim=32))
-    p.fit(training_corpus(600, max_chain=3))
-    return p
 
 
 def test_labels_align_words_with_steps():

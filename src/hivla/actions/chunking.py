@@ -65,9 +65,13 @@ class ChunkBroker:
 
     def reset(self) -> None:
         """Drop the queued actions and reset the policy (call at every episode start)."""
+        self.flush()
+        self.policy.reset()
+
+    def flush(self) -> None:
+        """Drop the queued actions, keeping the policy's state: the next step queries it again."""
         self._chunk = None
         self._index = 0
-        self.policy.reset()
 
     def act_batch(self, obs: Observation) -> np.ndarray:
         """The next action for every batch row, float32[B, A]."""
@@ -111,8 +115,12 @@ class TemporalEnsembler:
     def reset(self) -> None:
         """Forget past predictions and reset the policy (call at every episode start)."""
         self._step = 0
-        self._chunks = []
+        self.flush()
         self.policy.reset()
+
+    def flush(self) -> None:
+        """Forget past predictions, keeping the policy's state: only new chunks count from here."""
+        self._chunks = []
 
     def act_batch(self, obs: Observation) -> np.ndarray:
         """The ensembled action for every batch row, float32[B, A]."""

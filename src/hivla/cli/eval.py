@@ -4,6 +4,8 @@ Wilson intervals, failure categories, safety interventions, latency, and an HTML
 Examples:
   hivla eval --policy expert --suite tabletop-mixed --episodes 50 --workers 2
   hivla eval --policy runs/my-vla --suite tabletop-chain-3 --embodiment arm6 --shift lighting=2 camera=1
+  hivla eval --policy hierarchical:low=subtask-expert,planner=oracle,monitor=oracle --suite tabletop-chain-2
+  hivla eval --policy hierarchical:low=runs/sub,planner=learned:runs/planner --interject 20:"open the drawer"
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ class Config:
     """Evaluate a policy (built-in name, run/checkpoint directory, or package.module:factory)."""
 
     policy: str = "expert"
-    """Built-in (expert | random), a run/checkpoint directory, or package.module:factory."""
+    """Built-in (expert | random | subtask-expert), a run/checkpoint directory, package.module:factory, or
+    hierarchical:low=RUN_OR_BUILTIN,planner=oracle|learned:DIR|llm:URL,monitor=oracle|DIR."""
     suite: str = "tabletop-single"
     """Suite name (see `hivla sim list`)."""
     embodiment: str = "floating"
@@ -45,6 +48,9 @@ class Config:
     """Success videos and failure videos (each) to embed in the report; 0 for none."""
     max_steps: int | None = None
     """Step limit per episode; default 90 per subtask."""
+    interject: tuple[str, ...] = ()
+    """Human interjections STEP:TEXT given to the policy at that env step, e.g. 20:"open the drawer"
+    (hierarchical policies replan). Success is still judged against the env's own task."""
     out: Path | None = None
     """Output directory (results.json, videos/, report.html); default eval/<policy>-<suite>-<embodiment>,
     or <run>/eval/<suite>-<embodiment> for a run directory."""
@@ -61,7 +67,7 @@ def run(cfg: Config, quiet: bool = False) -> dict:
     from rich.progress import Progress
 
     from hivla.evaluation import ActionSpaceError, EvalConfig, evaluate, write_report
-    from hivla.evaluation.policies import PolicyLoadError
+    from hivla.evaluation.policies import InterjectionError, PolicyLoadError
     from hivla.registry import UnknownNameError
 
     try:
@@ -70,6 +76,7 @@ def run(cfg: Config, quiet: bool = False) -> dict:
             shifts=cfg.shift, shift_mode=cfg.shift_mode, workers=cfg.workers, split=cfg.split,
             first_seed_index=cfg.first_seed_index, image_size=cfg.image_size,
             execute_steps=cfg.execute_steps, ensemble=cfg.ensemble, videos=cfg.videos, max_steps=cfg.max_steps,
+            interjections=cfg.interject,
         )  # fmt: skip
     except (ValueError, UnknownNameError) as err:
         raise SystemExit(f"hivla eval: {err}") from None
@@ -78,7 +85,7 @@ def run(cfg: Config, quiet: bool = False) -> dict:
         with Progress(disable=quiet, transient=True) as progress:
             task = progress.add_task(f"{cfg.policy} on {cfg.suite} / {cfg.embodiment}", total=total)
             results = evaluate(ecfg, progress=lambda _: progress.advance(task))
-    except (ActionSpaceError, PolicyLoadError, FileNotFoundError) as err:  # before any rollout
+    except (ActionSpaceError, PolicyLoadError, InterjectionError, FileNotFoundError) as err:  # pre-rollout
         raise SystemExit(f"hivla eval: {err}") from None
     out = cfg.out or default_out(cfg)
     report = write_report(results, out)

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from hivla.evaluation.policies import ActionSpaceError, EvalPolicy
+from hivla.evaluation.policies import ActionSpaceError, EvalPolicy, interject_method
 from hivla.safety import SafeActor, SafetyConfig, SafetyFilter
 from hivla.types import UNIVERSAL_ACTION_DIM, Observation
 
@@ -128,6 +128,7 @@ class Agent:
             executor: Any = TemporalEnsembler(self.timer, execution.ensemble)
         else:
             executor = ChunkBroker(self.timer, execution.execute_steps)
+        self.executor = executor
         self.safety = SafetyFilter(safety_config(env.embodiment))
         ee = _ee_xyz if self.safety.config.has_workspace else None
         self.actor = SafeActor(_ToNative(executor, env, policy), self.safety, ee_position=ee)
@@ -144,6 +145,12 @@ class Agent:
         self.timer.query_ms = []
         self.step_ms = []
         self._nonfinite_run = 0
+
+    def interject(self, text: str) -> None:
+        """Give the policy a new instruction now; the queued actions of its last chunk are dropped,
+        so the next step queries it. Raises ``InterjectionError`` if the policy cannot take one."""
+        interject_method(self.policy)(text)
+        self.executor.flush()
 
     def act(self, obs: Observation) -> np.ndarray:
         """The filtered native action for this step; latches the e-stop on repeated NaN/inf."""

@@ -32,8 +32,33 @@ def suite_seeds(suite: str, split: str, start: int, count: int) -> list[int]:
 
 
 @dataclass(frozen=True)
+class Interjection:
+    """A human instruction given to the policy at env step ``step`` (``policy.interject(text)``)."""
+
+    step: int
+    text: str
+
+    @classmethod
+    def parse(cls, spec: str) -> Interjection:
+        """``"STEP:TEXT"``, e.g. ``"20:put the red cube in the bowl"`` -> Interjection(20, ...)."""
+        step, sep, text = spec.partition(":")
+        if not sep or not step.strip().isdigit() or not text.strip():
+            raise ValueError(
+                f"interjection {spec!r} is not STEP:TEXT; expected a step >= 0, a colon and the new "
+                'instruction, e.g. 20:"put the red cube in the bowl"'
+            )
+        return cls(int(step), text.strip())
+
+
+@dataclass(frozen=True)
 class EvalConfig:
-    """What to evaluate and how; see ``hivla eval --help`` for each field."""
+    """What to evaluate and how; see ``hivla eval --help`` for each field.
+
+    ``interjections`` ("STEP:TEXT") are given to the policy (``policy.interject(text)``) before it
+    acts at that env step. The env's own task predicate stays the judge of success: an interjection
+    that changes the task is scored against the original instruction, and each episode records
+    whether the policy's plan changed, so that the effect can be read from the records.
+    """
 
     policy: str = "expert"
     suite: str = "tabletop-single"
@@ -50,6 +75,7 @@ class EvalConfig:
     videos: int = 2  # success videos and failure videos to keep (each)
     estop_after_nonfinite: int = 5
     max_steps: int | None = None  # None: the env's limit (90 steps per subtask)
+    interjections: tuple[str, ...] = ()  # "STEP:TEXT" each
 
     def __post_init__(self) -> None:
         from hivla.sim import EMBODIMENTS, SUITES
@@ -75,6 +101,11 @@ class EvalConfig:
             raise ValueError(f"max_steps must be >= 1 or None, got {self.max_steps}")
         self.conditions()
         self.seeds()
+        self.interjection_schedule()
+
+    def interjection_schedule(self) -> tuple[Interjection, ...]:
+        """The parsed interjections in step order (ValueError on a malformed one)."""
+        return tuple(sorted((Interjection.parse(s) for s in self.interjections), key=lambda i: i.step))
 
     def seeds(self) -> list[int]:
         return suite_seeds(self.suite, self.split, self.first_seed_index, self.episodes)
@@ -110,4 +141,5 @@ class EvalConfig:
 
         d = asdict(self)
         d["shifts"] = list(self.shifts)
+        d["interjections"] = list(self.interjections)
         return d

@@ -27,7 +27,7 @@ WHITE, YELLOW, ORANGE, CYAN, GREY = (
     (120, 210, 230),
     (150, 150, 150),
 )
-GREEN, RED = (40, 160, 70), (190, 40, 40)
+GREEN, RED, GREEN_TEXT = (40, 160, 70), (190, 40, 40), (130, 230, 130)
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,7 @@ class Caption:
     max_steps: int
     reasoning: str | None = None
     plan: str | None = None  # the policy's own idea of the subtask (hierarchical policies)
+    interjection: str | None = None  # the latest human interjection, once given
     outcome: str | None = None  # "success" or a failure category, shown on the last frames
 
 
@@ -47,6 +48,8 @@ def caption_lines(caption: Caption, width_chars: int) -> list[tuple[str, tuple[i
     """The band's text lines (at most ``BAND_LINES``) with their colours."""
     lines = [(s, WHITE) for s in wrap(f"task: {caption.instruction}", width_chars)[:2]]
     lines += [(s, YELLOW) for s in wrap(f"subtask {caption.subtask}", width_chars)[:1]]
+    if caption.interjection:
+        lines += [(s, GREEN_TEXT) for s in wrap(f"human: {caption.interjection}", width_chars)[:1]]
     if caption.plan:
         lines += [(s, ORANGE) for s in wrap(f"plan: {caption.plan}", width_chars)[:1]]
     if caption.reasoning:

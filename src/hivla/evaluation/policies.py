@@ -6,8 +6,9 @@ rolls out: which action space the policy speaks (``"native"`` actions of the emb
 trained on, or the 7-D ``"universal"`` space every embodiment converts from), its action size,
 whether it looks at images, and how many actions of a chunk to execute.
 
-``load_eval_policy(spec)`` resolves, in order: a registered name (``expert``, ``random``), an
-existing run/checkpoint directory (``hivla.policies.load_policy``, imported lazily), or
+``load_eval_policy(spec)`` resolves, in order: a registered name (``expert``, ``random``), a
+``hierarchical:low=...,planner=...,monitor=...`` spec (``hivla.planning.spec``), an existing
+run/checkpoint directory (``hivla.policies.load_policy``, imported lazily), or
 ``package.module:factory`` (a callable returning a policy; useful for plug-ins and tests).
 """
 
@@ -33,6 +34,10 @@ class ActionSpaceError(ValueError):
 
 class PolicyLoadError(ValueError):
     """The policy spec names nothing that can be loaded."""
+
+
+class InterjectionError(ValueError):
+    """The policy cannot take a human interjection."""
 
 
 class EvalPolicy:
@@ -74,6 +79,11 @@ class EvalPolicy:
     @property
     def plan_subtask(self) -> str | None:
         """The subtask the policy itself believes it is on (hierarchical policies), if any."""
+        return None
+
+    @property
+    def plan_subtasks(self) -> list[str] | None:
+        """The texts of the policy's whole current plan (hierarchical policies), if any."""
         return None
 
     def describe(self) -> dict[str, Any]:
@@ -199,6 +209,12 @@ class PolicyAdapter(EvalPolicy):
     def plan_subtask(self) -> str | None:
         return _text(getattr(self.inner, "plan_subtask", None))
 
+    @property
+    def plan_subtasks(self) -> list[str] | None:
+        value = getattr(self.inner, "plan_subtasks", None)
+        value = value() if callable(value) else value
+        return None if value is None else [str(t) for t in value]
+
 
 def _declared(policy: Any, key: str, default: Any) -> Any:
     for source in (policy, getattr(policy, "config", None)):
@@ -213,6 +229,22 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
+def interject_method(policy: EvalPolicy) -> Callable[[str], None]:
+    """``policy.interject`` (or that of the object a :class:`PolicyAdapter` wraps).
+
+    Raises :class:`InterjectionError` naming the policy when it has none.
+    """
+    for obj in (policy, getattr(policy, "inner", None)):
+        method = getattr(obj, "interject", None)
+        if callable(method):
+            return method
+    raise InterjectionError(
+        f"policy {policy.name!r} cannot take interjections: it has no interject(text) method. "
+        "Interject into a hierarchical policy (e.g. --policy hierarchical:low=RUN,planner=oracle), "
+        "or drop --interject."
+    )
+
+
 def as_eval_policy(policy: Any, name: str | None = None) -> EvalPolicy:
     """An :class:`EvalPolicy` as is, or any policy object wrapped in :class:`PolicyAdapter`."""
     if isinstance(policy, EvalPolicy):
@@ -221,9 +253,17 @@ def as_eval_policy(policy: Any, name: str | None = None) -> EvalPolicy:
 
 
 def load_eval_policy(spec: str) -> EvalPolicy:
-    """A registered name, a run/checkpoint directory, or ``module:factory`` -> :class:`EvalPolicy`."""
+    """A registered name, a hierarchical spec, a run/checkpoint directory, or ``module:factory``
+    -> :class:`EvalPolicy`. Raises :class:`PolicyLoadError` for a spec naming nothing loadable."""
     if spec in EVAL_POLICIES:
         return EVAL_POLICIES.get(spec)()
+    if spec.startswith("hierarchical:"):
+        from hivla.planning.spec import HierarchicalSpecError, load_hierarchical
+
+        try:
+            return load_hierarchical(spec)
+        except HierarchicalSpecError as err:
+            raise PolicyLoadError(str(err)) from None
     path = Path(spec)
     if path.is_dir():
         return _load_checkpoint(path)
@@ -239,7 +279,8 @@ def load_eval_policy(spec: str) -> EvalPolicy:
         return as_eval_policy(factory(), name=spec)
     raise PolicyLoadError(
         f"unknown policy {spec!r}: not a built-in ({', '.join(EVAL_POLICIES.names())}), not an existing "
-        "run/checkpoint directory, and not package.module:factory. Pass one of those "
+        "run/checkpoint directory, not hierarchical:low=...,planner=...,monitor=... and not "
+        "package.module:factory. Pass one of those "
         "(a typo in the run directory's path is the usual cause)."
     )
 

@@ -207,6 +207,14 @@ def _safety_latency_section(m: dict[str, Any]) -> str:
     )
 
 
+def _interjection_text(event: dict[str, Any]) -> str:
+    """One interjection of an episode record, e.g. ``step 20: “open the drawer” (plan changed)``."""
+    if not event.get("delivered", True):
+        return f"step {event['step']}: “{event['text']}” (not given: the episode ended first)"
+    changed = "plan changed" if event.get("plan_changed") else "plan unchanged"
+    return f"interjection at step {event['step']}: “{event['text']}” ({changed})"
+
+
 def _videos_section(run: EvalResults) -> str:
     figures = []
     for ep in run.episodes:
@@ -220,11 +228,12 @@ def _videos_section(run: EvalResults) -> str:
             else f'<span class="bad">failed: {escape(ep.outcome.replace("_", " "))}</span>'
         )
         where = f" on “{escape(ep.failed_subtask)}”" if ep.failed_subtask else ""
+        said = "".join(f"<br>{escape(_interjection_text(e))}" for e in ep.interjections)
         figures.append(
             f'<figure data-outcome="{escape(ep.outcome)}"><video controls muted loop playsinline preload="auto" src="{src}"></video>'
             f'<p class="fallback">This browser cannot decode H.264 video; open {escape(ep.video_path or "the mp4")} next to this report.</p>'
             f"<figcaption>{verdict}{where}<br>“{escape(ep.instruction)}”<br><span class='muted'>seed {ep.seed}, "
-            f"condition {escape(ep.condition)}, {ep.completed}/{ep.chain_length} subtasks, {ep.steps} steps</span></figcaption></figure>"
+            f"condition {escape(ep.condition)}, {ep.completed}/{ep.chain_length} subtasks, {ep.steps} steps</span>{said}</figcaption></figure>"
         )
     if not figures:
         return "<h3>Rollout videos</h3><p class='muted'>No videos were recorded (videos=0).</p>"
@@ -241,6 +250,10 @@ def _episodes_section(run: EvalResults) -> str:
         for e in run.episodes
     ]  # fmt: skip
     header = ["seed", "condition", "instruction", "completed", "outcome", "steps", "interventions"]
+    if any(e.interjections for e in run.episodes):
+        header.append("interjections")
+        for row, e in zip(rows, run.episodes, strict=True):
+            row.append("; ".join(_interjection_text(i) for i in e.interjections) or "–")
     return f"<details><summary>All {len(rows)} episodes</summary>{_table(header, rows)}</details>"
 
 
@@ -255,6 +268,8 @@ def _config_table(run: EvalResults) -> str:
         ["shifts", f"{', '.join(c['shifts']) or 'none'} ({c['shift_mode']})"],
         ["execution", f"ensemble m={c['ensemble']}" if c["ensemble"] is not None else f"chunks, {c['execute_steps']} step(s) per query"],
         ["image size", f"{c['image_size']} px"],
+        ["interjections", "; ".join(c.get("interjections", [])) + " (success is still judged by the env's own task)"
+         if c.get("interjections") else "none"],
         ["ran", f"{info['created']}, {info['wall_seconds']:.1f} s, {c['workers']} worker(s), hivla {info['hivla']}, {info['cpus']} CPUs"],
     ]  # fmt: skip
     return _table(["setting", "value"], rows, cls="config")

@@ -35,6 +35,7 @@ class EpisodeRecord:
     safety_stop: bool = False
     interventions: dict[str, int] = field(default_factory=dict)
     queries: int = 0
+    interjections: list[dict[str, Any]] = field(default_factory=list)  # step, text, plan before/after
     step_ms: list[float] = field(default_factory=list, repr=False)
     query_ms: list[float] = field(default_factory=list, repr=False)
     video: bytes | None = field(default=None, repr=False)

@@ -10,18 +10,24 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
 
 import numpy as np
 
 from hivla.evaluation.agent import Agent, Execution
-from hivla.evaluation.config import DEFAULT_IMAGE_SIZE, EvalConfig
+from hivla.evaluation.config import DEFAULT_IMAGE_SIZE, EvalConfig, Interjection
 from hivla.evaluation.failures import FailureTracker, StepFacts
 from hivla.evaluation.metrics import compute_metrics
 from hivla.evaluation.overlay import Caption, compose_frame, encode_mp4
-from hivla.evaluation.policies import EvalPolicy, as_eval_policy, check_compatible, load_eval_policy
+from hivla.evaluation.policies import (
+    EvalPolicy,
+    as_eval_policy,
+    check_compatible,
+    interject_method,
+    load_eval_policy,
+)
 from hivla.evaluation.pool import run_pool
 from hivla.evaluation.results import EpisodeRecord, EvalResults, run_info
 
@@ -43,7 +49,9 @@ def _panel(env: Any, obs: dict[str, Any]) -> np.ndarray:
     return np.concatenate([obs["images"][c] for c in env.cameras], axis=1)  # (H, W * cameras, 3)
 
 
-def _caption(env: Any, info: dict[str, Any], policy: EvalPolicy, outcome: str | None = None) -> Caption:
+def _caption(
+    env: Any, info: dict[str, Any], policy: EvalPolicy, outcome: str | None = None, said: str | None = None
+) -> Caption:
     n = info["chain_length"]
     index = info["subtask_index"]
     return Caption(
@@ -54,13 +62,55 @@ def _caption(env: Any, info: dict[str, Any], policy: EvalPolicy, outcome: str | 
         reasoning=policy.reasoning,
         plan=policy.plan_subtask,
         outcome=outcome,
+        interjection=said,
     )
 
 
+class _Interjections:
+    """Delivers the interjections due at each step and records them with the plan before and after."""
+
+    def __init__(self, schedule: Sequence[Interjection]) -> None:
+        self.pending = sorted(schedule, key=lambda i: i.step)
+        self.events: list[dict[str, Any]] = []
+
+    @property
+    def latest(self) -> str | None:
+        return self.events[-1]["text"] if self.events else None
+
+    def deliver(self, agent: Agent, step: int) -> None:
+        """Before the policy acts at ``step``."""
+        while self.pending and self.pending[0].step <= step:
+            item = self.pending.pop(0)
+            before = agent.policy.plan_subtasks
+            agent.interject(item.text)
+            self.events.append({"step": step, "text": item.text, "delivered": True, "plan_before": before})
+
+    def after_act(self, agent: Agent) -> None:
+        """Once the policy acted on an interjection: its new plan, and whether the plan changed."""
+        for event in self.events:
+            if "plan_after" not in event:
+                event["plan_after"] = agent.policy.plan_subtasks
+                event["plan_changed"] = event["plan_after"] != event["plan_before"]
+
+    def record(self) -> list[dict[str, Any]]:
+        """Every interjection: the delivered ones, then those the episode ended before."""
+        missed = [{"step": i.step, "text": i.text, "delivered": False} for i in self.pending]
+        return self.events + missed
+
+
 def run_episode(
-    env: Any, agent: Agent, seed: int, condition: str = "none", record: bool = False
+    env: Any,
+    agent: Agent,
+    seed: int,
+    condition: str = "none",
+    record: bool = False,
+    interjections: Sequence[Interjection] = (),
 ) -> tuple[EpisodeRecord, list[Frame]]:
-    """Roll out one episode from ``seed``; frames (panel, caption) only when ``record``."""
+    """Roll out one episode from ``seed``; frames (panel, caption) only when ``record``.
+
+    ``interjections`` are given to the policy before it acts at their step; the env's task
+    predicate still judges success (the record keeps each interjection and the plan it caused).
+    """
     from hivla.sim.predicates import is_done
 
     obs, info = env.reset(seed=seed)
@@ -68,11 +118,14 @@ def run_episode(
     initially_done = [is_done(env, s) for s in env.spec.subtasks]
     tracker = FailureTracker(env.spec.subtasks)
     tracker.observe(_facts(env, info, initially_done))
+    said = _Interjections(interjections)
     frames: list[Frame] = []
     while True:
+        said.deliver(agent, info["step"])
         action = agent.act(obs)
+        said.after_act(agent)
         if record:
-            frames.append((_panel(env, obs), _caption(env, info, agent.policy)))
+            frames.append((_panel(env, obs), _caption(env, info, agent.policy, said=said.latest)))
         if agent.stopped:
             break
         obs, _, terminated, truncated, info = env.step(action)
@@ -81,7 +134,7 @@ def run_episode(
             break
     failure = tracker.attribute(info["success"], safety_stop=agent.stopped)
     if record:
-        last = (_panel(env, obs), _caption(env, info, agent.policy, outcome=failure or "success"))
+        last = (_panel(env, obs), _caption(env, info, agent.policy, failure or "success", said.latest))
         frames.extend([last] * OUTCOME_HOLD_FRAMES)
     failed = tracker.failed_subtask
     result = EpisodeRecord(
@@ -100,6 +153,7 @@ def run_episode(
         safety_stop=agent.stopped,
         interventions=agent.interventions,
         queries=len(agent.query_ms),
+        interjections=said.record(),
         step_ms=list(agent.step_ms),
         query_ms=list(agent.query_ms),
     )
@@ -141,7 +195,9 @@ class EpisodeWorker:
     def __call__(self, item: tuple[str, dict[str, int], int]) -> EpisodeRecord:
         label, shifts, seed = item
         env, agent = self._stack(label, shifts)
-        record, frames = run_episode(env, agent, seed, label, record=self.cfg.videos > 0)
+        record, frames = run_episode(
+            env, agent, seed, label, self.cfg.videos > 0, self.cfg.interjection_schedule()
+        )
         if frames and self._want_video(record):
             record.video = encode_mp4([compose_frame(p, c) for p, c in frames], fps=env.fps)
             self._kept[record.outcome] += 1
@@ -178,7 +234,8 @@ def evaluate(
 ) -> EvalResults:
     """Evaluate ``cfg.policy`` (or the given policy object, in this process) and return the results.
 
-    Raises ``ActionSpaceError`` before any rollout if the policy cannot drive ``cfg.embodiment``.
+    Raises ``ActionSpaceError`` before any rollout if the policy cannot drive ``cfg.embodiment``,
+    and ``InterjectionError`` if ``cfg.interjections`` are given to a policy without ``interject``.
     ``progress`` is called with each finished episode.
     """
     if policy is not None and cfg.workers > 1:
@@ -188,6 +245,8 @@ def evaluate(
         )
     resolved = as_eval_policy(policy) if policy is not None else load_eval_policy(cfg.policy)
     check_compatible(resolved, cfg.embodiment)
+    if cfg.interjections:
+        interject_method(resolved)  # InterjectionError before any rollout
     image_size = cfg.image_size or _env_image_size(resolved.image_size)
     conditions = cfg.conditions()
     items = [(c.label, c.shifts, seed) for c in conditions for seed in cfg.seeds()]

@@ -61,6 +61,7 @@ class HierarchicalPolicy(EvalPolicy):
         self.action_space, self.embodiments = self.low.action_space, self.low.embodiments
         self.action_dim, self.image_size = self.low.action_dim, self.low.image_size
         self.execute_steps = self.low.execute_steps
+        self.needs_images = self.low.needs_images or not isinstance(self.monitor, OracleMonitor)
         self.plan_ms: list[float] = []
         self._objects: dict[str, str] | None = None
         self._reset_episode()
@@ -69,7 +70,8 @@ class HierarchicalPolicy(EvalPolicy):
         self.plan: Plan | None = None
         self.index = self.retries = self.replans = 0
         self.instruction: str | None = None
-        self.history: list[tuple[str, str]] = []  # (event, subtask text)
+        self.history: list[tuple[str, str]] = []  # (event, subtask or instruction text)
+        self.plans: list[list[str]] = []  # every plan made this episode, as subtask texts
 
     # ---- episode -------------------------------------------------------------------------------
     def start_episode(self, env: Any, seed: int) -> None:
@@ -102,6 +104,7 @@ class HierarchicalPolicy(EvalPolicy):
         start = time.perf_counter()
         self.plan = self.planner.plan(obs, instruction, self._objects)
         self.plan_ms.append((time.perf_counter() - start) * 1000)
+        self.plans.append([s.text for s in self.plan.subtasks])
         self.instruction, self.index, self.retries = instruction, 0, 0
         self.monitor.reset()
         self.low.reset()
@@ -144,6 +147,10 @@ class HierarchicalPolicy(EvalPolicy):
     @property
     def plan_subtask(self) -> str | None:
         return None if self.plan is None else self.current.text
+
+    @property
+    def plan_subtasks(self) -> list[str] | None:
+        return None if self.plan is None else [s.text for s in self.plan.subtasks]
 
     @property
     def reasoning(self) -> str | None:

@@ -1,0 +1,130 @@
+"""Hierarchical policies named by one string, for ``hivla eval --policy`` and experiments.
+
+    hierarchical:low=RUN_OR_BUILTIN,planner=oracle|learned:DIR|llm:URL,monitor=oracle|DIR
+
+``low`` (required) is any policy ``load_eval_policy`` resolves (a built-in such as
+``subtask-expert``, or a run directory trained on subtask language); ``planner`` defaults to
+``oracle`` and ``monitor`` to ``oracle``. Optional ``retries=N`` and ``replans=N`` set
+:class:`~hivla.planning.hierarchical.HierarchyConfig`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+PREFIX = "hierarchical:"
+KEYS = ("low", "planner", "monitor", "retries", "replans")
+EXAMPLE = "hierarchical:low=subtask-expert,planner=learned:runs/planner,monitor=oracle"
+
+
+class HierarchicalSpecError(ValueError):
+    """A ``hierarchical:...`` policy spec that cannot be parsed."""
+
+
+def is_hierarchical_spec(spec: str) -> bool:
+    return spec.startswith(PREFIX)
+
+
+@dataclass(frozen=True)
+class HierarchicalSpec:
+    """The parts of a hierarchical policy; ``parse`` reads the string form, ``build`` makes it."""
+
+    low: str
+    planner: str = "oracle"
+    monitor: str = "oracle"
+    retries: int = 1
+    replans: int = 2
+
+    def __post_init__(self) -> None:
+        if not self.low or is_hierarchical_spec(self.low):
+            raise HierarchicalSpecError(
+                f"low={self.low!r}: expected a low-level policy (a built-in such as subtask-expert, or a "
+                f"run directory), not empty and not another hierarchical spec. Example: {EXAMPLE}"
+            )
+        kind, _, arg = self.planner.partition(":")
+        if self.planner != "oracle" and not (kind in ("learned", "llm") and arg):
+            raise HierarchicalSpecError(
+                f"planner={self.planner!r}: expected oracle, learned:DIR (a `hivla planner train` output) "
+                f"or llm:URL (an OpenAI-compatible endpoint). Example: {EXAMPLE}"
+            )
+        if self.retries < 0 or self.replans < 0:
+            raise HierarchicalSpecError(
+                f"retries and replans must be >= 0, got {self.retries}, {self.replans}"
+            )
+
+    @classmethod
+    def parse(cls, spec: str) -> HierarchicalSpec:
+        """``hierarchical:key=value,...`` -> HierarchicalSpec; HierarchicalSpecError naming the bad part."""
+        if not is_hierarchical_spec(spec):
+            raise HierarchicalSpecError(f"{spec!r} does not start with {PREFIX!r}; example: {EXAMPLE}")
+        fields: dict[str, Any] = {}
+        for part in spec[len(PREFIX) :].split(","):
+            key, sep, value = part.partition("=")
+            key, value = key.strip(), value.strip()
+            if not sep or not value:
+                raise HierarchicalSpecError(
+                    f"{spec!r}: part {part!r} is not key=value; expected keys {', '.join(KEYS)}. Example: {EXAMPLE}"
+                )
+            if key not in KEYS:
+                raise HierarchicalSpecError(
+                    f"{spec!r}: unknown key {key!r}; expected one of {', '.join(KEYS)}"
+                )
+            if key in fields:
+                raise HierarchicalSpecError(f"{spec!r}: key {key!r} is given twice")
+            fields[key] = _count(spec, key, value) if key in ("retries", "replans") else value
+        if "low" not in fields:
+            raise HierarchicalSpecError(
+                f"{spec!r}: low=... (the low-level policy) is required. Example: {EXAMPLE}"
+            )
+        return cls(**fields)
+
+    def build(self, name: str | None = None) -> Any:
+        """The :class:`~hivla.planning.hierarchical.HierarchicalPolicy` this spec names."""
+        import hivla.planning.skills  # noqa: F401  (registers the subtask-expert low level)
+        from hivla.evaluation.policies import load_eval_policy
+        from hivla.planning.hierarchical import HierarchicalPolicy, HierarchyConfig
+
+        cfg = HierarchyConfig(max_retries=self.retries, max_replans=self.replans)
+        return HierarchicalPolicy(
+            self.make_planner(),
+            load_eval_policy(self.low),
+            self.make_monitor(),
+            cfg,
+            name=name or "hierarchical",
+        )
+
+    def make_planner(self) -> Any:
+        from hivla.planning import LearnedPlanner, LLMPlanner, LLMPlannerConfig, OraclePlanner
+
+        kind, _, arg = self.planner.partition(":")
+        if kind == "oracle":
+            return OraclePlanner()
+        if kind == "learned":
+            return LearnedPlanner.load(arg)
+        return LLMPlanner(LLMPlannerConfig(url=arg))
+
+    def make_monitor(self) -> Any:
+        from hivla.planning.hierarchical import OracleMonitor
+        from hivla.planning.monitor import SubtaskMonitor
+
+        if self.monitor == "oracle":
+            return OracleMonitor()
+        if not (Path(self.monitor) / "monitor.json").is_file():
+            raise FileNotFoundError(
+                f"monitor={self.monitor!r}: expected oracle or a directory written by `hivla monitor train` "
+                "(it holds monitor.json)"
+            )
+        return SubtaskMonitor.load(self.monitor)
+
+
+def _count(spec: str, key: str, value: str) -> int:
+    if not value.isdigit():
+        raise HierarchicalSpecError(f"{spec!r}: {key}={value!r} must be a whole number >= 0")
+    return int(value)
+
+
+def load_hierarchical(spec: str) -> Any:
+    """Parse and build a ``hierarchical:...`` spec (the policy is named by the spec)."""
+    return HierarchicalSpec.parse(spec).build(name=spec)
