@@ -105,3 +105,23 @@ def test_frozen_features_are_cached_once(dataset_dir, tmp_path) -> None:
     )
     again.fit()
     assert len(list((tmp_path / "run2").glob("feature_cache"))) == 0  # reused, not recomputed
+
+
+def test_cli_trains_a_subtask_conditioned_reasoning_policy(dataset_dir, tmp_path) -> None:
+    from hivla.cli.main import main as cli
+    from hivla.policies.vla.reasoning import parse_reasoning
+    from hivla.sim import make_env
+
+    out = tmp_path / "low"
+    args = ["train", "--preset", "debug", "--data", str(dataset_dir), "--out", str(out), "--threads", "1"]
+    assert cli([*args, "--steps", "2", "--language", "subtask", "--reasoning", "--json"]) == 0
+    policy = load_policy(out)
+    assert policy.config.language_key == "subtask" and policy.config.reasoning.enabled
+    assert policy.processor.trace_vocab.targets  # fitted on the dataset's reasoning column
+    env = make_env("tabletop-single", "floating", image_size=64)
+    obs, info = env.reset(seed=1_000_000)
+    policy.sample_actions({**obs, "instruction": info["subtasks"][0]})
+    assert parse_reasoning(policy.reasoning).gripper in ("open", "close")
+    env.close()
+    with pytest.raises(SystemExit):
+        cli([*args, "--language", "goal"])

@@ -4,6 +4,7 @@ Examples:
 
     hivla train --preset quick --data data/pick --out runs/pick
     hivla train --preset quick --data data/pick --out runs/pick --resume
+    hivla train --preset quick --data data/mixed --out runs/low --language subtask --reasoning
     hivla train --preset debug --out runs/smoke               # no --data: synthetic frames
     torchrun --nproc_per_node 2 -m hivla.cli.main train --preset quick --data D --out R   # DDP
     accelerate launch -m hivla.cli.main train --preset default --data D --out R         # GPUs
@@ -44,11 +45,20 @@ class Config:
     """Run simulator rollouts every K steps (0 disables; -1 keeps the preset's)."""
     threads: int = 0
     """Torch threads per process (0: cores per process minus one, at least 1)."""
+    language: str = ""
+    """Language input: task (the whole instruction, a flat policy) or subtask (the current subtask,
+    the low level of a hierarchical policy); empty keeps the preset's."""
+    reasoning: bool = False
+    """Generate a grounded reasoning trace before the actions (Embodied Chain-of-Thought)."""
 
     def __post_init__(self) -> None:
         from hivla.configs import PRESETS
 
         PRESETS.get(self.preset)  # unknown names list the presets
+        if self.language not in ("", "task", "subtask"):
+            raise ValueError(
+                f"language must be 'task' or 'subtask' (empty keeps the preset's), got {self.language!r}"
+            )
         if self.steps < 0 or self.batch_size < 0 or self.threads < 0:
             raise ValueError("steps, batch_size and threads must be >= 0 (0 keeps the preset's value)")
 
@@ -73,6 +83,10 @@ def experiment(cfg: Config) -> Any:
         policy = dataclasses.replace(policy, head=dataclasses.replace(policy.head, kind=cfg.head, mode=mode))
     if cfg.action_space:
         policy = dataclasses.replace(policy, action_space=cfg.action_space)
+    if cfg.language:
+        policy = dataclasses.replace(policy, language_key=cfg.language)
+    if cfg.reasoning:
+        policy = dataclasses.replace(policy, reasoning=dataclasses.replace(policy.reasoning, enabled=True))
     data = dataclasses.replace(exp.data, path=cfg.data)
     return dataclasses.replace(exp, policy=policy, train=train, data=data)
 

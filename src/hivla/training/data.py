@@ -92,6 +92,8 @@ class SyntheticVLADataset(torch.utils.data.Dataset):
                 "action.universal": torch.from_numpy(universal),
                 "action_is_pad": torch.from_numpy(pad),
                 "task": f"push the {colour} cube",
+                "subtask": f"push the {colour} cube",
+                "reasoning": synthetic_reasoning(colour, int(x), int(y), direction),
                 "embodiment": emb,
             }
         )
@@ -210,3 +212,13 @@ def split_indices(
     val = [i for i in range(n) if groups[i] in val_groups]
     train = [i for i in range(n) if groups[i] not in val_groups]
     return train, val
+
+
+def synthetic_reasoning(colour: str, x: int, y: int, direction: float) -> str:
+    """A reasoning string in the expert's layout for a synthetic frame (the cube's pixel position as
+    its offset, the push direction as the motion)."""
+    from hivla.sim.expert import describe_offset
+
+    rel = describe_offset(np.array([x, -y, -5], np.float64) / 100.0)
+    motion = {1.0: "move forward", -1.0: "move back", 0.0: "hold still"}[direction]
+    return f"subtask: push the {colour} cube; target: {colour} cube is {rel}; move: push: {motion}; gripper: open"

@@ -31,7 +31,8 @@ def load_recorded(path: str, policy: VLAConfig) -> Any:
 
 
 KEEP_KEYS = (
-    "observation.state", "action", "action.universal", "action_is_pad", "task", "embodiment", "episode_index",
+    "observation.state", "action", "action.universal", "action_is_pad", "task", "subtask", "reasoning",
+    "embodiment", "episode_index",
 )  # fmt: skip
 
 
@@ -71,6 +72,10 @@ class RecordedVLADataset(torch.utils.data.Dataset):
         if key not in cols:
             raise KeyError(f"dataset {self.root} has no {key!r} column; columns: {sorted(cols)}")
         return np.asarray(cols[key])
+
+    def reasoning_column(self) -> np.ndarray:
+        """The expert's reasoning string per frame (str[N])."""
+        return self._column("reasoning")
 
     def episode_indices(self) -> list[int]:
         return self._column("episode_index").astype(np.int64).tolist()

@@ -64,9 +64,18 @@ def resolve_policy_config(cfg: VLAConfig, fit: FitData) -> VLAConfig:
 def fit_data(dataset: Any, cfg: VLAConfig, indices: list[int]) -> FitData:
     """States per embodiment and action chunks per statistics key (embodiment, or "universal")."""
     states, chunks = fit_arrays(dataset, cfg.action_key, indices)
+    reasoning = reasoning_strings(dataset, indices) if cfg.reasoning.enabled else ()
     if cfg.action_space == "universal":
-        return FitData(states, {"universal": np.concatenate(list(chunks.values()))})
-    return FitData(states, chunks)
+        chunks = {"universal": np.concatenate(list(chunks.values()))}
+    return FitData(states, chunks, reasoning)
+
+
+def reasoning_strings(dataset: Any, indices: list[int]) -> tuple[str, ...]:
+    """The distinct ``reasoning`` strings over ``indices`` (the dataset's column if it has one)."""
+    if hasattr(dataset, "reasoning_column"):
+        column = dataset.reasoning_column()
+        return tuple(sorted({str(column[i]) for i in indices}))
+    return tuple(sorted({str(dataset[int(i)].get("reasoning", "")) for i in indices} - {""}))
 
 
 class Trainer:

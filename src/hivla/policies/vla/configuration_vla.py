@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from hivla.models import BackboneConfig, HeadConfig, LanguageConfig, VisionConfig
+from hivla.policies.vla.reasoning import ReasoningConfig
 from hivla.types import CAMERAS
 
 ACTION_SPACES = ("native", "universal")
+LANGUAGE_KEYS = ("task", "subtask")
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,10 @@ class VLAConfig:
     ``embodiments``, ``state_dim``, ``action_dim``: filled from the data by the trainer (0 / () = not yet).
     ``augment_shift``: random shift of each training image by up to this many pixels (replicate
     padding, then crop; DrQ, Kostrikov et al. 2020); never at inference, and not on cached features.
+    ``language_key``: the text the policy is trained on, ``task`` (the whole instruction: a flat
+    policy) or ``subtask`` (the current subtask: the low level of a hierarchical policy). At
+    inference the policy reads ``obs["instruction"]`` either way. ``reasoning``: generate a grounded
+    reasoning trace before the actions (``hivla.policies.vla.reasoning``).
     """
 
     vision: VisionConfig = field(default_factory=VisionConfig)
@@ -36,8 +42,12 @@ class VLAConfig:
     action_dim: int = 0
     action_quantiles: tuple[float, float] = (0.01, 0.99)
     augment_shift: int = 0
+    language_key: str = "task"
+    reasoning: ReasoningConfig = field(default_factory=ReasoningConfig)
 
     def __post_init__(self) -> None:
+        if self.language_key not in LANGUAGE_KEYS:
+            raise ValueError(f"language_key must be one of {LANGUAGE_KEYS}, got {self.language_key!r}")
         if not self.cameras or any(c not in CAMERAS for c in self.cameras):
             raise ValueError(f"cameras must be a non-empty subset of {CAMERAS}, got {self.cameras!r}")
         if not 16 <= self.image_size <= 512:

@@ -5,6 +5,12 @@ One readable model in the spirit of Octo/pi0 (Black et al. 2024) and OpenVLA(-OF
 the instruction becomes tokens (hashed words or frozen MiniLM; a VLM reads it itself), the state
 one token; a transformer mixes them with learned readout tokens, and a head from
 ``hivla.actions`` turns the readouts into a chunk of H actions (flow, diffusion, L1, bins, FAST).
+
+With ``reasoning.enabled`` the model first writes a grounded reasoning trace (target, its offset
+from the gripper, motion primitive, gripper command; ``hivla.policies.vla.reasoning``) with a
+small decoder over the backbone's tokens, then runs the backbone again with the trace's tokens
+appended, so the actions are conditioned on the trace (Embodied Chain-of-Thought, Zawalski et al.
+2024). The policy can reuse a trace over several calls (``set_reasoning_reuse``).
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from hivla.models import (
@@ -26,12 +33,19 @@ from hivla.models import (
 from hivla.policies.base import BasePolicy, register_policy
 from hivla.policies.vla.configuration_vla import VLAConfig
 from hivla.policies.vla.processor_vla import VLAProcessor
+from hivla.policies.vla.reasoning import TraceDecoder, TraceVocab, describe_trace
 
 
 class VLAModel(nn.Module):
     """Model inputs (see :meth:`VLAProcessor.prepare_batch`) -> loss, or normalized chunks / token ids."""
 
-    def __init__(self, cfg: VLAConfig, token_vocab: int = 0, token_length: int = 0) -> None:
+    def __init__(
+        self,
+        cfg: VLAConfig,
+        token_vocab: int = 0,
+        token_length: int = 0,
+        trace_vocab: TraceVocab | None = None,
+    ) -> None:
         super().__init__()
         dim = cfg.backbone.dim
         self.cfg = cfg
@@ -53,6 +67,12 @@ class VLAModel(nn.Module):
         self.embodiment_embed = nn.Embedding(len(cfg.embodiments), dim) if len(cfg.embodiments) > 1 else None
         self.type_embed = nn.Parameter(torch.randn(3, dim) * 0.02)  # vision, language, state
         self.backbone = TransformerBackbone(cfg.backbone)
+        self.trace = None
+        if cfg.reasoning.enabled:
+            if trace_vocab is None:
+                raise ValueError("a reasoning VLA needs the trace vocabulary (from its processor)")
+            self.trace = TraceDecoder(trace_vocab, dim, cfg.backbone.heads, cfg.reasoning.depth)
+            self.trace_type = nn.Parameter(torch.randn(dim) * 0.02)
         if cfg.head.discrete:
             self.head: nn.Module = TokenHead(cfg.head, dim, cfg.backbone.heads, token_vocab, token_length)
         else:
@@ -98,8 +118,8 @@ class VLAModel(nn.Module):
         return tuple(out)
 
     # -- forward ----------------------------------------------------------------------------------
-    def encode(self, inputs: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """-> (readouts float[B, R, D], memory float[B, N, D], memory valid bool[B, N])."""
+    def perceive(self, inputs: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
+        """-> (input tokens float[B, N, D], valid bool[B, N]): vision, language and state tokens."""
         lang = self.language(inputs["texts"]) if self.language is not None else None  # (B, L, Dl), (B, L)
         if "features.vision" in inputs:  # cached output of a frozen encoder
             feats = inputs["features.vision"]
@@ -120,20 +140,62 @@ class VLAModel(nn.Module):
             state = state + self.embodiment_embed(inputs["embodiment_id"])[:, None]
         tokens.append(state)
         valids.append(torch.ones(state.shape[:2], dtype=torch.bool, device=state.device))
-        valid_all = torch.cat(valids, dim=1)  # (B, N)
-        readouts, memory = self.backbone(torch.cat(tokens, dim=1), valid_all)  # (B, R, D), (B, N + R, D)
+        return torch.cat(tokens, dim=1), torch.cat(valids, dim=1)  # (B, N, D), (B, N)
+
+    def mix(
+        self, tokens: torch.Tensor, valid: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The backbone -> (readouts float[B, R, D], memory float[B, N + R, D], memory valid bool[B, N + R])."""
+        readouts, memory = self.backbone(tokens, valid)  # (B, R, D), (B, N + R, D)
         ones = torch.ones(readouts.shape[:2], dtype=torch.bool, device=readouts.device)
-        return readouts, memory, torch.cat([valid_all, ones], dim=1)
+        return readouts, memory, torch.cat([valid, ones], dim=1)
+
+    def with_trace(self, tokens: torch.Tensor, valid: torch.Tensor, trace: torch.Tensor):
+        """Append a trace long[B, 7] to the input tokens -> (tokens float[B, N + 7, D], valid)."""
+        extra = self.trace.condition_tokens(trace) + self.trace_type  # (B, 7, D)
+        ones = torch.ones(extra.shape[:2], dtype=torch.bool, device=extra.device)
+        return torch.cat([tokens, extra], dim=1), torch.cat([valid, ones], dim=1)
+
+    def encode(self, inputs: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """-> (readouts float[B, R, D], memory float[B, N + R, D], memory valid bool[B, N + R])."""
+        return self.mix(*self.perceive(inputs))
 
     def loss(self, inputs: dict[str, Any]) -> tuple[torch.Tensor, dict[str, float]]:
-        readouts, memory, valid = self.encode(inputs)
-        return self.head.loss(readouts, memory, valid, inputs)
+        tokens, valid = self.perceive(inputs)
+        if self.trace is None:
+            return self.head.loss(*self.mix(tokens, valid), inputs)
+        truth = inputs["trace"]  # (B, 7)
+        _, memory, memory_valid = self.mix(tokens, valid)
+        logits = self.trace.logits(truth, memory, memory_valid)  # (B, 7, V)
+        trace_loss = F.cross_entropy(logits.flatten(0, 1), truth.flatten())
+        own = logits.detach().argmax(-1)  # (B, 7) the decoder's own (teacher-forced) trace
+        share = self.cfg.reasoning.self_condition if self.training else 0.0
+        use_own = torch.rand(truth.shape[0], 1, device=truth.device) < share  # (B, 1)
+        readouts, memory, memory_valid = self.mix(
+            *self.with_trace(tokens, valid, torch.where(use_own, own, truth))
+        )
+        action_loss, metrics = self.head.loss(readouts, memory, memory_valid, inputs)
+        hits = (own == truth).float().mean(0)  # (7,) per-field accuracy
+        metrics = {**metrics, "action_loss": float(action_loss.detach()), "trace_loss": float(trace_loss.detach()),
+                   "trace_acc": float(hits.mean()), "trace_target_acc": float(hits[0])}  # fmt: skip
+        return action_loss + trace_loss, metrics
 
     @torch.no_grad()
-    def sample(self, inputs: dict[str, Any], generator: torch.Generator | None = None) -> torch.Tensor:
-        """Normalized chunks float[B, H, A] (continuous heads) or token ids long[B, L] (discrete)."""
-        readouts, memory, valid = self.encode(inputs)
-        return self.head.sample(readouts, memory, valid, generator=generator)
+    def sample(
+        self,
+        inputs: dict[str, Any],
+        generator: torch.Generator | None = None,
+        trace: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """-> (normalized chunks float[B, H, A] or token ids long[B, L] (discrete heads), the trace
+        long[B, 7] or None). ``trace``: reuse this trace instead of generating one."""
+        tokens, valid = self.perceive(inputs)
+        if self.trace is not None:
+            if trace is None:
+                trace = self.trace.generate(*self.mix(tokens, valid)[1:])  # (B, 7)
+            tokens, valid = self.with_trace(tokens, valid, trace)
+        readouts, memory, memory_valid = self.mix(tokens, valid)
+        return self.head.sample(readouts, memory, memory_valid, generator=generator), trace
 
 
 @register_policy("vla")
@@ -154,7 +216,13 @@ class VLAPolicy(BasePolicy):
         super().__init__(config, processor)
         vocab = processor.tokenizer.vocab_size if processor.tokenizer is not None else 0
         length = processor.token_length if processor.tokenizer is not None else 0
-        self.model = VLAModel(config, vocab, length)
+        self.model = VLAModel(config, vocab, length, processor.trace_vocab)
+        self.reasoning_every = config.reasoning.every
+        self._trace: torch.Tensor | None = None
+        self._trace_key: tuple[str, ...] | None = None
+        self._trace_age = 0
+        self.trace_generations = self.trace_calls = 0
+        self.last_reasoning: str | None = None
 
     def compute_loss(self, batch: dict[str, Any]) -> tuple[torch.Tensor, dict[str, float]]:
         inputs = self.processor.prepare_batch(batch, device=self.device, train=self.training)
@@ -169,11 +237,46 @@ class VLAPolicy(BasePolicy):
         generator: torch.Generator | None = None,
     ) -> np.ndarray:
         inputs, embs = self.processor.prepare_obs(obs, embodiment, device=self.device)
-        out = self.model.sample(inputs, generator=generator)
+        reuse = self._reusable_trace(inputs["texts"])
+        out, trace = self.model.sample(inputs, generator=generator, trace=reuse)
+        if trace is not None:
+            self._remember_trace(trace, inputs["texts"], reused=reuse is not None)
         normalized = (
             self.processor.decode_tokens(out) if self.config.head.discrete else out.float().cpu().numpy()
         )
         return self.processor.unnormalize_actions(normalized, embs)
+
+    # -- reasoning traces ----------------------------------------------------------------------------
+    def set_reasoning_reuse(self, every: int) -> None:
+        """Regenerate the trace every ``every``-th call (1: always; 0: only when the instruction changes)."""
+        if every < 0:
+            raise ValueError(f"reasoning reuse must be >= 0 (0: only on a new instruction), got {every}")
+        self.reasoning_every = every
+
+    def _reusable_trace(self, texts: list[str]) -> torch.Tensor | None:
+        if self._trace is None or self._trace_key != tuple(texts):
+            return None
+        if self.reasoning_every and self._trace_age >= self.reasoning_every:
+            return None
+        return self._trace
+
+    def _remember_trace(self, trace: torch.Tensor, texts: list[str], reused: bool) -> None:
+        self.trace_calls += 1
+        if not reused:
+            self.trace_generations += 1
+            self._trace, self._trace_key, self._trace_age = trace, tuple(texts), 0
+            vocab = self.processor.trace_vocab
+            self.last_reasoning = describe_trace(texts[0], vocab.decode(trace[0].cpu().numpy()))
+        self._trace_age += 1
+
+    @property
+    def reasoning(self) -> str | None:
+        """The latest trace in words (first row of the batch), None for a policy without reasoning."""
+        return self.last_reasoning
+
+    def reset(self) -> None:
+        self._trace, self._trace_key, self._trace_age = None, None, 0
+        self.last_reasoning = None
 
     def frozen_prefixes(self) -> tuple[str, ...]:
         return tuple(f"model.{p}" for p in self.model.frozen_prefixes())
@@ -186,5 +289,5 @@ class VLAPolicy(BasePolicy):
     def encode_frozen(self, batch: dict[str, Any]) -> dict[str, torch.Tensor]:
         """The cacheable features of a loader batch: ``features.vision`` (and its valid mask)."""
         images = self.processor._batch_images(batch).to(self.device)
-        feats, valid = self.model.vision_features(images, [str(t) for t in batch["task"]])
+        feats, valid = self.model.vision_features(images, self.processor.batch_texts(batch))
         return {"features.vision": feats, "features.vision_valid": valid}

@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from hivla.policies.vla.configuration_vla import VLAConfig
+from hivla.policies.vla.reasoning import TraceVocab
 
 FORMAT_VERSION = 1
 STATS_FILE = "processor.json"
@@ -32,10 +33,12 @@ TOKENIZER_DIR = "tokenizer"
 @dataclass(frozen=True)
 class FitData:
     """What the processor learns from: per embodiment its states float[N, S] and action chunks
-    float[M, H, A] in the policy's action space (under key ``"universal"`` for universal actions)."""
+    float[M, H, A] in the policy's action space (under key ``"universal"`` for universal actions);
+    for a reasoning policy, the distinct reasoning strings of the data (the trace vocabulary)."""
 
     states: dict[str, np.ndarray]
     chunks: dict[str, np.ndarray]
+    reasoning: tuple[str, ...] = ()
 
 
 def _stats_vector(values: np.ndarray) -> list[float]:
@@ -61,6 +64,13 @@ class VLAProcessor:
         }
         if config.head.discrete and tokenizer is None:
             raise ValueError(f"head {config.head.kind!r} needs a fitted tokenizer (VLAProcessor.fit)")
+        self.trace_vocab: TraceVocab | None = None
+        if config.reasoning.enabled:
+            if "reasoning" not in stats:
+                raise ValueError(
+                    "a reasoning policy needs its trace vocabulary (VLAProcessor.fit with reasoning)"
+                )
+            self.trace_vocab = TraceVocab.from_dict(stats["reasoning"])
 
     # -- fitting ------------------------------------------------------------------------------------
     @classmethod
@@ -80,7 +90,14 @@ class VLAProcessor:
             low, high = np.quantile(flat, lo_q, axis=0), np.quantile(flat, hi_q, axis=0)
             high = np.where(high - low < 1e-6, low + 1e-6, high)  # constant dims map to -1
             action[key] = {"low": _stats_vector(low), "high": _stats_vector(high)}
-        stats = {"state": state, "action": action}
+        stats: dict[str, Any] = {"state": state, "action": action}
+        if config.reasoning.enabled:
+            if not data.reasoning:
+                raise ValueError(
+                    "reasoning is enabled but the data has no 'reasoning' strings; record the dataset "
+                    "with `hivla collect` (the expert writes one per step) or disable reasoning"
+                )
+            stats["reasoning"] = TraceVocab.fit(list(data.reasoning)).to_dict()
         tokenizer = None
         if config.head.discrete:
             proc = cls.__new__(cls)
@@ -194,7 +211,7 @@ class VLAProcessor:
 
         ``train`` turns on the image augmentation (``augment_shift``)."""
         cfg = self.config
-        texts = [str(t) for t in batch["task"]]
+        texts = self.batch_texts(batch)
         size = len(texts)
         embs = self._embodiment_list(batch.get("embodiment"), size)
         inputs: dict[str, Any] = {"texts": texts}
@@ -231,7 +248,23 @@ class VLAProcessor:
         if cfg.head.discrete:
             ids, valid = self.tokens(normalized, pad)
             inputs["tokens"], inputs["token_mask"] = ids.to(device), valid.to(device)
+        if self.trace_vocab is not None:
+            if "reasoning" not in batch:
+                raise KeyError(
+                    f"a reasoning policy trains on the batch's 'reasoning' strings; keys: {sorted(batch)}"
+                )
+            inputs["trace"] = self.trace_vocab.encode_texts([str(t) for t in batch["reasoning"]]).to(device)
         return inputs
+
+    def batch_texts(self, batch: dict[str, Any]) -> list[str]:
+        """The language input of a loader batch: its ``language_key`` column (task or subtask)."""
+        key = self.config.language_key
+        if key not in batch:
+            raise KeyError(
+                f"batch has no {key!r} strings (language_key={key!r}); keys: {sorted(batch)}. "
+                "Datasets recorded by `hivla collect` have both 'task' and 'subtask'."
+            )
+        return [str(t) for t in batch[key]]
 
     def _batch_images(self, batch: dict[str, Any]) -> torch.Tensor:
         per_cam = []
@@ -307,7 +340,8 @@ class VLAProcessor:
             from hivla.actions import load_tokenizer
 
             tokenizer = load_tokenizer(Path(path) / TOKENIZER_DIR)
-        return cls(config, {"state": meta["state"], "action": meta["action"]}, tokenizer)
+        stats = {k: meta[k] for k in ("state", "action", "reasoning") if k in meta}
+        return cls(config, stats, tokenizer)
 
 
 def random_shift(images: torch.Tensor, pad: int) -> torch.Tensor:
