@@ -1,6 +1,6 @@
 import xml.etree.ElementTree as ET
 
-from hivla.evaluation.plots import bar_chart, histogram_chart
+from hivla.evaluation.plots import bar_chart, histogram_chart, line_chart
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -37,3 +37,16 @@ def test_histogram_and_empty_data():
     assert len([r for r in root.iter(f"{SVG}rect") if r.get("class") == "bar"]) == 3
     for svg in (bar_chart("e", "Empty", [], {}), histogram_chart("h", "Empty", [], [])):
         assert "no data" in svg and _parse(svg) is not None
+
+
+def test_lines_with_interval_bars_break_at_missing_values():
+    svg = line_chart(
+        "lines", "Success vs chain length", ["1", "2", "3"], {"flat": [0.9, 0.5, 0.1], "hier": [1.0, None, 0.4]},
+        {"flat": [[0.8, 1.0], [0.3, 0.7], [0.0, 0.3]], "hier": [[0.9, 1.0], None, [0.2, 0.6]]},
+    )  # fmt: skip
+    root = _parse(svg)
+    kinds = [e.get("class") for e in root.iter() if e.get("class") in ("line", "interval", "point")]
+    assert kinds.count("point") == 5 and kinds.count("interval") == 5
+    assert kinds.count("line") == 2  # flat 1-2 and 2-3; hier has no value at 2, so no segment
+    ys = [float(c.get("cy")) for c in root.iter(f"{SVG}circle")]
+    assert ys[0] < ys[1] < ys[2]  # flat falls with chain length (SVG y grows downwards)

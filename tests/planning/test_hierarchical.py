@@ -63,3 +63,32 @@ def test_interjection_replans_from_the_current_state():
         assert ("interjection", "open the drawer") in policy.history
     finally:
         env.close()
+
+
+class _RefusingPlanner:
+    def plan(self, obs, instruction, objects=None):
+        raise PlanError(f"cannot plan {instruction!r}")
+
+
+class _Echo:
+    """Records the language it is given."""
+
+    def __init__(self):
+        self.heard = []
+
+    def sample_actions(self, obs):
+        self.heard.append(obs["instruction"])
+        return np.zeros((1, 1, 5), np.float32)  # (1, H, A)
+
+    def reset(self):
+        pass
+
+
+def test_a_planner_error_hands_the_whole_instruction_to_the_low_level():
+    low = _Echo()
+    policy = HierarchicalPolicy(_RefusingPlanner(), low)
+    results = evaluate(EvalConfig(episodes=1, videos=0, max_steps=3), policy=policy)
+    instruction = results.episodes[0].instruction
+    assert low.heard == [instruction] * 3
+    assert policy.history == [("plan_error", f"cannot plan {instruction!r}")]
+    assert policy.plans == [[instruction]]

@@ -55,6 +55,11 @@ COMMANDS: tuple[Command, ...] = (
         "hivla.cli.experiment_world_model",
         "World-model validation: errors under shifts, failure correlation, veto eval, report.",
     ),
+    Command(
+        "experiment reasoning-ablation",
+        "hivla.cli.experiment_reasoning_ablation",
+        "Flat vs hierarchical vs hierarchical+reasoning: success by chain length, latency, report.",
+    ),
 )
 
 

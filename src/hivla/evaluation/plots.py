@@ -6,6 +6,7 @@ tests) can find it.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from html import escape
 
@@ -129,4 +130,77 @@ def histogram_chart(
     body.append(
         _text(14, TOP + plot_h / 2, "steps", 11, extra=f'transform="rotate(-90 14 {TOP + plot_h / 2})"')
     )
+    return _frame(plot_id, title, body)
+
+
+def line_chart(
+    plot_id: str,
+    title: str,
+    categories: Sequence[str],
+    series: dict[str, Sequence[float | None]],
+    intervals: dict[str, Sequence[Sequence[float] | None]] | None = None,
+    y_label: str = "",
+    x_label: str = "",
+) -> str:
+    """One line per series over categorical x positions (rates in [0, 1]) with [lo, hi] interval bars.
+
+    Series are nudged apart horizontally so that their interval bars do not hide each other; a
+    None value breaks the line.
+    """
+    names = list(series)
+    if not categories or not names:
+        return _frame(plot_id, title, [_text(WIDTH / 2, HEIGHT / 2, "no data")])
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    legend_h = 14 if len(names) > 1 else 0
+    step = plot_w / len(categories)
+
+    def y(v: float) -> float:
+        return TOP + legend_h + (plot_h - legend_h) * (1 - min(max(v, 0.0), 1.0))
+
+    body = []
+    for i in range(5):
+        v = i / 4
+        body.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#ddd"/>')
+        body.append(_text(LEFT - 4, y(v) + 4, f"{v:.0%}", 10, "end"))
+    if y_label:
+        body.append(
+            _text(12, TOP + plot_h / 2, y_label, 11, extra=f'transform="rotate(-90 12 {TOP + plot_h / 2})"')
+        )
+    for ci, cat in enumerate(categories):
+        body.append(_text(LEFT + (ci + 0.5) * step, HEIGHT - BOTTOM + 16, cat, 10))
+    if x_label:
+        body.append(_text(LEFT + plot_w / 2, HEIGHT - BOTTOM + 34, x_label, 11))
+    for si, name in enumerate(names):
+        colour = PALETTE[si % len(PALETTE)]
+        nudge = (si - (len(names) - 1) / 2) * min(8.0, step * 0.3 / len(names))
+        points = [
+            (LEFT + (ci + 0.5) * step + nudge, v, ci) for ci, v in enumerate(series[name]) if v is not None
+        ]
+        for (x0, v0, c0), (x1, v1, c1) in itertools.pairwise(points):
+            if c1 == c0 + 1:
+                body.append(
+                    f'<line class="line" x1="{x0:.1f}" y1="{y(v0):.1f}" x2="{x1:.1f}" y2="{y(v1):.1f}" '
+                    f'stroke="{colour}" stroke-width="2"/>'
+                )
+        for x, v, ci in points:
+            interval = intervals.get(name, [None] * len(categories))[ci] if intervals else None
+            if interval is not None:
+                lo, hi = interval
+                body.append(
+                    f'<path class="interval" d="M{x:.1f},{y(lo):.1f}V{y(hi):.1f}M{x - 3:.1f},{y(lo):.1f}h6'
+                    f'M{x - 3:.1f},{y(hi):.1f}h6" stroke="{colour}" fill="none"/>'
+                )
+            tip = f"{name} {categories[ci]}: {v:.0%}"
+            body.append(
+                f'<circle class="point" cx="{x:.1f}" cy="{y(v):.1f}" r="3.5" fill="{colour}">'
+                f"<title>{escape(tip)}</title></circle>"
+            )
+    body.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(0):.1f}" y2="{y(0):.1f}" stroke="#444"/>')
+    if len(names) > 1:
+        for si, name in enumerate(names):
+            lx = LEFT + si * (plot_w / len(names))
+            body.append(
+                f'<rect x="{lx:.1f}" y="{TOP - 8}" width="10" height="10" fill="{PALETTE[si % len(PALETTE)]}"/>'
+            )
+            body.append(_text(lx + 14, TOP + 1, name[:40], 10, "start"))
     return _frame(plot_id, title, body)

@@ -4,6 +4,8 @@ retries, replanning and human interjections.
 The low-level policy is any evaluation policy conditioned on language; it sees the observation with
 ``instruction`` replaced by the current subtask's text. The monitor decides when a subtask is done;
 on failure (step budget, a drop) the subtask is retried, then the rest of the task is replanned.
+When the planner cannot plan (``PlanError``: an invalid plan, an unreachable LLM), the low level gets
+the whole instruction as a flat policy would, and the history records the error.
 """
 
 from __future__ import annotations
@@ -13,10 +15,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from hivla.evaluation.policies import EvalPolicy, as_eval_policy
+from hivla.planning.grammar import PlanError
 from hivla.planning.monitor import DONE, FAILED
 from hivla.planning.scene import scene_objects
 from hivla.sim.predicates import is_done
 from hivla.types import Plan, Subtask
+
+UNPLANNED = "unplanned"  # the kind of the one-step fallback plan: the whole instruction
 
 
 @dataclass(frozen=True)
@@ -102,7 +107,11 @@ class HierarchicalPolicy(EvalPolicy):
 
     def _replan(self, obs: dict[str, Any], instruction: str) -> None:
         start = time.perf_counter()
-        self.plan = self.planner.plan(obs, instruction, self._objects)
+        try:
+            self.plan = self.planner.plan(obs, instruction, self._objects)
+        except PlanError as err:
+            self.history.append(("plan_error", str(err)))
+            self.plan = Plan(instruction, (Subtask(UNPLANNED, text=instruction),))
         self.plan_ms.append((time.perf_counter() - start) * 1000)
         self.plans.append([s.text for s in self.plan.subtasks])
         self.instruction, self.index, self.retries = instruction, 0, 0
@@ -111,7 +120,7 @@ class HierarchicalPolicy(EvalPolicy):
 
     def _track(self, obs: dict[str, Any]) -> None:
         """Advance past done subtasks; retry or replan a failed one."""
-        while self.index < len(self.plan.subtasks):
+        while self.index < len(self.plan.subtasks) and self.current.kind != UNPLANNED:
             status = self.monitor.status(obs, self.current, steps=self.execute_steps)
             if status == DONE:
                 self.history.append(("done", self.current.text))

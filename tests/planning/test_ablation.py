@@ -1,0 +1,89 @@
+"""The reasoning ablation end to end on the debug preset (the flat arm), and its parts."""
+
+import json
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from hivla.planning.ablation import (
+    ARMS,
+    MONITOR_NOTE,
+    AblationConfig,
+    ensure_planner,
+    latency_variants,
+    monitor_info,
+    policy_spec,
+    run_ablation,
+)
+from hivla.planning.ablation_report import success_cell
+
+
+def _tiny(out, **kw):
+    sizes = {"preset": "debug", "steps": 4, "episodes": 2, "episodes_per_length": 1, "max_steps": 12,
+             "latency_episodes": 1}  # fmt: skip
+    return AblationConfig(out=str(out), **{**sizes, **kw})
+
+
+def test_flat_arm_end_to_end_then_resumed(tmp_path):
+    cfg = _tiny(tmp_path / "abl", arms=("flat",))
+    first_log: list[str] = []
+    results = run_ablation(cfg, log=first_log.append)
+    assert results["data"]["collected"] and results["data"]["episodes"] == 2
+    flat = results["arms"]["flat"]
+    assert flat["train"]["step"] == 4 and sorted(flat["by_length"]) == ["1", "2", "3", "4", "5"]
+    assert all(b["episodes"] == 1 and len(b["success_ci95"]) == 2 for b in flat["by_length"].values())
+    assert 0.0 <= flat["avg_len"] <= 5.0
+    lat = results["latency"]["flat"]
+    assert lat["torch_threads"] == 1 and lat["step_ms"]["n"] >= 12 and lat["plan_ms"] is None
+    out = tmp_path / "abl"
+    assert json.loads((out / "results.json").read_text())["arms"]["flat"]["by_length"] == flat["by_length"]
+    summary = (out / "summary.md").read_text()
+    assert "| flat | " + success_cell(flat["by_length"]["1"]) in summary and MONITOR_NOTE in summary
+    svg = (out / "report.html").read_text().split('<svg xmlns="http://www.w3.org/2000/svg"', 1)[1]
+    root = ET.fromstring('<svg xmlns="http://www.w3.org/2000/svg"' + svg.split("</svg>", 1)[0] + "</svg>")
+    assert root.get("data-plot") == "success-vs-chain-length"
+    assert len([e for e in root.iter() if e.get("class") == "point"]) == 5
+    second_log: list[str] = []
+    again = run_ablation(cfg, log=second_log.append)
+    assert all("reused" in line for line in second_log), second_log  # nothing retrained or re-evaluated
+    assert again["arms"] == results["arms"]
+
+
+def test_planner_is_trained_once_then_reused(tmp_path):
+    log: list[str] = []
+    first = ensure_planner(str(tmp_path / "planner"), 20, log.append, examples=120, eval_examples=10)
+    again = ensure_planner(str(tmp_path / "planner"), 20, log.append, examples=120, eval_examples=10)
+    assert first == again and first["spec"] == f"learned:{tmp_path / 'planner'}"
+    assert set(first["accuracy"]) == {"in_distribution", "heldout_paraphrases"}
+    assert "training" in log[0] and "reused" in log[1]
+    assert ensure_planner("oracle", 20, log.append)["spec"] == "oracle"
+
+
+def test_arms_are_named_by_eval_specs_and_timed_with_both_reuse_settings():
+    assert policy_spec("flat", "runs/a", "oracle", "oracle") == "runs/a"
+    assert policy_spec("hierarchical", "runs/b", "learned:runs/p", "oracle") == (
+        "hierarchical:low=runs/b,planner=learned:runs/p,monitor=oracle"
+    )
+    assert [(v, k) for v, _, k in latency_variants(ARMS)] == [
+        ("flat", None), ("hierarchical", None),
+        ("hierarchical+reasoning (reuse k=0)", 0), ("hierarchical+reasoning (no reuse k=1)", 1),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("kw", "message"),
+    [
+        ({"arms": ("flat", "cot")}, r"arms must be distinct names among flat, hierarchical"),
+        ({"lengths": (1, 6)}, r"lengths must be among \[1, 2, 3, 4, 5\]"),
+        ({"episodes_per_length": 0}, r"episodes_per_length must be >= 1"),
+    ],
+)
+def test_bad_configs_say_what_was_expected(tmp_path, kw, message):
+    with pytest.raises(ValueError, match=message):
+        _tiny(tmp_path, **kw)
+
+
+def test_a_missing_monitor_directory_is_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"hivla monitor train .* monitor\.json"):
+        monitor_info(str(tmp_path / "nothing"))
+    assert monitor_info("oracle")["note"] == MONITOR_NOTE
