@@ -1,4 +1,4 @@
-"""The reasoning ablation end to end on the debug preset (the flat arm), and its parts."""
+"""The reasoning ablation end to end on the debug preset (all three arms), and its parts."""
 
 import json
 import xml.etree.ElementTree as ET
@@ -24,29 +24,41 @@ def _tiny(out, **kw):
     return AblationConfig(out=str(out), **{**sizes, **kw})
 
 
-def test_flat_arm_end_to_end_then_resumed(tmp_path):
-    cfg = _tiny(tmp_path / "abl", arms=("flat",))
+def test_three_arms_end_to_end_then_resumed(tmp_path):
+    cfg = _tiny(tmp_path / "abl")
     first_log: list[str] = []
     results = run_ablation(cfg, log=first_log.append)
     assert results["data"]["collected"] and results["data"]["episodes"] == 2
-    flat = results["arms"]["flat"]
-    assert flat["train"]["step"] == 4 and sorted(flat["by_length"]) == ["1", "2", "3", "4", "5"]
-    assert all(b["episodes"] == 1 and len(b["success_ci95"]) == 2 for b in flat["by_length"].values())
-    assert 0.0 <= flat["avg_len"] <= 5.0
-    lat = results["latency"]["flat"]
-    assert lat["torch_threads"] == 1 and lat["step_ms"]["n"] >= 12 and lat["plan_ms"] is None
+    assert list(results["arms"]) == list(ARMS)
+    for arm, a in results["arms"].items():
+        assert a["train"]["step"] == 4 and a["train"]["key"]["language"] == (
+            "task" if arm == "flat" else "subtask"
+        )
+        assert a["policy"].startswith("hierarchical:low=") == (arm != "flat")
+        assert sorted(a["by_length"]) == ["1", "2", "3", "4", "5"] and 0.0 <= a["avg_len"] <= 5.0
+        assert all(b["episodes"] == 1 and len(b["success_ci95"]) == 2 for b in a["by_length"].values())
+    assert results["arms"]["hierarchical+reasoning"]["train"]["key"]["reasoning"] is True
+    lat = results["latency"]
+    assert all(v["torch_threads"] == 1 and v["step_ms"]["n"] >= 12 for v in lat.values())
+    assert lat["flat"]["plan_ms"] is None and lat["hierarchical"]["plan_ms"]["n"] >= 1
+    reuse, fresh = (
+        lat["hierarchical+reasoning (reuse k=0)"]["traces"],
+        lat["hierarchical+reasoning (no reuse k=1)"]["traces"],
+    )
+    assert fresh["generated"] == fresh["queries"] >= 2 and reuse["generated"] < reuse["queries"]
     out = tmp_path / "abl"
-    assert json.loads((out / "results.json").read_text())["arms"]["flat"]["by_length"] == flat["by_length"]
+    assert json.loads((out / "results.json").read_text())["arms"] == results["arms"]
     summary = (out / "summary.md").read_text()
-    assert "| flat | " + success_cell(flat["by_length"]["1"]) in summary and MONITOR_NOTE in summary
+    assert "| hierarchical | " + success_cell(results["arms"]["hierarchical"]["by_length"]["1"]) in summary
+    assert MONITOR_NOTE in summary
     svg = (out / "report.html").read_text().split('<svg xmlns="http://www.w3.org/2000/svg"', 1)[1]
     root = ET.fromstring('<svg xmlns="http://www.w3.org/2000/svg"' + svg.split("</svg>", 1)[0] + "</svg>")
     assert root.get("data-plot") == "success-vs-chain-length"
-    assert len([e for e in root.iter() if e.get("class") == "point"]) == 5
+    assert len([e for e in root.iter() if e.get("class") == "point"]) == 3 * 5  # arms x chain lengths
     second_log: list[str] = []
     again = run_ablation(cfg, log=second_log.append)
     assert all("reused" in line for line in second_log), second_log  # nothing retrained or re-evaluated
-    assert again["arms"] == results["arms"]
+    assert again["arms"] == results["arms"] and again["latency"] == results["latency"]
 
 
 def test_planner_is_trained_once_then_reused(tmp_path):

@@ -292,14 +292,16 @@ def measure_latency(
     torch.set_num_threads(1)
     policy = load_eval_policy(spec)
     if reuse is not None:
-        _vla(policy).set_reasoning_reuse(reuse)
+        _vla(policy).set_reasoning_reuse(reuse)  # counts traces from here (a freshly loaded policy)
     ecfg = EvalConfig(policy=spec, suite=cfg.latency_suite, embodiment=cfg.embodiment,
                       episodes=cfg.latency_episodes, videos=0, max_steps=cfg.max_steps)  # fmt: skip
     lat = evaluate(ecfg, policy=policy).metrics["latency"]
     plan_ms = getattr(policy, "plan_ms", None)
+    vla = _vla(policy) if reuse is not None else None
+    traces = None if vla is None else {"generated": vla.trace_generations, "queries": vla.trace_calls}
     result = {"key": key, "variant": variant, "torch_threads": torch.get_num_threads(),
               "step_ms": lat["step_ms"], "query_ms": lat["query_ms"],
-              "plan_ms": None if plan_ms is None else _stats(plan_ms)}  # fmt: skip
+              "plan_ms": None if plan_ms is None else _stats(plan_ms), "traces": traces}  # fmt: skip
     where.mkdir(parents=True, exist_ok=True)
     (where / "latency.json").write_text(json.dumps(result, indent=2))
     log(

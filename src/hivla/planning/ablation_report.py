@@ -51,13 +51,14 @@ def success_rows(results: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
 
 def latency_rows(results: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     header = ["variant", "step median ms", "step p95 ms", "step mean ms (amortized)", "query median ms",
-              "query p95 ms", "planner ms per call"]  # fmt: skip
+              "query p95 ms", "planner ms per call", "traces generated / queries"]  # fmt: skip
     rows = []
     for variant, lat in results["latency"].items():
-        s, q, p = lat["step_ms"], lat["query_ms"], lat["plan_ms"]
+        s, q, p, t = lat["step_ms"], lat["query_ms"], lat["plan_ms"], lat.get("traces")
         plan = "–" if p is None else f"{p['median']:.2f} (×{p['n']})"
+        traces = "–" if t is None else f"{t['generated']} / {t['queries']}"
         rows.append([variant, f"{s['median']:.2f}", f"{s['p95']:.2f}", f"{s['mean']:.2f}", f"{q['median']:.2f}",
-                     f"{q['p95']:.2f}", plan])  # fmt: skip
+                     f"{q['p95']:.2f}", plan, traces])  # fmt: skip
     return header, rows
 
 
