@@ -30,6 +30,8 @@ class Config:
     """Episodes to collect when the dataset is missing."""
     embodiment: str = "floating"
     """Embodiment of the collected data and of every evaluation."""
+    image_size: int = 64
+    """Camera px of a dataset collected here (the quick preset trains at 64 px)."""
     preset: str = "quick"
     """Training preset of every arm: debug | quick | default."""
     steps: int = 0
@@ -60,8 +62,8 @@ def run(cfg: Config, quiet: bool = False) -> dict[str, Any]:
 
     try:
         acfg = AblationConfig(
-            out=cfg.out, data=cfg.data, episodes=cfg.episodes, embodiment=cfg.embodiment, preset=cfg.preset,
-            steps=cfg.steps, planner=cfg.planner, planner_steps=cfg.planner_steps, monitor=cfg.monitor,
+            out=cfg.out, data=cfg.data, episodes=cfg.episodes, embodiment=cfg.embodiment,
+            image_size=cfg.image_size, preset=cfg.preset, steps=cfg.steps, planner=cfg.planner, planner_steps=cfg.planner_steps, monitor=cfg.monitor,
             episodes_per_length=cfg.episodes_per_length, lengths=cfg.lengths, arms=cfg.arms,
             latency_episodes=cfg.latency_episodes, max_steps=cfg.max_steps, workers=cfg.workers,
         )  # fmt: skip

@@ -95,6 +95,8 @@ class AblationConfig:
                      "collect_workers"):  # fmt: skip
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if not 64 <= self.image_size <= 224:
+            raise ValueError(f"image_size must be within 64..224 px, got {self.image_size}")
         if self.steps < 0 or (self.max_steps is not None and self.max_steps < 1):
             raise ValueError(f"steps must be >= 0 (0: the preset's) and max_steps >= 1 or None; got {self}")
 

@@ -106,8 +106,11 @@ def summary_markdown(results: dict[str, Any]) -> str:
 
 
 def _html_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    head = "".join(f"<th>{escape(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in r) + "</tr>" for r in rows)
+    def cell(tag: str, i: int, text: str) -> str:
+        return f'<{tag} class="{"l" if i == 0 else ""}">{escape(text)}</{tag}>'  # first column left-aligned
+
+    head = "".join(cell("th", i, h) for i, h in enumerate(header))
+    body = "".join("<tr>" + "".join(cell("td", i, c) for i, c in enumerate(r)) + "</tr>" for r in rows)
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
