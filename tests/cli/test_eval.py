@@ -91,3 +91,34 @@ def test_universal_checkpoint_drives_another_embodiment(tmp_path, capsys):
     out = _eval_json(capsys, "--policy", str(run), "--embodiment", "arm5", "--episodes", "1", "--max-steps", "8",
                      "--videos", "0", "--out", str(tmp_path / "eval"))  # fmt: skip
     assert out["policy"]["action_space"] == "universal" and out["metrics"]["episodes"] == 1
+
+
+def test_eval_hierarchical_spec_with_an_interjection(tmp_path, capsys):
+    out = _eval_json(
+        capsys, "--policy", "hierarchical:low=subtask-expert,planner=oracle,monitor=oracle", "--suite",
+        "tabletop-chain-2", "--episodes", "1", "--videos", "0", "--interject", "15:press the button",
+        "--out", str(tmp_path / "h"),
+    )  # fmt: skip
+    assert out["config"]["interjections"] == ["15:press the button"]
+    episode = json.loads((tmp_path / "h" / "results.json").read_text())["episodes"][0]
+    event = episode["interjections"][0]
+    assert (
+        event["step"] == 15 and event["delivered"] and event["plan_changed"] is False
+    )  # the oracle replans the env's task
+    assert (
+        "interjection at step 15: “press the button” (plan unchanged)"
+        in (tmp_path / "h" / "report.html").read_text()
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--policy", "expert", "--interject", "3:open the drawer"], "'expert' cannot take interjections"),
+        (["--interject", "soon:open the drawer"], "is not STEP:TEXT"),
+        (["--policy", "hierarchical:planner=oracle"], r"low=\.\.\. \(the low-level policy\) is required"),
+    ],
+)
+def test_eval_refuses_bad_interjections_and_specs(args, message):
+    with pytest.raises(SystemExit, match=message):
+        main(["eval", "--episodes", "1", "--videos", "0", *args])
