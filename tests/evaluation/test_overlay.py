@@ -50,3 +50,11 @@ def test_frames_keep_one_size_and_show_the_outcome():
     assert (top == (190, 40, 40)).all(axis=1).mean() > 0.9  # red failure banner
     ok = compose_frame(panel, Caption(plain.instruction, plain.subtask, 9, 180, outcome="success"))
     assert (ok[:4].reshape(-1, 3) == (40, 160, 70)).all(axis=1).mean() > 0.9
+
+
+def test_an_interjection_gets_its_own_caption_line_within_the_band():
+    full = Caption("Put the red cube in the bowl. " * 4, "1/2: pick up the red cube", 3, 180,
+                   reasoning="target: red cube is 12 cm left " * 5, plan="pick up red", interjection="open the drawer")  # fmt: skip
+    lines = [text for text, _ in caption_lines(full, 40)]
+    assert "human: open the drawer" in lines and lines[-1] == "step 3/180" and len(lines) == BAND_LINES
+    assert all("human:" not in text for text, _ in caption_lines(Caption("a", "1/1: b", 0, 9), 40))
