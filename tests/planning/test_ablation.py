@@ -1,5 +1,6 @@
 """The reasoning ablation end to end on the debug preset (all three arms), and its parts."""
 
+import dataclasses
 import json
 import xml.etree.ElementTree as ET
 
@@ -59,6 +60,8 @@ def test_three_arms_end_to_end_then_resumed(tmp_path):
     again = run_ablation(cfg, log=second_log.append)
     assert all("reused" in line for line in second_log), second_log  # nothing retrained or re-evaluated
     assert again["arms"] == results["arms"] and again["latency"] == results["latency"]
+    with pytest.raises(ValueError, match=r"holds arm 'flat' trained with .*choose a new --out"):
+        run_ablation(dataclasses.replace(cfg, steps=5), log=second_log.append)
 
 
 def test_planner_is_trained_once_then_reused(tmp_path):

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -206,6 +207,11 @@ def ensure_trained(cfg: AblationConfig, arm: str, log: Log) -> dict[str, Any]:
     if done is not None and done.get("key") == key:
         log(f"train {arm}: {run_dir} (reused)")
         return done
+    if done is not None:
+        raise ValueError(
+            f"{run_dir} holds arm {arm!r} trained with {done.get('key')}, not {key}: choose a new --out, "
+            f"or delete {run_dir} to retrain it"
+        )
     resume = (run_dir / "checkpoints").is_dir()
     log(f"train {arm}: {cfg.preset} preset{f', {cfg.steps} steps' if cfg.steps else ''} -> {run_dir}"
         + (" (resuming)" if resume else ""))  # fmt: skip
@@ -279,12 +285,9 @@ def measure_latency(
     import torch
 
     from hivla.evaluation import EvalConfig, evaluate, load_eval_policy
+    from hivla.evaluation.stats import distribution
 
-    where = (
-        Path(cfg.out)
-        / "latency"
-        / variant.replace(" ", "_").replace("=", "").replace("(", "").replace(")", "")
-    )
+    where = Path(cfg.out) / "latency" / re.sub(r"[^A-Za-z0-9+.-]+", "_", variant).strip("_")
     key = {"spec": spec, "reuse": reuse, "suite": cfg.latency_suite, "episodes": cfg.latency_episodes,
            "max_steps": cfg.max_steps}  # fmt: skip
     old = _read_json(where / "latency.json")
@@ -303,7 +306,7 @@ def measure_latency(
     traces = None if vla is None else {"generated": vla.trace_generations, "queries": vla.trace_calls}
     result = {"key": key, "variant": variant, "torch_threads": torch.get_num_threads(),
               "step_ms": lat["step_ms"], "query_ms": lat["query_ms"],
-              "plan_ms": None if plan_ms is None else _stats(plan_ms), "traces": traces}  # fmt: skip
+              "plan_ms": None if plan_ms is None else distribution(plan_ms), "traces": traces}  # fmt: skip
     where.mkdir(parents=True, exist_ok=True)
     (where / "latency.json").write_text(json.dumps(result, indent=2))
     log(
@@ -320,12 +323,6 @@ def _vla(policy: Any) -> Any:
             f"policy {policy.name!r} has no set_reasoning_reuse(k): expected a VLA trained with reasoning"
         )
     return inner
-
-
-def _stats(values: list[float]) -> dict[str, Any]:
-    from hivla.evaluation.stats import distribution
-
-    return distribution(values)
 
 
 # ---- the experiment ------------------------------------------------------------------------------
