@@ -55,6 +55,8 @@ def test_three_arms_end_to_end_then_resumed(tmp_path):
     svg = (out / "report.html").read_text().split('<svg xmlns="http://www.w3.org/2000/svg"', 1)[1]
     root = ET.fromstring('<svg xmlns="http://www.w3.org/2000/svg"' + svg.split("</svg>", 1)[0] + "</svg>")
     assert root.get("data-plot") == "success-vs-chain-length"
+    standalone = ET.fromstring((out / "success_vs_chain_length.svg").read_text())
+    assert standalone.get("data-plot") == "success-vs-chain-length"
     assert len([e for e in root.iter() if e.get("class") == "point"]) == 3 * 5  # arms x chain lengths
     second_log: list[str] = []
     again = run_ablation(cfg, log=second_log.append)

@@ -149,8 +149,11 @@ def report_html(results: dict[str, Any]) -> str:
 
 
 def write_outputs(results: dict[str, Any], out: Path) -> dict[str, Path]:
-    """Write ``results.json``, ``summary.md`` and ``report.html`` into ``out``; return their paths."""
-    paths = {"results": out / "results.json", "summary": out / "summary.md", "report": out / "report.html"}
+    """Write ``results.json``, ``summary.md``, ``report.html`` and the plot on its own
+    (``success_vs_chain_length.svg``, for docs) into ``out``; return their paths."""
+    paths = {"results": out / "results.json", "summary": out / "summary.md", "report": out / "report.html",
+             "plot": out / "success_vs_chain_length.svg"}  # fmt: skip
+    paths["plot"].write_text(success_plot(results), encoding="utf-8")
     paths["results"].write_text(json.dumps(results, indent=2))
     paths["summary"].write_text(summary_markdown(results))
     paths["report"].write_text(report_html(results), encoding="utf-8")
