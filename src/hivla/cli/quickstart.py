@@ -32,6 +32,8 @@ class Config:
     steps: int = 0
     """Training steps (0: the quick preset's)."""
     preset: str = "quick"
+    reasoning: bool = False
+    """Train the policy to write a grounded reasoning trace before its actions (``hivla train --reasoning``)."""
     workers: int = 2
     image_size: int = 64
     resume: bool = False
@@ -64,7 +66,8 @@ def run(cfg: Config, quiet: bool = False) -> dict:
     trained = policy_dir / "checkpoints" / "latest"
     if not (cfg.resume and trained.exists()):
         stage("train", lambda: train_cli.run(
-            train_cli.Config(preset=cfg.preset, data=str(data), out=str(policy_dir), steps=cfg.steps, eval_every=0),
+            train_cli.Config(preset=cfg.preset, data=str(data), out=str(policy_dir), steps=cfg.steps, eval_every=0,
+                             reasoning=cfg.reasoning),
             quiet=quiet))  # fmt: skip
     results = stage("evaluate", lambda: evaluate(EvalConfig(
         policy=str(policy_dir), suite=cfg.suite, embodiment=cfg.embodiment, episodes=cfg.eval_episodes,
