@@ -37,6 +37,41 @@ def _format(value: float, percent: bool) -> str:
     return f"{value:.0%}" if percent else f"{value:.3g}"
 
 
+def _y_axis(y, top: float, percent: bool, plot_h: float, y_label: str) -> list[str]:
+    """Grid lines and 5 ticks from 0 to ``top`` (``y`` maps a value to its pixel row), and the rotated label."""
+    out = []
+    for i in range(5):
+        v = top * i / 4
+        out.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#ddd"/>')
+        out.append(_text(LEFT - 4, y(v) + 4, _format(v, percent), 10, "end"))
+    if y_label:
+        out.append(
+            _text(12, TOP + plot_h / 2, y_label, 11, extra=f'transform="rotate(-90 12 {TOP + plot_h / 2})"')
+        )
+    return out
+
+
+def _whisker(x: float, y_lo: float, y_hi: float, stroke: str, extra: str = "") -> str:
+    """A vertical [lo, hi] interval bar with end caps at pixel column ``x``."""
+    return (
+        f'<path {extra}d="M{x:.1f},{y_lo:.1f}V{y_hi:.1f}M{x - 3:.1f},{y_lo:.1f}h6'
+        f'M{x - 3:.1f},{y_hi:.1f}h6" stroke="{stroke}" fill="none"/>'
+    )
+
+
+def _legend(names: Sequence[str], plot_w: float) -> list[str]:
+    """Colour swatches with the series names above the plot (only when there are several series)."""
+    out = []
+    if len(names) > 1:
+        for si, name in enumerate(names):
+            lx = LEFT + si * (plot_w / len(names))
+            out.append(
+                f'<rect x="{lx:.1f}" y="{TOP - 8}" width="10" height="10" fill="{PALETTE[si % len(PALETTE)]}"/>'
+            )
+            out.append(_text(lx + 14, TOP + 1, name[:40], 10, "start"))
+    return out
+
+
 def bar_chart(
     plot_id: str,
     title: str,
@@ -58,15 +93,7 @@ def bar_chart(
     def y(v: float) -> float:
         return TOP + legend_h + (plot_h - legend_h) * (1 - min(max(v, 0.0), top) / top)
 
-    body = []
-    for i in range(5):  # grid and y ticks
-        v = top * i / 4
-        body.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#ddd"/>')
-        body.append(_text(LEFT - 4, y(v) + 4, _format(v, percent), 10, "end"))
-    if y_label:
-        body.append(
-            _text(12, TOP + plot_h / 2, y_label, 11, extra=f'transform="rotate(-90 12 {TOP + plot_h / 2})"')
-        )
+    body = _y_axis(y, top, percent, plot_h, y_label)
     group = plot_w / len(categories)
     bar = group * 0.8 / len(names)
     for ci, cat in enumerate(categories):
@@ -85,21 +112,11 @@ def bar_chart(
             )
             if intervals and name in intervals:
                 lo, hi = intervals[name][ci]
-                cx = x + (bar - 2) / 2
-                body.append(
-                    f'<path d="M{cx:.1f},{y(lo):.1f}V{y(hi):.1f}M{cx - 3:.1f},{y(lo):.1f}h6M{cx - 3:.1f},{y(hi):.1f}h6" '
-                    'stroke="#222" fill="none"/>'
-                )
+                body.append(_whisker(x + (bar - 2) / 2, y(lo), y(hi), "#222"))
             if len(names) * len(categories) <= 16:
                 body.append(_text(x + (bar - 2) / 2, y(v) - 3, _format(v, percent), 9))
     body.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(0):.1f}" y2="{y(0):.1f}" stroke="#444"/>')
-    if len(names) > 1:
-        for si, name in enumerate(names):
-            lx = LEFT + si * (plot_w / len(names))
-            body.append(
-                f'<rect x="{lx:.1f}" y="{TOP - 8}" width="10" height="10" fill="{PALETTE[si % len(PALETTE)]}"/>'
-            )
-            body.append(_text(lx + 14, TOP + 1, name[:40], 10, "start"))
+    body.extend(_legend(names, plot_w))
     return _frame(plot_id, title, body)
 
 
@@ -157,15 +174,7 @@ def line_chart(
     def y(v: float) -> float:
         return TOP + legend_h + (plot_h - legend_h) * (1 - min(max(v, 0.0), 1.0))
 
-    body = []
-    for i in range(5):
-        v = i / 4
-        body.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#ddd"/>')
-        body.append(_text(LEFT - 4, y(v) + 4, f"{v:.0%}", 10, "end"))
-    if y_label:
-        body.append(
-            _text(12, TOP + plot_h / 2, y_label, 11, extra=f'transform="rotate(-90 12 {TOP + plot_h / 2})"')
-        )
+    body = _y_axis(y, 1.0, True, plot_h, y_label)
     for ci, cat in enumerate(categories):
         body.append(_text(LEFT + (ci + 0.5) * step, HEIGHT - BOTTOM + 16, cat, 10))
     if x_label:
@@ -186,21 +195,12 @@ def line_chart(
             interval = intervals.get(name, [None] * len(categories))[ci] if intervals else None
             if interval is not None:
                 lo, hi = interval
-                body.append(
-                    f'<path class="interval" d="M{x:.1f},{y(lo):.1f}V{y(hi):.1f}M{x - 3:.1f},{y(lo):.1f}h6'
-                    f'M{x - 3:.1f},{y(hi):.1f}h6" stroke="{colour}" fill="none"/>'
-                )
+                body.append(_whisker(x, y(lo), y(hi), colour, 'class="interval" '))
             tip = f"{name} {categories[ci]}: {v:.0%}"
             body.append(
                 f'<circle class="point" cx="{x:.1f}" cy="{y(v):.1f}" r="3.5" fill="{colour}">'
                 f"<title>{escape(tip)}</title></circle>"
             )
     body.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(0):.1f}" y2="{y(0):.1f}" stroke="#444"/>')
-    if len(names) > 1:
-        for si, name in enumerate(names):
-            lx = LEFT + si * (plot_w / len(names))
-            body.append(
-                f'<rect x="{lx:.1f}" y="{TOP - 8}" width="10" height="10" fill="{PALETTE[si % len(PALETTE)]}"/>'
-            )
-            body.append(_text(lx + 14, TOP + 1, name[:40], 10, "start"))
+    body.extend(_legend(names, plot_w))
     return _frame(plot_id, title, body)
