@@ -73,6 +73,30 @@ class Annotation:
         )
 
 
+OFFSET_WORDS = (("forward", "back"), ("left", "right"), ("above", "below"))  # (+, -) per world axis
+MOTION_WORDS = (("forward", "back"), ("left", "right"), ("up", "down"))
+
+
+def describe_offset(rel: np.ndarray) -> str:
+    """'12 cm forward, 3 cm left, 10 cm below' (world frame: +x forward, +y left, +z up)."""
+    words = []
+    for value, (pos, neg) in zip(rel, OFFSET_WORDS, strict=True):
+        cm = round(float(value) * 100)
+        if cm != 0:
+            words.append(f"{abs(cm)} cm {pos if cm > 0 else neg}")
+    return ", ".join(words) if words else "at the gripper"
+
+
+def describe_motion(delta: np.ndarray, phase: str) -> str:
+    """'descend: move forward and down' from a translation command."""
+    parts = []
+    for value, (pos, neg) in zip(delta, MOTION_WORDS, strict=True):
+        if abs(value) > 0.004:
+            parts.append(pos if value > 0 else neg)
+    motion = "move " + " and ".join(parts) if parts else "hold still"
+    return f"{phase}: {motion}"
+
+
 def check_universal_action(action: np.ndarray) -> np.ndarray:
     """Validate a universal action; return it as float32[7]. Raises ValueError on bad input."""
     a = np.asarray(action, dtype=np.float32)

@@ -55,7 +55,9 @@ class Config:
         from hivla.configs import PRESETS
 
         PRESETS.get(self.preset)  # unknown names list the presets
-        if self.language not in ("", "task", "subtask"):
+        from hivla.policies.vla.configuration_vla import LANGUAGE_KEYS
+
+        if self.language not in ("", *LANGUAGE_KEYS):
             raise ValueError(
                 f"language must be 'task' or 'subtask' (empty keeps the preset's), got {self.language!r}"
             )

@@ -18,7 +18,7 @@ import numpy as np
 from hivla.sim import catalogue as cat
 from hivla.sim import geometry as geo
 from hivla.sim.env import TabletopEnv
-from hivla.types import Annotation, Subtask
+from hivla.types import Annotation, Subtask, describe_motion, describe_offset
 
 SAFE_Z = 0.17  # carry height of the grasp point: above the cabinet and any object in a bowl
 PUSH_Z = 0.025
@@ -332,23 +332,3 @@ class ScriptedExpert:
         if target == "drawer handle":
             return np.array([self._handle_x(), cat.DRAWER_POS[1], 0.055])
         return np.array([*cat.BUTTON_POS, 0.06])
-
-
-def describe_offset(rel: np.ndarray) -> str:
-    """'12 cm forward, 3 cm left, 10 cm below' (world frame: +x forward, +y left, +z up)."""
-    words = []
-    for value, pos, neg in zip(rel, ("forward", "left", "above"), ("back", "right", "below"), strict=True):
-        cm = round(float(value) * 100)
-        if cm != 0:
-            words.append(f"{abs(cm)} cm {pos if cm > 0 else neg}")
-    return ", ".join(words) if words else "at the gripper"
-
-
-def describe_motion(delta: np.ndarray, phase: str) -> str:
-    """'descend: move forward and down' from a translation command."""
-    parts = []
-    for value, pos, neg in zip(delta, ("forward", "left", "up"), ("back", "right", "down"), strict=True):
-        if abs(value) > 0.004:
-            parts.append(pos if value > 0 else neg)
-    motion = "move " + " and ".join(parts) if parts else "hold still"
-    return f"{phase}: {motion}"

@@ -217,8 +217,8 @@ def split_indices(
 def synthetic_reasoning(colour: str, x: int, y: int, direction: float) -> str:
     """A reasoning string in the expert's layout for a synthetic frame (the cube's pixel position as
     its offset, the push direction as the motion)."""
-    from hivla.sim.expert import describe_offset
+    from hivla.types import describe_motion, describe_offset
 
     rel = describe_offset(np.array([x, -y, -5], np.float64) / 100.0)
-    motion = {1.0: "move forward", -1.0: "move back", 0.0: "hold still"}[direction]
-    return f"subtask: push the {colour} cube; target: {colour} cube is {rel}; move: push: {motion}; gripper: open"
+    move = describe_motion(np.array([direction, 0.0, 0.0]), "push")
+    return f"subtask: push the {colour} cube; target: {colour} cube is {rel}; move: {move}; gripper: open"

@@ -26,13 +26,13 @@ import numpy as np
 import torch
 from torch import nn
 
+from hivla.types import MOTION_WORDS, OFFSET_WORDS, describe_motion, describe_offset
+
 FIELDS = ("target", "phase", "dx", "dy", "dz", "motion", "gripper")
 OFFSET_CM = (0, 1, 2, 3, 4, 6, 8, 10, 13, 16, 20, 25, 30, 40)
 OFFSET_BINS = tuple(sorted({-c for c in OFFSET_CM} | set(OFFSET_CM)))  # 27 centers in cm
 MOTIONS = tuple(itertools.product((-1, 0, 1), repeat=3))  # 27 sign triples (x, y, z)
 GRIPPERS = ("open", "close")
-_AXES = (("forward", "back"), ("left", "right"), ("above", "below"))
-_MOVE_WORDS = (("forward", "back"), ("left", "right"), ("up", "down"))
 _TRACE = re.compile(
     r"^subtask: (?P<subtask>.*); target: (?P<target>.+?) is (?P<relative>[^;]+); "
     r"move: (?P<phase>[^:;]+): (?P<motion>[^;]+); gripper: (?P<gripper>\w+)$"
@@ -80,7 +80,7 @@ def _parse_offset(relative: str, text: str) -> tuple[int, int, int]:
             raise ValueError(
                 f"cannot read offset {part!r} in reasoning {text!r}; expected 'N cm <direction>'"
             )
-        for axis, (pos, neg) in enumerate(_AXES):
+        for axis, (pos, neg) in enumerate(OFFSET_WORDS):
             if m.group(2) in (pos, neg):
                 out[axis] = int(m.group(1)) * (1 if m.group(2) == pos else -1)
                 break
@@ -93,7 +93,7 @@ def _parse_motion(motion: str) -> tuple[int, int, int]:
     signs = [0, 0, 0]
     words = motion.removeprefix("move ").split(" and ") if motion != "hold still" else []
     for word in words:
-        for axis, (pos, neg) in enumerate(_MOVE_WORDS):
+        for axis, (pos, neg) in enumerate(MOTION_WORDS):
             if word in (pos, neg):
                 signs[axis] = 1 if word == pos else -1
     return (signs[0], signs[1], signs[2])
@@ -119,12 +119,11 @@ def _nearest(values: tuple[int, ...], x: float) -> int:
 
 def describe_trace(subtask: str, trace: Trace) -> str:
     """The trace in the expert's words (same layout as ``Annotation.text()``)."""
-    from hivla.sim.expert import describe_offset
-
     rel = describe_offset(np.asarray(trace.offset_cm, np.float64) / 100.0)
-    words = [pos if s > 0 else neg for s, (pos, neg) in zip(trace.motion, _MOVE_WORDS, strict=True) if s]
-    motion = "move " + " and ".join(words) if words else "hold still"
-    return f"subtask: {subtask}; target: {trace.target} is {rel}; move: {trace.phase}: {motion}; gripper: {trace.gripper}"
+    move = describe_motion(
+        np.asarray(trace.motion, np.float64), trace.phase
+    )  # signs are far above its threshold
+    return f"subtask: {subtask}; target: {trace.target} is {rel}; move: {move}; gripper: {trace.gripper}"
 
 
 class TraceVocab:
