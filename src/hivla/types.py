@@ -65,6 +65,7 @@ class Annotation:
     relative: str  # where the target is relative to the gripper, in words
     primitive: str  # motion primitive, e.g. "move left and down"
     gripper: str  # "open" | "close" | "hold"
+    position: tuple[float, float, float] | None = None  # the target's world position (for image labels)
 
     def text(self) -> str:
         return (

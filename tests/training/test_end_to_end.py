@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import json
 from pathlib import Path
 
 import numpy as np
@@ -125,3 +126,19 @@ def test_cli_trains_a_subtask_conditioned_reasoning_policy(dataset_dir, tmp_path
     env.close()
     with pytest.raises(SystemExit):
         cli([*args, "--language", "goal"])
+
+
+def test_cli_trains_with_the_localization_loss(dataset_dir, tmp_path, capsys) -> None:
+    from hivla.cli.main import main as cli
+
+    out = tmp_path / "loc"
+    args = ["train", "--data", str(dataset_dir), "--out", str(out), "--threads", "1", "--eval-every", "0"]
+    assert cli([*args, "--preset", "quick", "--steps", "2", "--batch-size", "4", "--localize", "0.5"]) == 0
+    policy = load_policy(out)
+    assert policy.config.localize == 0.5 and policy.config.vision.keypoints > 0
+    logged = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert any("train/localize_err_px" in row for row in logged)
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        cli([*args, "--preset", "debug", "--localize", "1"])  # the debug CNN has no keypoints
+    assert "keypoints" in capsys.readouterr().err

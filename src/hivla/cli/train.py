@@ -50,11 +50,19 @@ class Config:
     the low level of a hierarchical policy); empty keeps the preset's."""
     reasoning: bool = False
     """Generate a grounded reasoning trace before the actions (Embodied Chain-of-Thought)."""
+    localize: float = -1.0
+    """Weight of the auxiliary loss that puts the CNN's first keypoint on the target object in each
+    image (0 disables; -1 keeps the preset's)."""
 
     def __post_init__(self) -> None:
         from hivla.configs import PRESETS
 
-        PRESETS.get(self.preset)  # unknown names list the presets
+        preset = PRESETS.get(self.preset)  # unknown names list the presets
+        if self.localize > 0 and preset.policy.vision.keypoints < 1:
+            raise ValueError(
+                f"--localize needs a CNN with spatial-softmax keypoints; preset {self.preset!r} has none "
+                "(the quick preset has them)"
+            )
         from hivla.policies.vla.configuration_vla import LANGUAGE_KEYS
 
         if self.language not in ("", *LANGUAGE_KEYS):
@@ -89,6 +97,8 @@ def experiment(cfg: Config) -> Any:
         policy = dataclasses.replace(policy, language_key=cfg.language)
     if cfg.reasoning:
         policy = dataclasses.replace(policy, reasoning=dataclasses.replace(policy.reasoning, enabled=True))
+    if cfg.localize >= 0:
+        policy = dataclasses.replace(policy, localize=cfg.localize)
     data = dataclasses.replace(exp.data, path=cfg.data)
     return dataclasses.replace(exp, policy=policy, train=train, data=data)
 

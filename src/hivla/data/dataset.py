@@ -147,6 +147,7 @@ class ChunkDataset(_Base):
     ``uint8_images``), ``observation.state`` float32[T, S], ``observation_is_pad`` bool[T],
     ``action`` float32[H, A], ``action_is_pad`` bool[H], ``task`` str, and when present
     ``action.universal`` float32[H, 7], ``observation.privileged`` float32[P] (frame t),
+    ``annotation.target_uv`` float32[3 * cameras] (frame t),
     ``subtask``/``reasoning``/``embodiment`` str and the integer index columns.
     """
 
@@ -159,7 +160,7 @@ class ChunkDataset(_Base):
                 raise DatasetError(self.root, f"the dataset has no {key!r} column; columns: {sorted(cols)}")
         self._float = {
             k: np.asarray(cols[k], np.float32).reshape(len(self.frames), -1)
-            for k in (cfg.action_key, fmt.STATE, fmt.ACTION_UNIVERSAL, fmt.PRIVILEGED)
+            for k in (cfg.action_key, fmt.STATE, fmt.ACTION_UNIVERSAL, fmt.PRIVILEGED, fmt.TARGET_UV)
             if k in cols
         }
         if cfg.preload:
@@ -184,8 +185,9 @@ class ChunkDataset(_Base):
         item["action_is_pad"] = torch.from_numpy(act_t >= length)
         if fmt.ACTION_UNIVERSAL in self._float and cfg.action_key != fmt.ACTION_UNIVERSAL:
             item[fmt.ACTION_UNIVERSAL] = torch.from_numpy(self._float[fmt.ACTION_UNIVERSAL][start + act_c])
-        if fmt.PRIVILEGED in self._float:
-            item[fmt.PRIVILEGED] = torch.from_numpy(self._float[fmt.PRIVILEGED][i])
+        for key in (fmt.PRIVILEGED, fmt.TARGET_UV):
+            if key in self._float:
+                item[key] = torch.from_numpy(self._float[key][i])
         cols = self.frames.columns
         for key in INDEX_KEYS:
             if key in cols:

@@ -29,6 +29,9 @@ ACTION_UNIVERSAL = "action.universal"
 STATE = "observation.state"
 PRIVILEGED = "observation.privileged"
 IMAGE_PREFIX = "observation.images."
+# hivla only: where the expert's current target appears in each camera, (u, v, visible) per camera of
+# hivla.types.CAMERAS, u/v in -1..1 across the image (a training label, never a policy input).
+TARGET_UV = "annotation.target_uv"
 TIMESTAMP, FRAME_INDEX, EPISODE_INDEX, INDEX, TASK_INDEX = (
     "timestamp",
     "frame_index",

@@ -98,6 +98,7 @@ def record_episode(env, seed: int) -> tuple[Episode, bool]:
         cols[fmt.ACTION_UNIVERSAL].append(np.asarray(env.to_universal(action), np.float32))
         cols[fmt.STATE].append(np.asarray(obs["state"], np.float32))
         cols[fmt.PRIVILEGED].append(np.asarray(info["privileged_vector"], np.float32))
+        cols[fmt.TARGET_UV].append(env.project(np.asarray(note.position)).ravel())
         cols[fmt.SUBTASK_INDEX].append(int(info["subtask_index"]))
         cols[fmt.SUBTASK].append(note.subtask)
         cols[fmt.REASONING].append(note.text())
@@ -129,7 +130,7 @@ def record_episode(env, seed: int) -> tuple[Episode, bool]:
     return ep, bool(info["success"])
 
 
-_VECTOR_COLUMNS = (fmt.ACTION, fmt.ACTION_UNIVERSAL, fmt.STATE, fmt.PRIVILEGED)
+_VECTOR_COLUMNS = (fmt.ACTION, fmt.ACTION_UNIVERSAL, fmt.STATE, fmt.PRIVILEGED, fmt.TARGET_UV)
 _FRAME_COLUMNS = (
     *_VECTOR_COLUMNS, fmt.SUBTASK_INDEX, fmt.SUBTASK, fmt.REASONING, fmt.EMBODIMENT,
     fmt.REWARD, fmt.DONE, fmt.SUCCESS,
@@ -137,13 +138,14 @@ _FRAME_COLUMNS = (
 
 
 def feature_names(env) -> dict[str, list[str]]:
-    from hivla.types import UNIVERSAL_ACTION_NAMES
+    from hivla.types import CAMERAS, UNIVERSAL_ACTION_NAMES
 
     emb = env.embodiment
     return {
         fmt.ACTION: list(emb.action_names),
         fmt.ACTION_UNIVERSAL: list(UNIVERSAL_ACTION_NAMES),
         fmt.STATE: list(emb.state_names),
+        fmt.TARGET_UV: [f"{cam}.{axis}" for cam in CAMERAS for axis in ("u", "v", "visible")],
     }
 
 

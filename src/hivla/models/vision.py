@@ -136,8 +136,10 @@ class ResNetEncoder(nn.Module):
 
 
 class SpatialSoftmax(nn.Module):
-    """K attention maps over the feature map; each token is its expected (x, y) in [-1, 1] and
-    the attention-weighted feature (spatial soft-argmax, Levine et al. 2016; robomimic)."""
+    """K attention maps over the feature map; each token is the attention-weighted feature and its
+    expected (x, y) in image coordinates, -1..1 from the image's left/top edge to its right/bottom
+    edge (cells count at their centres), the frame of ``annotation.target_uv`` (spatial soft-argmax,
+    Levine et al. 2016; robomimic). The coordinates are the token's last two channels."""
 
     def __init__(self, channels: int, keypoints: int) -> None:
         super().__init__()
@@ -148,8 +150,8 @@ class SpatialSoftmax(nn.Module):
         h, w = x.shape[-2:]
         weights = self.attn(x).flatten(2).softmax(-1)  # (B, K, h*w)
         ys, xs = torch.meshgrid(
-            torch.linspace(-1, 1, h, device=x.device),
-            torch.linspace(-1, 1, w, device=x.device),
+            torch.linspace(-1 + 1 / h, 1 - 1 / h, h, device=x.device),
+            torch.linspace(-1 + 1 / w, 1 - 1 / w, w, device=x.device),
             indexing="ij",
         )
         grid = torch.stack([xs.reshape(-1), ys.reshape(-1)], dim=-1)  # (h*w, 2)

@@ -133,6 +133,31 @@ class TabletopEnv(gym.Env):
         mat = self.data.xmat[self.slot_body[self.slot_of(name)]].reshape(3, 3)
         return float(np.arctan2(mat[1, 0], mat[0, 0]))
 
+    def project(self, point: np.ndarray) -> np.ndarray:
+        """Where a world point appears in every camera of ``hivla.types.CAMERAS``, now.
+
+        -> float32[len(CAMERAS), 3]: per camera (u, v, visible) with u rightwards and v downwards,
+        -1..1 across the (square) image; visible is 1 when the point is in front of the camera and
+        inside the image, else 0 (u, v are then clipped to the border). Render-side camera shifts
+        are included, since they move the compiled camera.
+        """
+        point = np.asarray(point, np.float64)
+        if point.shape != (3,) or not np.all(np.isfinite(point)):
+            raise ValueError(f"project needs a finite world point float[3], got {point!r}")
+        out = np.zeros((len(CAMERAS), 3), np.float32)
+        for i, cam in enumerate(CAMERAS):
+            cid = self.model.camera(cam).id
+            rot = self.data.cam_xmat[cid].reshape(3, 3)
+            local = rot.T @ (point - self.data.cam_xpos[cid])  # camera frame: x right, y up, looking along -z
+            depth = -local[2]
+            if depth <= 1e-6:
+                continue
+            half = np.tan(np.radians(self.model.cam_fovy[cid]) / 2.0) * depth  # half the view at that depth
+            u, v = local[0] / half, -local[1] / half
+            visible = abs(u) <= 1.0 and abs(v) <= 1.0
+            out[i] = (np.clip(u, -1.0, 1.0), np.clip(v, -1.0, 1.0), float(visible))
+        return out
+
     def drawer_q(self) -> float:
         return float(self.data.qpos[self.drawer_qadr])
 

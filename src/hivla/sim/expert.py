@@ -321,6 +321,7 @@ class ScriptedExpert:
             relative=describe_offset(rel),
             primitive=describe_motion(universal[:3], phase.name),
             gripper="close" if phase.grip > 0 else "open",
+            position=tuple(float(v) for v in target_pos),
         )
 
     def _target_pos(self, target: str) -> np.ndarray:

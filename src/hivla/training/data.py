@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from hivla.types import UNIVERSAL_ACTION_DIM
+from hivla.types import CAMERAS, UNIVERSAL_ACTION_DIM
 
 _COLOURS = {"red": (0.9, 0.1, 0.1), "green": (0.1, 0.8, 0.2), "blue": (0.1, 0.2, 0.9)}
 
@@ -44,6 +44,7 @@ class SyntheticSpec:
 class SyntheticVLADataset(torch.utils.data.Dataset):
     """SYNTHETIC frames that a policy can learn: the action chunk depends on the colour of a
     square drawn in the front image, on the instruction's colour word and on the state.
+    ``annotation.target_uv`` says where the square is in each image (the localization label).
 
     Deterministic per index. Not robot data: for tests and speed benchmarks before (or without)
     a recorded dataset.
@@ -66,6 +67,7 @@ class SyntheticVLADataset(torch.utils.data.Dataset):
         colour = list(_COLOURS)[int(rng.integers(len(_COLOURS)))]
         size = spec.image_size
         sample: dict[str, Any] = {}
+        target_uv = np.zeros((len(CAMERAS), 3), np.float32)  # where the square is: (u, v, visible)
         for cam in spec.cameras:
             img = np.full((3, size, size), 0.3, np.float32)
             x, y = rng.integers(0, size - size // 4, 2)
@@ -73,6 +75,8 @@ class SyntheticVLADataset(torch.utils.data.Dataset):
                 :, None, None
             ]
             sample[f"observation.images.{cam}"] = torch.from_numpy(img[None])  # (1, 3, H, W)
+            centre = (np.array([x, y]) + (size // 4) / 2.0) * (2.0 / size) - 1.0
+            target_uv[CAMERAS.index(cam)] = (*centre, 1.0)
         state = rng.normal(0.0, 1.0, state_dim).astype(np.float32)
         sample["observation.state"] = torch.from_numpy(state[None])  # (1, S)
         direction = {"red": 1.0, "green": -1.0, "blue": 0.0}[colour]
@@ -95,6 +99,7 @@ class SyntheticVLADataset(torch.utils.data.Dataset):
                 "subtask": f"push the {colour} cube",
                 "reasoning": synthetic_reasoning(colour, int(x), int(y), direction),
                 "embodiment": emb,
+                "annotation.target_uv": torch.from_numpy(target_uv.ravel()),
             }
         )
         return sample

@@ -32,7 +32,7 @@ def load_recorded(path: str, policy: VLAConfig) -> Any:
 
 KEEP_KEYS = (
     "observation.state", "action", "action.universal", "action_is_pad", "task", "subtask", "reasoning",
-    "embodiment", "episode_index",
+    "embodiment", "episode_index", "annotation.target_uv",
 )  # fmt: skip
 
 

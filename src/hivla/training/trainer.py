@@ -217,21 +217,23 @@ class Trainer:
 
     @torch.no_grad()
     def validate(self) -> dict[str, float]:
-        """Mean loss over up to ``val_batches`` fixed validation batches (forked RNG, fixed seed)."""
+        """Mean loss and loss metrics (``val/<name>``) over up to ``val_batches`` fixed validation
+        batches (forked RNG, fixed seed)."""
         if not self.val_idx:
             return {}
         tcfg = self.cfg.train
         size = max(1, tcfg.batch_size // self.accelerator.num_processes)
         policy = self.inference_policy()
         policy.eval()
-        losses = []
-        with torch.random.fork_rng(devices=[]):
+        rows = []
+        with torch.random.fork_rng(devices=[]), torch.no_grad():
             torch.manual_seed(tcfg.seed + 12345)
             for k in range(min(tcfg.val_batches, -(-len(self.val_idx) // size))):
                 batch = collate([self.dataset[i] for i in self.val_idx[k * size : (k + 1) * size]])
-                losses.append(float(policy.compute_loss(batch)[0]))
+                loss, metrics = policy.compute_loss(batch)
+                rows.append({**metrics, "loss": float(loss)})
         policy.train()
-        return {"val/loss": sum(losses) / len(losses)}
+        return {f"val/{key}": sum(r[key] for r in rows) / len(rows) for key in rows[0]}
 
     def evaluate(self) -> dict[str, float]:
         policy = self.inference_policy()

@@ -26,7 +26,11 @@ class VLAConfig:
     ``language_key``: the text the policy is trained on, ``task`` (the whole instruction: a flat
     policy) or ``subtask`` (the current subtask: the low level of a hierarchical policy). At
     inference the policy reads ``obs["instruction"]`` either way. ``reasoning``: generate a grounded
-    reasoning trace before the actions (``hivla.policies.vla.reasoning``).
+    reasoning trace before the actions (``hivla.policies.vla.reasoning``). ``localize``: weight of
+    an object-centric auxiliary loss (0 disables): in every camera, the CNN's first spatial-softmax
+    keypoint is trained to sit on the object the current step is about (the expert's target,
+    recorded as ``annotation.target_uv``), so the image features must find the named object
+    wherever it lies instead of memorizing layouts; needs ``vision.kind='cnn'`` with keypoints.
     """
 
     vision: VisionConfig = field(default_factory=VisionConfig)
@@ -44,8 +48,17 @@ class VLAConfig:
     augment_shift: int = 0
     language_key: str = "task"
     reasoning: ReasoningConfig = field(default_factory=ReasoningConfig)
+    localize: float = 0.0
 
     def __post_init__(self) -> None:
+        if self.localize < 0:
+            raise ValueError(f"localize is a loss weight, must be >= 0 (0 disables), got {self.localize}")
+        if self.localize and (self.vision.kind != "cnn" or self.vision.keypoints < 1):
+            raise ValueError(
+                "localize > 0 supervises the CNN's first spatial-softmax keypoint: it needs "
+                f"vision.kind='cnn' with vision.keypoints >= 1, got kind={self.vision.kind!r}, "
+                f"keypoints={self.vision.keypoints}"
+            )
         if self.language_key not in LANGUAGE_KEYS:
             raise ValueError(f"language_key must be one of {LANGUAGE_KEYS}, got {self.language_key!r}")
         if not self.cameras or any(c not in CAMERAS for c in self.cameras):

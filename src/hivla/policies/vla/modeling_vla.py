@@ -120,6 +120,13 @@ class VLAModel(nn.Module):
     # -- forward ----------------------------------------------------------------------------------
     def perceive(self, inputs: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
         """-> (input tokens float[B, N, D], valid bool[B, N]): vision, language and state tokens."""
+        tokens, valid, _ = self.perceive_with_features(inputs)
+        return tokens, valid
+
+    def perceive_with_features(
+        self, inputs: dict[str, Any]
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """:meth:`perceive` plus the vision encoder's output float[B, Nv, Dv] (before projection)."""
         lang = self.language(inputs["texts"]) if self.language is not None else None  # (B, L, Dl), (B, L)
         if "features.vision" in inputs:  # cached output of a frozen encoder
             feats = inputs["features.vision"]
@@ -140,7 +147,28 @@ class VLAModel(nn.Module):
             state = state + self.embodiment_embed(inputs["embodiment_id"])[:, None]
         tokens.append(state)
         valids.append(torch.ones(state.shape[:2], dtype=torch.bool, device=state.device))
-        return torch.cat(tokens, dim=1), torch.cat(valids, dim=1)  # (B, N, D), (B, N)
+        return torch.cat(tokens, dim=1), torch.cat(valids, dim=1), feats  # (B, N, D), (B, N), (B, Nv, Dv)
+
+    def target_keypoints(self, feats: torch.Tensor) -> torch.Tensor:
+        """The first spatial-softmax keypoint's image position per camera, float[B, C, 2] (u, v in -1..1),
+        from the CNN's output float[B, C * K, Dv] (its last two channels are the coordinates)."""
+        cams, k = len(self.cfg.cameras), self.cfg.vision.keypoints
+        return feats.reshape(feats.shape[0], cams, k, feats.shape[-1])[:, :, 0, -2:]
+
+    def localization_loss(
+        self, feats: torch.Tensor, target: torch.Tensor
+    ) -> tuple[torch.Tensor, dict[str, float]]:
+        """L1 between each camera's first keypoint and the target's image position float[B, C, 3]
+        (u, v, visible), over the views where the target is visible."""
+        guess = self.target_keypoints(feats.float())  # (B, C, 2)
+        seen = target[..., 2]  # (B, C)
+        count = seen.sum().clamp(min=1.0)
+        loss = ((guess - target[..., :2]).abs().sum(-1) * seen).sum() / count
+        pixels = (guess - target[..., :2]).detach().norm(dim=-1) * (self.cfg.image_size / 2.0)  # (B, C)
+        return loss, {
+            "localize_loss": float(loss.detach()),
+            "localize_err_px": float((pixels * seen).sum() / count),
+        }
 
     def mix(
         self, tokens: torch.Tensor, valid: torch.Tensor
@@ -161,7 +189,19 @@ class VLAModel(nn.Module):
         return self.mix(*self.perceive(inputs))
 
     def loss(self, inputs: dict[str, Any]) -> tuple[torch.Tensor, dict[str, float]]:
-        tokens, valid = self.perceive(inputs)
+        tokens, valid, feats = self.perceive_with_features(inputs)
+        if not self.cfg.localize:
+            return self._policy_loss(tokens, valid, inputs)
+        if "target_uv" not in inputs:
+            raise KeyError("localize > 0 needs inputs['target_uv'] (VLAProcessor.prepare_batch makes it)")
+        loss, metrics = self._policy_loss(tokens, valid, inputs)
+        aux, aux_metrics = self.localization_loss(feats, inputs["target_uv"])
+        return loss + self.cfg.localize * aux, {**metrics, "policy_loss": float(loss.detach()), **aux_metrics}
+
+    def _policy_loss(
+        self, tokens: torch.Tensor, valid: torch.Tensor, inputs: dict[str, Any]
+    ) -> tuple[torch.Tensor, dict[str, float]]:
+        """The action loss (plus the trace loss for a reasoning model) from the input tokens."""
         if self.trace is None:
             return self.head.loss(*self.mix(tokens, valid), inputs)
         truth = inputs["trace"]  # (B, 7)

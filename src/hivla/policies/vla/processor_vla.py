@@ -221,9 +221,12 @@ class VLAProcessor:
                 inputs["features.vision_valid"] = batch["features.vision_valid"].to(device).bool()
         else:
             images = self._batch_images(batch)
+            moved = torch.zeros(images.shape[0], images.shape[1], 2)  # (B, C, 2) content shift, px
             if train and cfg.augment_shift > 0:
-                images = random_shift(images, cfg.augment_shift)
+                images, moved = random_shift(images, cfg.augment_shift)
             inputs["images"] = images.to(device)
+            if cfg.localize:
+                inputs["target_uv"] = self.target_uv(batch, moved, images.shape[-1]).to(device)
         state = batch["observation.state"]
         state = state[:, -1] if state.ndim == 3 else state  # (B, S): the latest frame
         inputs["state"] = self.normalize_state(state, embs).to(device)
@@ -255,6 +258,28 @@ class VLAProcessor:
                 )
             inputs["trace"] = self.trace_vocab.encode_texts([str(t) for t in batch["reasoning"]]).to(device)
         return inputs
+
+    def target_uv(self, batch: dict[str, Any], moved: torch.Tensor, size: int) -> torch.Tensor:
+        """The localization labels of a batch, float[B, C, 3] (u, v, visible) for this policy's cameras,
+        moved with the augmentation's content shift ``moved`` float[B, C, 2] (pixels, at ``size`` px)."""
+        from hivla.types import CAMERAS
+
+        key = "annotation.target_uv"
+        if key not in batch:
+            raise KeyError(
+                f"localize > 0 trains on the batch's {key!r} (where the target is in each image); keys: "
+                f"{sorted(batch)}. Record the dataset with `hivla collect` or set localize=0"
+            )
+        labels = batch[key].detach().cpu().float()
+        labels = labels[:, -1] if labels.ndim == 3 else labels  # (B, 3 * len(CAMERAS))
+        if labels.ndim != 2 or labels.shape[1] != 3 * len(CAMERAS):
+            raise ValueError(f"{key} must be float[B, {3 * len(CAMERAS)}], got {tuple(labels.shape)}")
+        labels = labels.reshape(len(labels), len(CAMERAS), 3)[
+            :, [CAMERAS.index(c) for c in self.config.cameras]
+        ]
+        uv = labels[..., :2] + moved * (2.0 / size)  # (B, C, 2)
+        inside = (uv.abs() <= 1.0).all(-1, keepdim=True).float()  # (B, C, 1)
+        return torch.cat([uv.clamp(-1.0, 1.0), labels[..., 2:] * inside], dim=-1)  # (B, C, 3)
 
     def batch_texts(self, batch: dict[str, Any]) -> list[str]:
         """The language input of a loader batch: its ``language_key`` column (task or subtask)."""
@@ -344,8 +369,10 @@ class VLAProcessor:
         return cls(config, stats, tokenizer)
 
 
-def random_shift(images: torch.Tensor, pad: int) -> torch.Tensor:
-    """Shift each image float[B, C, 3, s, s] by a random offset in [-pad, pad] pixels (new tensor)."""
+def random_shift(images: torch.Tensor, pad: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Shift each image float[B, C, 3, s, s] by a random offset in [-pad, pad] pixels.
+
+    -> (new images, content shift float[B, C, 2]: how far each image's content moved, (x, y) px)."""
     batch, cams, _, size, _ = images.shape
     flat = F.pad(images.flatten(0, 1), (pad, pad, pad, pad), mode="replicate")  # (N, 3, s + 2p, s + 2p)
     n = flat.shape[0]
@@ -355,7 +382,8 @@ def random_shift(images: torch.Tensor, pad: int) -> torch.Tensor:
     crops = flat[
         torch.arange(n)[:, None, None, None], torch.arange(3)[None, :, None, None], rows, cols
     ]  # (N, 3, s, s)
-    return crops.reshape(batch, cams, 3, size, size)  # (B, C, 3, s, s)
+    moved = (pad - offset.flip(0).T).float().reshape(batch, cams, 2)  # content moves against the crop
+    return crops.reshape(batch, cams, 3, size, size), moved  # (B, C, 3, s, s), (B, C, 2)
 
 
 def _fit_tokenizer(config: VLAConfig, normalized: np.ndarray) -> Any:

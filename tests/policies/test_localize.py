@@ -1,0 +1,120 @@
+"""The object-centric localization loss: labels, their augmentation, the keypoint frame, training."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import torch
+from tests.policies.conftest import build, make_batch, tiny_config
+
+from hivla.models import VisionConfig
+from hivla.models.vision import SpatialSoftmax
+from hivla.policies import VLAConfig
+from hivla.policies.vla.processor_vla import random_shift
+from hivla.types import CAMERAS
+
+
+def localizing(cfg: VLAConfig, weight: float = 1.0) -> VLAConfig:
+    return dataclasses.replace(cfg, vision=dataclasses.replace(cfg.vision, keypoints=4), localize=weight)
+
+
+def test_spatial_softmax_coordinates_are_image_coordinates() -> None:
+    """A feature map peaked on one cell gives that cell's centre in -1..1 image coordinates."""
+    pool = SpatialSoftmax(channels=1, keypoints=1)
+    with torch.no_grad():
+        pool.attn.weight.fill_(1.0)
+        pool.attn.bias.zero_()
+    fmap = torch.zeros(1, 1, 4, 8)
+    fmap[0, 0, 3, 1] = 50.0  # row 3 of 4, column 1 of 8
+    u, v = pool(fmap)[0, 0, -2:].tolist()
+    assert u == pytest.approx((1.5 / 8) * 2 - 1, abs=1e-3)
+    assert v == pytest.approx((3.5 / 4) * 2 - 1, abs=1e-3)
+
+
+def test_random_shift_reports_how_far_the_content_moved() -> None:
+    torch.manual_seed(0)
+    images = torch.zeros(16, 2, 3, 32, 32)
+    images[:, :, :, 10, 20] = 1.0  # one bright pixel at x=20, y=10 in every image
+    shifted, moved = random_shift(images, pad=4)
+    assert moved.shape == (16, 2, 2) and moved.abs().max() <= 4
+    for b in range(16):
+        for c in range(2):
+            y, x = divmod(int(shifted[b, c, 0].argmax()), 32)
+            assert (x, y) == (20 + int(moved[b, c, 0]), 10 + int(moved[b, c, 1]))
+
+
+def test_labels_follow_the_augmentation_and_pick_the_policy_cameras() -> None:
+    cfg = dataclasses.replace(localizing(tiny_config()), cameras=("wrist",))
+    processor = build(cfg).processor
+    labels = torch.zeros(2, 3 * len(CAMERAS))
+    wrist = CAMERAS.index("wrist")
+    labels[:, 3 * wrist : 3 * wrist + 3] = torch.tensor([0.5, -0.25, 1.0])
+    labels[1, 3 * wrist] = 0.99  # near the right edge: a shift to the right pushes it out of view
+    moved = torch.tensor([[[2.0, -4.0]], [[2.0, 0.0]]])  # (B, C=1, 2) px at 32 px
+    out = processor.target_uv({"annotation.target_uv": labels}, moved, 32)
+    assert out.shape == (2, 1, 3)
+    assert out[0, 0].tolist() == pytest.approx([0.5 + 2 * 2 / 32, -0.25 - 4 * 2 / 32, 1.0])
+    assert out[1, 0, 2] == 0.0  # left the image: not supervised
+    with pytest.raises(KeyError, match=r"annotation\.target_uv"):
+        processor.target_uv({"task": ["x"]}, moved, 32)
+    with pytest.raises(ValueError, match=r"float\[B, 6\]"):
+        processor.target_uv({"annotation.target_uv": torch.zeros(2, 4)}, moved, 32)
+
+
+def test_localize_needs_cnn_keypoints_and_a_non_negative_weight() -> None:
+    cfg = tiny_config()
+    with pytest.raises(ValueError, match="keypoints >= 1"):
+        dataclasses.replace(cfg, localize=1.0)
+    with pytest.raises(ValueError, match="keypoints >= 1"):
+        dataclasses.replace(cfg, vision=VisionConfig(kind="efficientnet_lite0", keypoints=4), localize=1.0)
+    with pytest.raises(ValueError, match=">= 0"):
+        localizing(cfg, -1.0)
+
+
+def test_the_loss_adds_the_localization_term_and_reports_pixel_error() -> None:
+    cfg = localizing(tiny_config(head="l1"))
+    policy = build(cfg)
+    batch = make_batch(cfg)
+    with pytest.raises(KeyError, match=r"annotation\.target_uv"):
+        policy.compute_loss(batch)
+    batch["annotation.target_uv"] = torch.rand(3, 3 * len(CAMERAS)) * 2 - 1
+    batch["annotation.target_uv"][:, 2::3] = 1.0
+    loss, metrics = policy.compute_loss(batch)
+    assert {"policy_loss", "localize_loss", "localize_err_px"} <= set(metrics)
+    assert float(loss.detach()) > metrics["policy_loss"] > 0
+    assert 0 < metrics["localize_err_px"] < cfg.image_size * 1.5
+
+
+def test_the_keypoint_learns_to_find_the_named_square() -> None:
+    """On the synthetic frames (a coloured square at a random place) the first keypoint moves from
+    wherever it starts to within a few pixels of the square; without the loss it does not."""
+    from hivla.training.data import SyntheticSpec, SyntheticVLADataset, collate
+
+    cfg = localizing(tiny_config(head="l1"), weight=1.0)
+    cfg = dataclasses.replace(cfg, augment_shift=0)
+    data = SyntheticVLADataset(SyntheticSpec(size=96, image_size=32, horizon=cfg.horizon))
+    batches = [collate([data[i] for i in range(j, j + 16)]) for j in range(0, 96, 16)]
+
+    def error_after(steps: int, weight: float) -> float:
+        policy = build(dataclasses.replace(cfg, localize=weight), seed=1)
+        opt = torch.optim.Adam(policy.parameters(), lr=3e-3)
+        for step in range(steps):
+            loss, _ = policy.compute_loss(batches[step % len(batches)])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        probe = build(cfg, seed=1)  # reads the same keypoints with the loss switched on
+        probe.load_state_dict(policy.state_dict())
+        with torch.no_grad():
+            return probe.compute_loss(batches[0])[1]["localize_err_px"]
+
+    untrained, trained, without = error_after(0, 1.0), error_after(150, 1.0), error_after(150, 0.0)
+    print(
+        f"keypoint error px: untrained {untrained:.1f}, trained {trained:.1f}, trained without the loss {without:.1f}"
+    )
+    assert trained < 0.5 * untrained and trained < 4.0 and without > 2 * trained, (
+        untrained,
+        trained,
+        without,
+    )
