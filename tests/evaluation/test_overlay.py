@@ -58,3 +58,15 @@ def test_an_interjection_gets_its_own_caption_line_within_the_band():
     lines = [text for text, _ in caption_lines(full, 40)]
     assert "human: open the drawer" in lines and lines[-1] == "step 3/180" and len(lines) == BAND_LINES
     assert all("human:" not in text for text, _ in caption_lines(Caption("a", "1/1: b", 0, 9), 40))
+
+
+def test_the_target_mark_lands_where_u_v_say_and_stays_inside_the_image():
+    from hivla.evaluation.overlay import MAGENTA, mark_target
+
+    image = np.zeros((64, 64, 3), np.uint8)
+    marked = mark_target(image, 47.5 / 32 - 1, 15.5 / 32 - 1)  # the centre of pixel (row 15, column 47)
+    assert not image.any()  # the input is not modified
+    rows, cols = np.nonzero((marked == MAGENTA).all(-1))
+    assert int(np.median(rows)) == 15 and int(np.median(cols)) == 47
+    corner = mark_target(image, 5.0, -5.0)  # off the image: clipped to the top-right corner
+    assert (corner[0, 63] == MAGENTA).all()

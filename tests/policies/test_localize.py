@@ -118,3 +118,23 @@ def test_the_keypoint_learns_to_find_the_named_square() -> None:
         trained,
         without,
     )
+
+
+def test_a_localizing_policy_says_where_it_looks_and_the_eval_adapter_passes_it_on() -> None:
+    from tests.policies.conftest import make_obs
+
+    from hivla.evaluation.policies import PolicyAdapter
+
+    cfg = localizing(tiny_config(head="l1"))
+    policy = build(cfg).eval()
+    adapter = PolicyAdapter(policy)
+    assert adapter.looking_at is None
+    adapter.sample_actions(make_obs(cfg))
+    looking = adapter.looking_at
+    assert set(looking) == set(cfg.cameras)
+    assert all(-1.0 <= value <= 1.0 for uv in looking.values() for value in uv)
+    adapter.reset()
+    assert adapter.looking_at is None
+    plain = build(tiny_config(head="l1")).eval()
+    plain.sample_actions(make_obs(tiny_config(head="l1")))
+    assert plain.looking_at is None

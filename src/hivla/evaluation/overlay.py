@@ -1,4 +1,5 @@
-"""Rollout video frames with text burned into the pixels: instruction, subtask, reasoning, outcome.
+"""Rollout video frames with text burned into the pixels: instruction, subtask, reasoning, outcome,
+and a cross where a localizing policy sees its target.
 
 A frame is the camera images side by side (upscaled by an integer factor to at least
 ``MIN_WIDTH`` px) above a caption band of ``BAND_LINES`` text lines, so every frame of a video
@@ -28,6 +29,7 @@ WHITE, YELLOW, ORANGE, CYAN, GREY = (
     (150, 150, 150),
 )
 GREEN, RED, GREEN_TEXT = (40, 160, 70), (190, 40, 40), (130, 230, 130)
+MAGENTA = (255, 40, 220)
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,19 @@ def caption_lines(caption: Caption, width_chars: int) -> list[tuple[str, tuple[i
         lines += [(s, CYAN) for s in wrap(f"why: {caption.reasoning}", width_chars)[:room]]
     lines.append((f"step {caption.step}/{caption.max_steps}", GREY))
     return lines
+
+
+def mark_target(image: np.ndarray, u: float, v: float, colour: tuple[int, int, int] = MAGENTA) -> np.ndarray:
+    """A copy of uint8[H, W, 3] with a small cross where the policy located its target (u, v in -1..1
+    across the image; clipped to the border)."""
+    h, w = image.shape[:2]
+    col = int(np.clip(round((u + 1.0) / 2.0 * w - 0.5), 0, w - 1))
+    row = int(np.clip(round((v + 1.0) / 2.0 * h - 0.5), 0, h - 1))
+    arm = max(2, min(h, w) // 20)
+    out = image.copy()
+    out[row, max(0, col - arm) : col + arm + 1] = colour
+    out[max(0, row - arm) : row + arm + 1, col] = colour
+    return out
 
 
 def compose_frame(panel: np.ndarray, caption: Caption) -> np.ndarray:

@@ -82,6 +82,12 @@ class EvalPolicy:
         return None
 
     @property
+    def looking_at(self) -> dict[str, tuple[float, float]] | None:
+        """Where the policy located its target in each camera at its latest query, ``{camera: (u, v)}``
+        with u, v in -1..1 across the image (policies trained with ``localize``), if any."""
+        return None
+
+    @property
     def plan_subtasks(self) -> list[str] | None:
         """The texts of the policy's whole current plan (hierarchical policies), if any."""
         return None
@@ -208,6 +214,15 @@ class PolicyAdapter(EvalPolicy):
     @property
     def plan_subtask(self) -> str | None:
         return _text(getattr(self.inner, "plan_subtask", None))
+
+    @property
+    def looking_at(self) -> dict[str, tuple[float, float]] | None:
+        value = getattr(self.inner, "looking_at", None)
+        return (
+            None
+            if value is None or callable(value)
+            else {str(c): (float(u), float(v)) for c, (u, v) in value.items()}
+        )
 
     @property
     def plan_subtasks(self) -> list[str] | None:

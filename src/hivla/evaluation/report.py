@@ -238,7 +238,7 @@ def _videos_section(run: EvalResults) -> str:
     if not figures:
         return "<h3>Rollout videos</h3><p class='muted'>No videos were recorded (videos=0).</p>"
     return (
-        "<h3>Rollout videos</h3><p class='muted'>Text in the frames: instruction, current subtask, the policy's reasoning (when it has one), step; the last second shows the outcome.</p>"
+        "<h3>Rollout videos</h3><p class='muted'>Text in the frames: instruction, current subtask, the policy's reasoning (when it has one), step; the last second shows the outcome. A magenta cross marks where a policy trained to localize its target found it at its latest query.</p>"
         + f'<div class="videos">{"".join(figures)}</div>'
     )
 

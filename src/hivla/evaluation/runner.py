@@ -20,7 +20,7 @@ from hivla.evaluation.agent import Agent, Execution
 from hivla.evaluation.config import DEFAULT_IMAGE_SIZE, EvalConfig, Interjection
 from hivla.evaluation.failures import FailureTracker, StepFacts
 from hivla.evaluation.metrics import compute_metrics
-from hivla.evaluation.overlay import Caption, compose_frame, encode_mp4
+from hivla.evaluation.overlay import Caption, compose_frame, encode_mp4, mark_target
 from hivla.evaluation.policies import (
     EvalPolicy,
     as_eval_policy,
@@ -45,8 +45,13 @@ def _facts(env: Any, info: dict[str, Any], initially_done: list[bool]) -> StepFa
     return StepFacts(completed=done, grasped=info["privileged"]["grasped"], out_of_order=later)
 
 
-def _panel(env: Any, obs: dict[str, Any]) -> np.ndarray:
-    return np.concatenate([obs["images"][c] for c in env.cameras], axis=1)  # (H, W * cameras, 3)
+def _panel(env: Any, obs: dict[str, Any], policy: EvalPolicy) -> np.ndarray:
+    """The cameras side by side, each marked where the policy located its target (if it says)."""
+    looking = policy.looking_at or {}
+    images = [
+        mark_target(obs["images"][c], *looking[c]) if c in looking else obs["images"][c] for c in env.cameras
+    ]
+    return np.concatenate(images, axis=1)  # (H, W * cameras, 3)
 
 
 def _caption(
@@ -125,7 +130,9 @@ def run_episode(
         action = agent.act(obs)
         said.after_act(agent)
         if record:
-            frames.append((_panel(env, obs), _caption(env, info, agent.policy, said=said.latest)))
+            frames.append(
+                (_panel(env, obs, agent.policy), _caption(env, info, agent.policy, said=said.latest))
+            )
         if agent.stopped:
             break
         obs, _, terminated, truncated, info = env.step(action)
@@ -134,7 +141,10 @@ def run_episode(
             break
     failure = tracker.attribute(info["success"], safety_stop=agent.stopped)
     if record:
-        last = (_panel(env, obs), _caption(env, info, agent.policy, failure or "success", said.latest))
+        last = (
+            _panel(env, obs, agent.policy),
+            _caption(env, info, agent.policy, failure or "success", said.latest),
+        )
         frames.extend([last] * OUTCOME_HOLD_FRAMES)
     failed = tracker.failed_subtask
     result = EpisodeRecord(

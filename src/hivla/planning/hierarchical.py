@@ -164,3 +164,7 @@ class HierarchicalPolicy(EvalPolicy):
     @property
     def reasoning(self) -> str | None:
         return self.low.reasoning
+
+    @property
+    def looking_at(self) -> dict[str, tuple[float, float]] | None:
+        return getattr(self.low, "looking_at", None)

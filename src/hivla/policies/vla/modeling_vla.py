@@ -226,16 +226,18 @@ class VLAModel(nn.Module):
         inputs: dict[str, Any],
         generator: torch.Generator | None = None,
         trace: torch.Tensor | None = None,
-    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+    ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
         """-> (normalized chunks float[B, H, A] or token ids long[B, L] (discrete heads), the trace
-        long[B, 7] or None). ``trace``: reuse this trace instead of generating one."""
-        tokens, valid = self.perceive(inputs)
+        long[B, 7] or None, where the localizing keypoint sits float[B, C, 2] or None).
+        ``trace``: reuse this trace instead of generating one."""
+        tokens, valid, feats = self.perceive_with_features(inputs)
+        looking = self.target_keypoints(feats.float()) if self.cfg.localize else None
         if self.trace is not None:
             if trace is None:
                 trace = self.trace.generate(*self.mix(tokens, valid)[1:])  # (B, 7)
             tokens, valid = self.with_trace(tokens, valid, trace)
         readouts, memory, memory_valid = self.mix(tokens, valid)
-        return self.head.sample(readouts, memory, memory_valid, generator=generator), trace
+        return self.head.sample(readouts, memory, memory_valid, generator=generator), trace, looking
 
 
 @register_policy("vla")
@@ -263,6 +265,7 @@ class VLAPolicy(BasePolicy):
         self._trace_age = 0
         self.trace_generations = self.trace_calls = 0
         self.last_reasoning: str | None = None
+        self.last_looking_at: dict[str, tuple[float, float]] | None = None
 
     def compute_loss(self, batch: dict[str, Any]) -> tuple[torch.Tensor, dict[str, float]]:
         inputs = self.processor.prepare_batch(batch, device=self.device, train=self.training)
@@ -278,7 +281,9 @@ class VLAPolicy(BasePolicy):
     ) -> np.ndarray:
         inputs, embs = self.processor.prepare_obs(obs, embodiment, device=self.device)
         reuse = self._reusable_trace(inputs["texts"])
-        out, trace = self.model.sample(inputs, generator=generator, trace=reuse)
+        out, trace, looking = self.model.sample(inputs, generator=generator, trace=reuse)
+        if looking is not None:
+            self.last_looking_at = dict(zip(self.config.cameras, looking[0].tolist(), strict=True))
         if trace is not None:
             self._remember_trace(trace, inputs["texts"], reused=reuse is not None)
         normalized = (
@@ -314,9 +319,16 @@ class VLAPolicy(BasePolicy):
         """The latest trace in words (first row of the batch), None for a policy without reasoning."""
         return self.last_reasoning
 
+    @property
+    def looking_at(self) -> dict[str, tuple[float, float]] | None:
+        """Where the latest query located its target in each camera, ``{camera: (u, v)}`` (-1..1
+        across the image, first row of the batch); None for a policy trained without ``localize``."""
+        return self.last_looking_at
+
     def reset(self) -> None:
         self._trace, self._trace_key, self._trace_age = None, None, 0
         self.last_reasoning = None
+        self.last_looking_at = None
 
     def frozen_prefixes(self) -> tuple[str, ...]:
         return tuple(f"model.{p}" for p in self.model.frozen_prefixes())
