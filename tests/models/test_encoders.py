@@ -32,6 +32,18 @@ def test_cnn_keypoints_are_coordinates() -> None:
     assert out[..., -2:].abs().max() <= 1.0  # expected (x, y) in [-1, 1]
 
 
+def test_fine_keypoints_come_first_and_are_pooled_at_the_first_stage() -> None:
+    enc = build_vision_encoder(VisionConfig(widths=(8, 16), keypoints=5, fine_keypoints=3))
+    images = torch.rand(2, 3, 32, 32)
+    out = enc(images)
+    assert out.shape == (2, 3 + 5, 16 + 2)
+    assert out[..., -2:].abs().max() <= 1.0
+    first_stage = enc.stages[0](enc.stem(images - 0.5))  # (2, 8, 8, 8): 32 px / 4
+    torch.testing.assert_close(out[:, :3, -2:], enc.fine_pool(first_stage)[..., -2:])
+    with pytest.raises(ValueError, match="fine_keypoints"):
+        VisionConfig(widths=(8, 16), fine_keypoints=3)  # needs the coarse keypoints too
+
+
 def test_film_makes_image_features_depend_on_the_instruction() -> None:
     torch.manual_seed(0)
     enc = build_vision_encoder(VisionConfig(widths=(8, 16), film=True), film_dim=4)

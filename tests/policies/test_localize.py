@@ -15,8 +15,9 @@ from hivla.policies.vla.processor_vla import random_shift
 from hivla.types import CAMERAS
 
 
-def localizing(cfg: VLAConfig, weight: float = 1.0) -> VLAConfig:
-    return dataclasses.replace(cfg, vision=dataclasses.replace(cfg.vision, keypoints=4), localize=weight)
+def localizing(cfg: VLAConfig, weight: float = 1.0, fine: int = 0) -> VLAConfig:
+    vision = dataclasses.replace(cfg.vision, keypoints=4, fine_keypoints=fine)
+    return dataclasses.replace(cfg, vision=vision, localize=weight)
 
 
 def test_spatial_softmax_coordinates_are_image_coordinates() -> None:
@@ -86,12 +87,14 @@ def test_the_loss_adds_the_localization_term_and_reports_pixel_error() -> None:
     assert 0 < metrics["localize_err_px"] < cfg.image_size * 1.5
 
 
-def test_the_keypoint_learns_to_find_the_named_square() -> None:
-    """On the synthetic frames (a coloured square at a random place) the first keypoint moves from
-    wherever it starts to within a few pixels of the square; without the loss it does not."""
+@pytest.mark.parametrize("fine", [0, 2])
+def test_the_keypoint_learns_to_find_the_named_square(fine: int) -> None:
+    """On the synthetic frames (a coloured square at a random place) the first keypoint (coarse, or
+    fine from the first stage) moves from wherever it starts to within a few pixels of the square;
+    without the loss it does not."""
     from hivla.training.data import SyntheticSpec, SyntheticVLADataset, collate
 
-    cfg = localizing(tiny_config(head="l1"), weight=1.0)
+    cfg = localizing(tiny_config(head="l1"), weight=1.0, fine=fine)
     cfg = dataclasses.replace(cfg, augment_shift=0)
     data = SyntheticVLADataset(SyntheticSpec(size=96, image_size=32, horizon=cfg.horizon))
     batches = [collate([data[i] for i in range(j, j + 16)]) for j in range(0, 96, 16)]

@@ -30,6 +30,9 @@ class VisionConfig:
     ``path``: local directory of a Hugging Face VLM (``kind="hf_vlm"``); nothing is downloaded.
     ``keypoints``: for the CNN, K > 0 keeps the last stage at full resolution (stride 1) and
     pools it into K spatial-softmax keypoint tokens (Levine et al. 2016), precise where it matters.
+    ``fine_keypoints``: for the CNN with keypoints, also pool the first stage's feature map (stride 4,
+    16 x 16 at 64 px; small receptive field) into this many spatial-softmax tokens, placed before the
+    others: finer positions of small things such as a named object's colour.
     ``film``: for the CNN, scale and shift every residual block's features by functions of the
     pooled instruction embedding (FiLM, Perez et al. 2018, as in RT-1), so the image features
     depend on which object the instruction names.
@@ -42,6 +45,7 @@ class VisionConfig:
     path: str = ""
     max_text_tokens: int = 32  # hf_vlm only: instruction tokens fed to the VLM
     keypoints: int = 0  # cnn only: 0 = one token per feature-map cell; K > 0 = K spatial-softmax tokens
+    fine_keypoints: int = 0  # cnn with keypoints only: extra spatial-softmax tokens from the first stage
     film: bool = False  # cnn only: condition every residual block on the instruction (FiLM)
 
     def __post_init__(self) -> None:
@@ -51,8 +55,10 @@ class VisionConfig:
             raise ValueError(f"widths must be positive ints, got {self.widths!r}")
         if self.film and self.kind != "cnn":
             raise ValueError(f"film=True is for the cnn encoder, not {self.kind!r}")
-        if self.keypoints < 0:
-            raise ValueError(f"keypoints must be >= 0, got {self.keypoints}")
+        if self.keypoints < 0 or self.fine_keypoints < 0:
+            raise ValueError(f"keypoints must be >= 0, got {self.keypoints} and fine {self.fine_keypoints}")
+        if self.fine_keypoints and (self.kind != "cnn" or not self.keypoints):
+            raise ValueError("fine_keypoints go with the cnn encoder with keypoints > 0")
         if self.grid < 1:
             raise ValueError(f"grid must be >= 1, got {self.grid}")
         if self.kind == "hf_vlm" and not self.path:
@@ -99,7 +105,8 @@ class ResNetEncoder(nn.Module):
 
     Without keypoints every feature-map cell becomes a token: a 64 px image with three stages
     gives a 4 x 4 map, i.e. 16 tokens of ``widths[-1]`` channels. With ``keypoints=K`` the last
-    stage keeps stride 1 (8 x 8 at 64 px) and :class:`SpatialSoftmax` pools it into K tokens.
+    stage keeps stride 1 (8 x 8 at 64 px) and :class:`SpatialSoftmax` pools it into K tokens;
+    ``fine_keypoints`` adds tokens pooled from the first stage (16 x 16 at 64 px) before them.
     GroupNorm instead of BatchNorm keeps it independent of batch size and DDP.
     """
 
@@ -120,6 +127,9 @@ class ResNetEncoder(nn.Module):
         self.stages = nn.ModuleList(stages)
         self.pool = SpatialSoftmax(c_in, cfg.keypoints) if cfg.keypoints else None
         self.out_dim = self.pool.out_dim if self.pool is not None else c_in
+        self.fine_pool = SpatialSoftmax(cfg.widths[0], cfg.fine_keypoints) if cfg.fine_keypoints else None
+        # fine tokens: their features lifted to the coarse width, their coordinates kept as they are
+        self.fine_lift = nn.Linear(cfg.widths[0], c_in) if cfg.fine_keypoints else None
 
     def forward(self, images: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
         """images float[B, 3, H, W]; cond float[B, film_dim] (required with FiLM)."""
@@ -128,11 +138,18 @@ class ResNetEncoder(nn.Module):
                 "this CNN was built with film=True: pass cond (the pooled instruction embedding)"
             )
         x = self.stem(images - 0.5)
-        for stage in self.stages:
+        fine = None
+        for i, stage in enumerate(self.stages):
             x = stage(x, cond)  # (B, C, h, w)
-        if self.pool is not None:
-            return self.pool(x)  # (B, K, C + 2)
-        return x.flatten(2).transpose(1, 2)  # (B, h*w, C)
+            if i == 0 and self.fine_pool is not None:
+                fine = self.fine_pool(x)  # (B, Kf, C0 + 2)
+        if self.pool is None:
+            return x.flatten(2).transpose(1, 2)  # (B, h*w, C)
+        coarse = self.pool(x)  # (B, K, C + 2)
+        if fine is None:
+            return coarse
+        fine = torch.cat([self.fine_lift(fine[..., :-2]), fine[..., -2:]], dim=-1)  # (B, Kf, C + 2)
+        return torch.cat([fine, coarse], dim=1)  # (B, Kf + K, C + 2)
 
 
 class SpatialSoftmax(nn.Module):

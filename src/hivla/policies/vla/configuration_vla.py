@@ -28,9 +28,10 @@ class VLAConfig:
     inference the policy reads ``obs["instruction"]`` either way. ``reasoning``: generate a grounded
     reasoning trace before the actions (``hivla.policies.vla.reasoning``). ``localize``: weight of
     an object-centric auxiliary loss (0 disables): in every camera, the CNN's first spatial-softmax
-    keypoint is trained to sit on the object the current step is about (the expert's target,
-    recorded as ``annotation.target_uv``), so the image features must find the named object
-    wherever it lies instead of memorizing layouts; needs ``vision.kind='cnn'`` with keypoints.
+    keypoint (a fine one with ``vision.fine_keypoints``) is trained to sit on the object the current
+    step is about (the expert's target, recorded as ``annotation.target_uv``), so the image features
+    must find the named object wherever it lies instead of memorizing layouts; needs
+    ``vision.kind='cnn'`` with keypoints.
     """
 
     vision: VisionConfig = field(default_factory=VisionConfig)

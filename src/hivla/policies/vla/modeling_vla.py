@@ -151,8 +151,9 @@ class VLAModel(nn.Module):
 
     def target_keypoints(self, feats: torch.Tensor) -> torch.Tensor:
         """The first spatial-softmax keypoint's image position per camera, float[B, C, 2] (u, v in -1..1),
-        from the CNN's output float[B, C * K, Dv] (its last two channels are the coordinates)."""
-        cams, k = len(self.cfg.cameras), self.cfg.vision.keypoints
+        from the CNN's output float[B, C * K, Dv] (its last two channels are the coordinates; with
+        fine keypoints, the first one is a fine keypoint)."""
+        cams, k = len(self.cfg.cameras), self.cfg.vision.keypoints + self.cfg.vision.fine_keypoints
         return feats.reshape(feats.shape[0], cams, k, feats.shape[-1])[:, :, 0, -2:]
 
     def localization_loss(
