@@ -37,6 +37,9 @@ class Config:
     """Step limit per episode (default: the env's, 90 per subtask)."""
     max_failures: int = 100
     """Give up after this many failed episodes in one run."""
+    action_noise: float = 0.0
+    """Drift the executed hand motion by noise of this scale (metres per step) while recording the
+    expert's clean actions (DART), so the data shows recoveries; 0: none."""
 
 
 def run(cfg: Config, quiet: bool = False) -> dict:
@@ -49,6 +52,7 @@ def run(cfg: Config, quiet: bool = False) -> dict:
         out=cfg.out, suite=cfg.suite, embodiment=cfg.embodiment, episodes=cfg.episodes,
         workers=cfg.workers, shifts=cfg.shift, image_size=cfg.image_size, resume=cfg.resume,
         max_steps=cfg.max_steps, max_failures=cfg.max_failures, video=VideoConfig(cfg.codec, cfg.crf),
+        action_noise=cfg.action_noise,
     )  # fmt: skip
     columns = (
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),

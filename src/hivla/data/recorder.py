@@ -25,12 +25,19 @@ from hivla.data.video import VideoConfig, check_encoder, encode_video
 from hivla.data.writer import DatasetWriter, Episode, infer_features
 
 # Config fields that must match when resuming (they change what the data means).
-_RESUME_KEYS = ("suite", "embodiment", "image_size", "shifts", "max_steps", "seed_offset")
+_RESUME_KEYS = ("suite", "embodiment", "image_size", "shifts", "max_steps", "seed_offset", "action_noise")
 
 
 @dataclass(frozen=True)
 class CollectConfig:
-    """What to record. ``episodes`` counts successful (kept) episodes."""
+    """What to record. ``episodes`` counts successful (kept) episodes.
+
+    ``action_noise``: top speed (metres per step) of occasional pushes added to the hand translation
+    the robot executes (:class:`PushAside`), while the dataset keeps the expert's clean action for
+    every state it visits (in the spirit of DART, Laskey et al. 2017): the data then shows how to
+    come back from a few centimetres off the expert's path, which a cloned policy needs in closed
+    loop. 0: none.
+    """
 
     out: Path
     suite: str = "tabletop-single"
@@ -45,6 +52,7 @@ class CollectConfig:
     max_failures: int = 100
     video: VideoConfig = field(default_factory=VideoConfig)
     stats: bool = True
+    action_noise: float = 0.0
 
     def __post_init__(self) -> None:
         from hivla.sim import EMBODIMENTS, SUITES, parse_shifts
@@ -58,6 +66,8 @@ class CollectConfig:
             raise ValueError(f"image_size must be within 64..224 px, got {self.image_size}")
         if self.max_failures < 0:
             raise ValueError(f"max_failures must be >= 0, got {self.max_failures}")
+        if not 0.0 <= self.action_noise <= 0.05:
+            raise ValueError(f"action_noise is metres per step within 0..0.05, got {self.action_noise}")
         if self.max_steps is not None and self.max_steps < 1:
             raise ValueError(f"max_steps must be >= 1 or None, got {self.max_steps}")
         check_encoder(self.video.codec)
@@ -76,10 +86,38 @@ class CollectConfig:
         )  # fmt: skip
 
 
-def record_episode(env, seed: int) -> tuple[Episode, bool]:
+class PushAside:
+    """Perturbations of the executed hand translation (universal dims 0-2), seeded per episode: now
+    and then (probability ``rate`` per step) the hand is pushed for 2-5 steps at up to ``scale``
+    metres per step in a random direction, then the expert brings it back on its own. The pushes
+    move the hand a few centimetres off the expert's path; between them the execution is clean."""
+
+    def __init__(self, scale: float, seed: int, rate: float = 0.12) -> None:
+        self.scale, self.rate = scale, rate
+        self.rng = np.random.default_rng([seed, 4242])
+        self.left, self.velocity = 0, np.zeros(3)
+
+    def perturb(self, env, action: np.ndarray) -> np.ndarray:
+        """The native action to execute: ``action`` plus the current push (if any)."""
+        if self.left == 0 and self.rng.random() < self.rate:
+            direction = self.rng.normal(size=3) * (1.0, 1.0, 0.5)  # mostly sideways
+            speed = self.rng.uniform(0.4, 1.0) * self.scale
+            self.velocity = direction / np.linalg.norm(direction) * speed
+            self.left = int(self.rng.integers(2, 6))
+        if self.left == 0:
+            return action
+        self.left -= 1
+        universal = np.array(env.to_universal(action), np.float32)
+        universal[:3] += self.velocity.astype(np.float32)
+        return env.from_universal(universal)
+
+
+def record_episode(env, seed: int, action_noise: float = 0.0) -> tuple[Episode, bool]:
     """Roll out the scripted expert from ``seed``; return the episode (image arrays) and success.
 
-    Frame t holds the observation before action t; the final observation is not stored.
+    Frame t holds the observation before action t; the final observation is not stored. With
+    ``action_noise`` the robot executes a perturbed action (:class:`PushAside`) and the
+    frame records the expert's clean one.
     """
     from hivla.sim import ScriptedExpert
 
@@ -90,6 +128,7 @@ def record_episode(env, seed: int) -> tuple[Episode, bool]:
     cols: dict[str, list] = {k: [] for k in _FRAME_COLUMNS}
     images: dict[str, list] = {c: [] for c in obs["images"]}
     first = info
+    noise = PushAside(action_noise, seed) if action_noise > 0 else None
     while True:
         action, note = expert.act(obs, info)
         for cam, img in obs["images"].items():
@@ -103,7 +142,8 @@ def record_episode(env, seed: int) -> tuple[Episode, bool]:
         cols[fmt.SUBTASK].append(note.subtask)
         cols[fmt.REASONING].append(note.text())
         cols[fmt.EMBODIMENT].append(emb.name)
-        obs, reward, terminated, truncated, info = env.step(action)
+        executed = noise.perturb(env, action) if noise is not None else action
+        obs, reward, terminated, truncated, info = env.step(executed)
         cols[fmt.REWARD].append(float(reward))
         cols[fmt.DONE].append(bool(terminated or truncated))
         cols[fmt.SUCCESS].append(bool(info["success"]))
@@ -156,7 +196,7 @@ class _ParentGone(Exception):
 
 def _run_seed(cfg: CollectConfig, env, seed: int, staging: Path) -> dict[str, Any]:
     """Record one seed; for a success, encode its videos under ``staging`` and return paths."""
-    ep, ok = record_episode(env, seed)
+    ep, ok = record_episode(env, seed, cfg.action_noise)
     if not ok:
         return {"seed": seed, "ok": False, "steps": ep.length}
     features = infer_features(ep, feature_names(env), cfg.video, env.fps)
@@ -319,10 +359,10 @@ def _open_run(cfg: CollectConfig, paths: fmt.Paths) -> dict[str, Any]:
         import json
 
         state = json.loads(paths.collect.read_text()) if paths.collect.is_file() else None
-        if state is None or state.get("config") != key:
+        if state is None or {"action_noise": 0.0, **state.get("config", {})} != key:  # older runs: no noise
             raise ValueError(
                 f"cannot resume {paths.root}: it was recorded with {state and state.get('config')}, "
-                f"but this run asks for {key}; use the same suite, embodiment, image size, shifts"
+                f"but this run asks for {key}; use the same suite, embodiment, image size, shifts, action noise"
             )
         return state
     state = {"config": key, "dropped_seeds": [], "video": asdict(cfg.video)}
