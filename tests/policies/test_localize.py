@@ -107,10 +107,12 @@ def test_the_keypoint_learns_to_find_the_named_square(fine: int) -> None:
             opt.zero_grad()
             loss.backward()
             opt.step()
-        probe = build(cfg, seed=1)  # reads the same keypoints with the loss switched on
-        probe.load_state_dict(policy.state_dict())
-        with torch.no_grad():
-            return probe.compute_loss(batches[0])[1]["localize_err_px"]
+        batch = batches[0]
+        with torch.no_grad():  # read the first keypoint whether or not the loss was on
+            inputs = policy.processor.prepare_batch(batch)
+            _, _, feats = policy.model.perceive_with_features(inputs)
+            target = policy.processor.target_uv(batch, torch.zeros(16, len(cfg.cameras), 2), cfg.image_size)
+            return policy.model.localization_loss(feats, target)[1]["localize_err_px"]
 
     untrained, trained, without = error_after(0, 1.0), error_after(150, 1.0), error_after(150, 0.0)
     print(
@@ -141,3 +143,22 @@ def test_a_localizing_policy_says_where_it_looks_and_the_eval_adapter_passes_it_
     plain = build(tiny_config(head="l1")).eval()
     plain.sample_actions(make_obs(tiny_config(head="l1")))
     assert plain.looking_at is None
+
+
+def test_the_located_target_enters_the_backbone_as_its_own_token() -> None:
+    cfg = localizing(tiny_config(head="l1"))
+    plain = dataclasses.replace(cfg, localize=0.0)
+    batch = make_batch(cfg)
+    batch["annotation.target_uv"] = torch.zeros(3, 3 * len(CAMERAS))
+    inputs = build(cfg).processor.prepare_batch(batch)
+    with_target = build(cfg).model.perceive(inputs)[0]
+    without = build(plain).model.perceive(inputs)[0]
+    assert with_target.shape[1] == without.shape[1] + 1
+    model = build(cfg).model.eval()
+    _, _, feats = model.perceive_with_features(inputs)
+    moved = feats.clone()
+    moved[:, 0, -2:] += 0.5  # move where the first camera located the target
+    with torch.no_grad():
+        assert not torch.allclose(
+            model.located_target(feats, inputs["state"]), model.located_target(moved, inputs["state"])
+        )

@@ -30,8 +30,10 @@ class VLAConfig:
     an object-centric auxiliary loss (0 disables): in every camera, the CNN's first spatial-softmax
     keypoint (a fine one with ``vision.fine_keypoints``) is trained to sit on the object the current
     step is about (the expert's target, recorded as ``annotation.target_uv``), so the image features
-    must find the named object wherever it lies instead of memorizing layouts; needs
-    ``vision.kind='cnn'`` with keypoints.
+    must find the named object wherever it lies instead of memorizing layouts; the located
+    positions (Fourier features) and the state then enter the backbone as one more token, so the
+    actions can read where the target is relative to the hand directly. Needs ``vision.kind='cnn'``
+    with keypoints.
     """
 
     vision: VisionConfig = field(default_factory=VisionConfig)

@@ -35,6 +35,8 @@ from hivla.policies.vla.configuration_vla import VLAConfig
 from hivla.policies.vla.processor_vla import VLAProcessor
 from hivla.policies.vla.reasoning import TraceDecoder, TraceVocab, describe_trace
 
+TARGET_FREQUENCIES = torch.pi * 2.0 ** torch.arange(6)  # Fourier features of the located target's (u, v)
+
 
 class VLAModel(nn.Module):
     """Model inputs (see :meth:`VLAProcessor.prepare_batch`) -> loss, or normalized chunks / token ids."""
@@ -66,6 +68,12 @@ class VLAModel(nn.Module):
         self.proprio = ProprioEncoder(cfg.state_dim, dim)
         self.embodiment_embed = nn.Embedding(len(cfg.embodiments), dim) if len(cfg.embodiments) > 1 else None
         self.type_embed = nn.Parameter(torch.randn(3, dim) * 0.02)  # vision, language, state
+        self.target_token = None
+        if cfg.localize:  # where the target is in each image, with the state: one more token
+            coords = len(cfg.cameras) * 2 * 2 * len(TARGET_FREQUENCIES)
+            self.target_token = nn.Sequential(
+                nn.Linear(coords + cfg.state_dim, dim), nn.GELU(), nn.Linear(dim, dim)
+            )
         self.backbone = TransformerBackbone(cfg.backbone)
         self.trace = None
         if cfg.reasoning.enabled:
@@ -146,7 +154,10 @@ class VLAModel(nn.Module):
         if self.embodiment_embed is not None:
             state = state + self.embodiment_embed(inputs["embodiment_id"])[:, None]
         tokens.append(state)
-        valids.append(torch.ones(state.shape[:2], dtype=torch.bool, device=state.device))
+        if self.target_token is not None:
+            tokens.append(self.located_target(feats, inputs["state"]))
+        n_tail = 1 + (self.target_token is not None)
+        valids.append(torch.ones(state.shape[0], n_tail, dtype=torch.bool, device=state.device))
         return torch.cat(tokens, dim=1), torch.cat(valids, dim=1), feats  # (B, N, D), (B, N), (B, Nv, Dv)
 
     def target_keypoints(self, feats: torch.Tensor) -> torch.Tensor:
@@ -155,6 +166,14 @@ class VLAModel(nn.Module):
         fine keypoints, the first one is a fine keypoint)."""
         cams, k = len(self.cfg.cameras), self.cfg.vision.keypoints + self.cfg.vision.fine_keypoints
         return feats.reshape(feats.shape[0], cams, k, feats.shape[-1])[:, :, 0, -2:]
+
+    def located_target(self, feats: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
+        """The target token float[B, 1, D]: Fourier features of where the first keypoint sits in each
+        camera, with the normalized state float[B, S], through a small MLP."""
+        uv = self.target_keypoints(feats.float()).flatten(1)  # (B, 2C)
+        angles = uv[:, :, None] * TARGET_FREQUENCIES.to(uv.device)  # (B, 2C, F)
+        fourier = torch.cat([angles.sin(), angles.cos()], dim=-1).flatten(1)  # (B, 4CF)
+        return self.target_token(torch.cat([fourier, state.float()], dim=-1))[:, None]
 
     def localization_loss(
         self, feats: torch.Tensor, target: torch.Tensor
