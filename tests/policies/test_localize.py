@@ -14,6 +14,11 @@ from hivla.policies import VLAConfig
 from hivla.policies.vla.processor_vla import random_shift
 from hivla.types import CAMERAS
 
+REASONING = (
+    "subtask: pick up the red cube; target: red cube is 12 cm forward, 3 cm left, 10 cm below; "
+    "move: descend: move forward and down; gripper: open"
+)
+
 
 def localizing(cfg: VLAConfig, weight: float = 1.0, fine: int = 0) -> VLAConfig:
     vision = dataclasses.replace(cfg.vision, keypoints=4, fine_keypoints=fine)
@@ -81,8 +86,11 @@ def test_the_loss_adds_the_localization_term_and_reports_pixel_error() -> None:
         policy.compute_loss(batch)
     batch["annotation.target_uv"] = torch.rand(3, 3 * len(CAMERAS)) * 2 - 1
     batch["annotation.target_uv"][:, 2::3] = 1.0
+    with pytest.raises(KeyError, match="reasoning"):
+        policy.compute_loss(batch)
+    batch["reasoning"] = [REASONING] * 3
     loss, metrics = policy.compute_loss(batch)
-    assert {"policy_loss", "localize_loss", "localize_err_px"} <= set(metrics)
+    assert {"policy_loss", "localize_loss", "localize_err_px", "offset_err_cm"} <= set(metrics)
     assert float(loss.detach()) > metrics["policy_loss"] > 0
     assert 0 < metrics["localize_err_px"] < cfg.image_size * 1.5
 
@@ -150,6 +158,7 @@ def test_the_located_target_enters_the_backbone_as_its_own_token() -> None:
     plain = dataclasses.replace(cfg, localize=0.0)
     batch = make_batch(cfg)
     batch["annotation.target_uv"] = torch.zeros(3, 3 * len(CAMERAS))
+    batch["reasoning"] = [REASONING] * 3
     inputs = build(cfg).processor.prepare_batch(batch)
     with_target = build(cfg).model.perceive(inputs)[0]
     without = build(plain).model.perceive(inputs)[0]
@@ -162,3 +171,13 @@ def test_the_located_target_enters_the_backbone_as_its_own_token() -> None:
         assert not torch.allclose(
             model.located_target(feats, inputs["state"]), model.located_target(moved, inputs["state"])
         )
+
+
+def test_the_offset_label_is_read_from_the_experts_reasoning() -> None:
+    processor = build(localizing(tiny_config())).processor
+    offsets = processor.target_offset(
+        {"reasoning": [REASONING, REASONING.replace("12 cm forward", "4 cm back")]}
+    )
+    assert offsets.tolist() == pytest.approx([[0.12, 0.03, -0.10], [-0.04, 0.03, -0.10]])
+    with pytest.raises(ValueError, match="cannot parse reasoning"):
+        processor.target_offset({"reasoning": ["no trace here"]})

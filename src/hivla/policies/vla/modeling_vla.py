@@ -74,6 +74,7 @@ class VLAModel(nn.Module):
             self.target_token = nn.Sequential(
                 nn.Linear(coords + cfg.state_dim, dim), nn.GELU(), nn.Linear(dim, dim)
             )
+            self.offset_readout = nn.Linear(dim, 3)  # the target's offset from the hand, in decimetres
         self.backbone = TransformerBackbone(cfg.backbone)
         self.trace = None
         if cfg.reasoning.enabled:
@@ -83,8 +84,9 @@ class VLAModel(nn.Module):
             self.trace_type = nn.Parameter(torch.randn(dim) * 0.02)
         if cfg.head.discrete:
             self.head: nn.Module = TokenHead(cfg.head, dim, cfg.backbone.heads, token_vocab, token_length)
-        else:
-            self.head = ExpertHead(cfg.head, dim, cfg.backbone.readouts, cfg.horizon, cfg.action_dim)
+        else:  # a localizing model's head also reads the target token directly (one more readout)
+            readouts = cfg.backbone.readouts + (self.target_token is not None)
+            self.head = ExpertHead(cfg.head, dim, readouts, cfg.horizon, cfg.action_dim)
 
     # -- the frozen (cacheable) part ------------------------------------------------------------
     @property
@@ -214,16 +216,31 @@ class VLAModel(nn.Module):
             return self._policy_loss(tokens, valid, inputs)
         if "target_uv" not in inputs:
             raise KeyError("localize > 0 needs inputs['target_uv'] (VLAProcessor.prepare_batch makes it)")
-        loss, metrics = self._policy_loss(tokens, valid, inputs)
+        if "target_offset" not in inputs:
+            raise KeyError("localize > 0 needs inputs['target_offset'] (VLAProcessor.prepare_batch makes it)")
+        target = self.located_target(feats, inputs["state"])  # (B, 1, D)
+        loss, metrics = self._policy_loss(tokens, valid, inputs, target)
         aux, aux_metrics = self.localization_loss(feats, inputs["target_uv"])
-        return loss + self.cfg.localize * aux, {**metrics, "policy_loss": float(loss.detach()), **aux_metrics}
+        guess = self.offset_readout(target[:, 0])  # (B, 3) decimetres
+        offset_loss = (guess - inputs["target_offset"] * 10.0).abs().mean()
+        aux_metrics["offset_err_cm"] = float(
+            (guess.detach() * 10.0 - inputs["target_offset"] * 100.0).norm(dim=-1).mean()
+        )
+        total = loss + self.cfg.localize * (aux + offset_loss)
+        return total, {**metrics, "policy_loss": float(loss.detach()), **aux_metrics}
 
     def _policy_loss(
-        self, tokens: torch.Tensor, valid: torch.Tensor, inputs: dict[str, Any]
+        self,
+        tokens: torch.Tensor,
+        valid: torch.Tensor,
+        inputs: dict[str, Any],
+        target: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, dict[str, float]]:
-        """The action loss (plus the trace loss for a reasoning model) from the input tokens."""
+        """The action loss (plus the trace loss for a reasoning model) from the input tokens;
+        ``target``: the target token float[B, 1, D] of a localizing model, read by the head too."""
         if self.trace is None:
-            return self.head.loss(*self.mix(tokens, valid), inputs)
+            readouts, memory, memory_valid = self.mix(tokens, valid)
+            return self.head.loss(_with(readouts, target), memory, memory_valid, inputs)
         truth = inputs["trace"]  # (B, 7)
         _, memory, memory_valid = self.mix(tokens, valid)
         logits = self.trace.logits(truth, memory, memory_valid)  # (B, 7, V)
@@ -234,7 +251,7 @@ class VLAModel(nn.Module):
         readouts, memory, memory_valid = self.mix(
             *self.with_trace(tokens, valid, torch.where(use_own, own, truth))
         )
-        action_loss, metrics = self.head.loss(readouts, memory, memory_valid, inputs)
+        action_loss, metrics = self.head.loss(_with(readouts, target), memory, memory_valid, inputs)
         hits = (own == truth).float().mean(0)  # (7,) per-field accuracy
         metrics = {**metrics, "action_loss": float(action_loss.detach()), "trace_loss": float(trace_loss.detach()),
                    "trace_acc": float(hits.mean()), "trace_target_acc": float(hits[0])}  # fmt: skip
@@ -252,12 +269,19 @@ class VLAModel(nn.Module):
         ``trace``: reuse this trace instead of generating one."""
         tokens, valid, feats = self.perceive_with_features(inputs)
         looking = self.target_keypoints(feats.float()) if self.cfg.localize else None
+        target = self.located_target(feats, inputs["state"]) if self.target_token is not None else None
         if self.trace is not None:
             if trace is None:
                 trace = self.trace.generate(*self.mix(tokens, valid)[1:])  # (B, 7)
             tokens, valid = self.with_trace(tokens, valid, trace)
         readouts, memory, memory_valid = self.mix(tokens, valid)
-        return self.head.sample(readouts, memory, memory_valid, generator=generator), trace, looking
+        chunks = self.head.sample(_with(readouts, target), memory, memory_valid, generator=generator)
+        return chunks, trace, looking
+
+
+def _with(readouts: torch.Tensor, target: torch.Tensor | None) -> torch.Tensor:
+    """The head's readouts float[B, R, D], plus the target token float[B, 1, D] when there is one."""
+    return readouts if target is None else torch.cat([readouts, target], dim=1)
 
 
 @register_policy("vla")

@@ -227,6 +227,7 @@ class VLAProcessor:
             inputs["images"] = images.to(device)
             if cfg.localize:
                 inputs["target_uv"] = self.target_uv(batch, moved, images.shape[-1]).to(device)
+                inputs["target_offset"] = self.target_offset(batch).to(device)
         state = batch["observation.state"]
         state = state[:, -1] if state.ndim == 3 else state  # (B, S): the latest frame
         inputs["state"] = self.normalize_state(state, embs).to(device)
@@ -280,6 +281,19 @@ class VLAProcessor:
         uv = labels[..., :2] + moved * (2.0 / size)  # (B, C, 2)
         inside = (uv.abs() <= 1.0).all(-1, keepdim=True).float()  # (B, C, 1)
         return torch.cat([uv.clamp(-1.0, 1.0), labels[..., 2:] * inside], dim=-1)  # (B, C, 3)
+
+    def target_offset(self, batch: dict[str, Any]) -> torch.Tensor:
+        """The target's offset from the hand in metres, float[B, 3] (world frame: forward, left, up),
+        read from the expert's reasoning strings (1 cm resolution)."""
+        from hivla.policies.vla.reasoning import parse_reasoning
+
+        if "reasoning" not in batch:
+            raise KeyError(
+                f"localize > 0 trains on where the target is relative to the hand, read from the batch's "
+                f"'reasoning' strings; keys: {sorted(batch)}. Record the dataset with `hivla collect`"
+            )
+        offsets = [parse_reasoning(str(text)).offset_cm for text in batch["reasoning"]]
+        return torch.tensor(offsets, dtype=torch.float32) / 100.0  # (B, 3)
 
     def batch_texts(self, batch: dict[str, Any]) -> list[str]:
         """The language input of a loader batch: its ``language_key`` column (task or subtask)."""
