@@ -178,6 +178,6 @@ def test_the_offset_label_is_read_from_the_experts_reasoning() -> None:
     offsets = processor.target_offset(
         {"reasoning": [REASONING, REASONING.replace("12 cm forward", "4 cm back")]}
     )
-    assert offsets.tolist() == pytest.approx([[0.12, 0.03, -0.10], [-0.04, 0.03, -0.10]])
+    torch.testing.assert_close(offsets, torch.tensor([[0.12, 0.03, -0.10], [-0.04, 0.03, -0.10]]))
     with pytest.raises(ValueError, match="cannot parse reasoning"):
         processor.target_offset({"reasoning": ["no trace here"]})
