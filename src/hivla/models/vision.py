@@ -162,10 +162,14 @@ class SpatialSoftmax(nn.Module):
         super().__init__()
         self.attn = nn.Conv2d(channels, keypoints, 1)
         self.out_dim = channels + 2
+        self.last_logits: torch.Tensor | None = None  # (B, K, h*w) attention logits of the last call
+        self.last_shape = (0, 0)  # (h, w) of that call's feature map
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h, w = x.shape[-2:]
-        weights = self.attn(x).flatten(2).softmax(-1)  # (B, K, h*w)
+        logits = self.attn(x).flatten(2)  # (B, K, h*w)
+        self.last_logits, self.last_shape = logits, (h, w)  # for losses on where the attention lies
+        weights = logits.softmax(-1)
         ys, xs = torch.meshgrid(
             torch.linspace(-1 + 1 / h, 1 - 1 / h, h, device=x.device),
             torch.linspace(-1 + 1 / w, 1 - 1 / w, w, device=x.device),
@@ -175,6 +179,22 @@ class SpatialSoftmax(nn.Module):
         coords = weights @ grid  # (B, K, 2)
         feats = weights @ x.flatten(2).transpose(1, 2)  # (B, K, C)
         return torch.cat([feats, coords], dim=-1)  # (B, K, C + 2)
+
+
+def cell_label(uv: torch.Tensor, h: int, w: int) -> torch.Tensor:
+    """Image positions float[..., 2] (u, v in -1..1) -> a distribution float[..., h*w] over the cells of
+    an h x w map whose expectation under :class:`SpatialSoftmax`'s cell centres is that position
+    (bilinear weights on the four nearest centres; clipped to the outer centres)."""
+    x = ((uv[..., 0] + 1.0) / 2.0 * w - 0.5).clamp(0, w - 1)  # (...) in cell units
+    y = ((uv[..., 1] + 1.0) / 2.0 * h - 0.5).clamp(0, h - 1)
+    x0, y0 = x.floor().clamp(max=max(w - 2, 0)), y.floor().clamp(max=max(h - 2, 0))
+    ax, ay = x - x0, y - y0  # (...) in [0, 1]
+    label = torch.zeros(*uv.shape[:-1], h * w, device=uv.device)
+    for dy, wy in ((0, 1 - ay), (1, ay)):
+        for dx, wx in ((0, 1 - ax), (1, ax)):
+            row, col = (y0 + dy).clamp(max=h - 1), (x0 + dx).clamp(max=w - 1)
+            label.scatter_add_(-1, (row * w + col).long().unsqueeze(-1), (wy * wx).unsqueeze(-1))
+    return label
 
 
 def _require(module: str, extra: str, what: str):

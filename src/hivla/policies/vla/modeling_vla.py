@@ -30,6 +30,7 @@ from hivla.models import (
     build_language_encoder,
     build_vision_encoder,
 )
+from hivla.models.vision import cell_label
 from hivla.policies.base import BasePolicy, register_policy
 from hivla.policies.vla.configuration_vla import VLAConfig
 from hivla.policies.vla.processor_vla import VLAProcessor
@@ -186,6 +187,13 @@ class VLAModel(nn.Module):
         seen = target[..., 2]  # (B, C)
         count = seen.sum().clamp(min=1.0)
         loss = ((guess - target[..., :2]).abs().sum(-1) * seen).sum() / count
+        pool = self.vision.fine_pool if self.cfg.vision.fine_keypoints else self.vision.pool
+        if pool.last_logits is not None:  # cross-entropy on the attention map itself: sharp and centred
+            h, w = pool.last_shape
+            logits = pool.last_logits.reshape(*seen.shape, -1, h * w)[:, :, 0]  # (B, C, h*w) keypoint 0
+            label = cell_label(target[..., :2], h, w)  # (B, C, h*w)
+            ce = -(label * logits.float().log_softmax(-1)).sum(-1)  # (B, C)
+            loss = loss + (ce * seen).sum() / count
         pixels = (guess - target[..., :2]).detach().norm(dim=-1) * (self.cfg.image_size / 2.0)  # (B, C)
         return loss, {
             "localize_loss": float(loss.detach()),
