@@ -38,6 +38,22 @@ def test_spatial_softmax_coordinates_are_image_coordinates() -> None:
     assert v == pytest.approx((3.5 / 4) * 2 - 1, abs=1e-3)
 
 
+def test_cell_labels_put_their_expectation_on_the_target() -> None:
+    from hivla.models.vision import cell_label
+
+    uv = torch.tensor([[0.1, -0.3], [0.93, 0.0], [-1.0, 1.0], [0.0, 0.0]])
+    label = cell_label(uv, 4, 8)  # (4, 32)
+    assert torch.allclose(label.sum(-1), torch.ones(4)) and (label >= 0).all()
+    ys, xs = torch.meshgrid(
+        torch.linspace(-1 + 1 / 4, 1 - 1 / 4, 4), torch.linspace(-1 + 1 / 8, 1 - 1 / 8, 8), indexing="ij"
+    )
+    expected = torch.stack([label @ xs.reshape(-1), label @ ys.reshape(-1)], -1)
+    inner = torch.tensor(
+        [[0.1, -0.3], [1 - 1 / 8, 0.0], [-1 + 1 / 8, 1 - 1 / 4], [0.0, 0.0]]
+    )  # clipped to centres
+    torch.testing.assert_close(expected, inner)
+
+
 def test_random_shift_reports_how_far_the_content_moved() -> None:
     torch.manual_seed(0)
     images = torch.zeros(16, 2, 3, 32, 32)
