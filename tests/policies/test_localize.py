@@ -197,3 +197,17 @@ def test_the_offset_label_is_read_from_the_experts_reasoning() -> None:
     torch.testing.assert_close(offsets, torch.tensor([[0.12, 0.03, -0.10], [-0.04, 0.03, -0.10]]))
     with pytest.raises(ValueError, match="cannot parse reasoning"):
         processor.target_offset({"reasoning": ["no trace here"]})
+
+
+def test_a_trained_localizing_policy_can_be_copied_after_a_loss() -> None:
+    """EMA and validation deep-copy the policy between steps: nothing of the graph may stay on it."""
+    import copy
+
+    cfg = localizing(tiny_config(head="l1"))
+    policy = build(cfg)
+    batch = make_batch(cfg)
+    batch["annotation.target_uv"] = torch.zeros(3, 3 * len(CAMERAS))
+    batch["reasoning"] = [REASONING] * 3
+    loss, _ = policy.compute_loss(batch)
+    loss.backward()
+    copy.deepcopy(policy)

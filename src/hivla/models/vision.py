@@ -168,7 +168,8 @@ class SpatialSoftmax(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h, w = x.shape[-2:]
         logits = self.attn(x).flatten(2)  # (B, K, h*w)
-        self.last_logits, self.last_shape = logits, (h, w)  # for losses on where the attention lies
+        # for a loss on where the attention lies (taken and cleared by the loss; never kept without grad)
+        self.last_logits, self.last_shape = (logits if torch.is_grad_enabled() else None), (h, w)
         weights = logits.softmax(-1)
         ys, xs = torch.meshgrid(
             torch.linspace(-1 + 1 / h, 1 - 1 / h, h, device=x.device),

@@ -191,6 +191,7 @@ class VLAModel(nn.Module):
         if pool.last_logits is not None:  # cross-entropy on the attention map itself: sharp and centred
             h, w = pool.last_shape
             logits = pool.last_logits.reshape(*seen.shape, -1, h * w)[:, :, 0]  # (B, C, h*w) keypoint 0
+            pool.last_logits = None  # a graph tensor must not stay on the module (deepcopy, memory)
             label = cell_label(target[..., :2], h, w)  # (B, C, h*w)
             ce = -(label * logits.float().log_softmax(-1)).sum(-1)  # (B, C)
             loss = loss + (ce * seen).sum() / count
