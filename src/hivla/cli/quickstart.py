@@ -25,7 +25,7 @@ class Config:
     """Everything goes here: data/, policy/, eval/ (results.json, report.html)."""
     suite: str = "tabletop-single"
     embodiment: str = "floating"
-    episodes: int = 150
+    episodes: int = 600
     """Expert episodes to collect."""
     eval_episodes: int = 50
     """Held-out episodes to evaluate."""
