@@ -83,3 +83,13 @@ def test_split_by_episode_and_schedule() -> None:
     assert warmup_cosine(0, 10, 100, 0.1) == pytest.approx(0.1)
     assert warmup_cosine(9, 10, 100, 0.1) == pytest.approx(1.0)
     assert warmup_cosine(100, 10, 100, 0.1) == pytest.approx(0.1)
+
+
+def test_default_threads_use_every_core_unless_the_environment_says(monkeypatch) -> None:
+    from hivla.training.trainer import default_threads
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setattr("os.cpu_count", lambda: 8)
+    assert default_threads(1) == 8 and default_threads(2) == 4 and default_threads(16) == 1
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert default_threads(1) == 3

@@ -44,7 +44,7 @@ class Config:
     eval_every: int = -1
     """Run simulator rollouts every K steps (0 disables; -1 keeps the preset's)."""
     threads: int = 0
-    """Torch threads per process (0: cores per process minus one, at least 1)."""
+    """Torch threads per process (0: all cores of the process; pass 1 per job when several share the machine)."""
     language: str = ""
     """Language input: task (the whole instruction, a flat policy) or subtask (the current subtask,
     the low level of a hierarchical policy); empty keeps the preset's."""

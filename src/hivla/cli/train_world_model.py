@@ -45,7 +45,7 @@ class Config:
     suite: str = ""
     """Override the suite recorded when --data holds no dataset."""
     threads: int = 0
-    """Torch threads (0: the trainer default, cores per process minus one, at least 1)."""
+    """Torch threads (0: the trainer default, all cores of the process; pass 1 per job when several share the machine)."""
 
     def __post_init__(self) -> None:
         from hivla.world_model.config import MODEL_KINDS, WM_PRESETS

@@ -34,11 +34,13 @@ EXPERIMENT_FILE = "experiment.json"
 
 
 def default_threads(processes: int) -> int:
-    """Torch threads per process: the cores per process minus one (left for data loading, the
-    simulator and the OS), at least 1. On the 2-core reference machine, shared with other jobs,
-    two threads made the quick preset's steps 2-10x slower than one (BENCHMARKS.md ## Training)."""
-    per_process = max(1, (os.cpu_count() or 1) // max(1, processes))
-    return max(1, per_process - 1)
+    """Torch threads per process: the cores per process, at least 1. On the quiet 2-core reference
+    machine two threads train the quick preset 1.55x faster than one; when other jobs share the
+    cores, pass ``threads=1`` per job (two stalled OpenMP threads were 2-10x slower, BENCHMARKS.md
+    ## Training). An ``OMP_NUM_THREADS`` set in the environment (torchrun sets 1) wins."""
+    if os.environ.get("OMP_NUM_THREADS", "").isdigit():
+        return max(1, int(os.environ["OMP_NUM_THREADS"]))
+    return max(1, (os.cpu_count() or 1) // max(1, processes))
 
 
 def resolve_policy_config(cfg: VLAConfig, fit: FitData) -> VLAConfig:
