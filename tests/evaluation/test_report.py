@@ -24,7 +24,7 @@ RUN_PLOTS = {
 def mixed_run():
     """The expert with a short step limit: the one-subtask episode succeeds, the five-subtask one times out."""
     cfg = EvalConfig(
-        policy="expert", suite="tabletop-mixed", episodes=2, image_size=64, videos=1, max_steps=40
+        policy="expert", suite="tabletop-mixed", episodes=2, image_size=64, videos=1, max_steps=30
     )
     return evaluate(cfg)
 

@@ -56,6 +56,27 @@ def test_expert_solves_held_out_episodes(emb):
     assert wins >= 3
 
 
+@pytest.mark.parametrize("emb", EMBODIMENTS.names())
+def test_expert_lifts_once_the_fingers_hold_the_object(emb):
+    """The close phase ends when both fingers hold the object (two closing steps), so the state
+    (gripper width settled on it) tells a policy when to lift: no long pause it cannot time."""
+    env = make_env("tabletop-single", emb, render=False)
+    try:
+        seed = _first_seed_with(env, "pick", SUITES.get("tabletop-single").train_seeds)
+        env.reset(seed=seed)
+        expert = ScriptedExpert(env)
+        phases = []
+        while True:
+            action, note = expert.act()
+            phases.append(note.primitive.split(":")[0])
+            _, _, term, trunc, info = env.step(action)
+            if term or trunc:
+                break
+    finally:
+        env.close()
+    assert info["success"] and phases.count("close") == 2, phases
+
+
 def test_same_seed_gives_same_expert_trajectory():
     env = make_env("tabletop-chain-2", "arm5", render=False)
     try:

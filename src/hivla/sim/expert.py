@@ -41,7 +41,7 @@ class Phase:
     grip: float  # -1 open, +1 close
     target: str
     done: Callable[[], bool] | None = None
-    wait: int = 0  # hold still for this many steps (gripper actions)
+    wait: int = 0  # hold still for at most this many steps (gripper actions); ``done`` may end it sooner
     yaw: Callable[[], float] | None = None
 
 
@@ -95,7 +95,7 @@ class ScriptedExpert:
             phase = self._phases[0]
             finished = phase.done() if phase.done else self._at(phase)
             if phase.wait:
-                finished = self._phase_steps >= phase.wait
+                finished = self._phase_steps >= phase.wait or (phase.done is not None and finished)
             if finished and len(self._phases) > 1:
                 self._phases.pop(0)
                 self._phase_steps = 0
@@ -197,11 +197,15 @@ class ScriptedExpert:
         def lifted() -> bool:
             return env.grasped() == name and env.object_pos(name)[2] > slot.rest_height + 0.07
 
+        def gripped() -> bool:  # both fingers on the object after two closing steps: lift now, so
+            # that the state (gripper width settled on the object) tells a policy when to lift
+            return self._phase_steps >= 2 and env.grasped() == name
+
         return [
             self._rise(-1.0, name),
             Phase("move above", above, -1.0, name, yaw=lambda: yaw),
             Phase("descend", grasp_point, -1.0, name, yaw=lambda: yaw),
-            Phase("close", grasp_point, 1.0, name, wait=6),
+            Phase("close", grasp_point, 1.0, name, done=gripped, wait=6),
             Phase("lift", lambda: np.r_[grasp_point()[:2], SAFE_Z], 1.0, name, done=lifted),
             Phase("hold", lambda: np.r_[self._ee()[:2], SAFE_Z], 1.0, name),
         ]
