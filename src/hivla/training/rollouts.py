@@ -42,7 +42,7 @@ class SimRolloutEval:
         env, cfg = self._env, self.cfg
         suite = SUITES.get(cfg.suite)
         seeds = (suite.heldout_seeds if cfg.split == "heldout" else suite.train_seeds)[: cfg.episodes]
-        execute = cfg.execute_steps or policy.config.horizon
+        execute = cfg.execute_steps or policy.config.execute_steps or policy.config.horizon
         broker = ChunkBroker(policy, min(execute, policy.config.horizon))
         universal = policy.action_space == "universal"
         successes, progress = [], []

@@ -18,6 +18,8 @@ class VLAConfig:
 
     ``cameras``: which ``observation.images.<cam>`` to read. ``image_size``: square input in px
     (images are resized to it in training and serving alike). ``horizon``: actions per chunk.
+    ``execute_steps``: actions of each chunk executed before the policy is queried again (0: the
+    whole chunk); evaluation, serving and the training rollouts use it unless told otherwise.
     ``action_space``: ``native`` (the embodiment's own actions, one embodiment) or ``universal``
     (``action.universal`` float[7], any number of embodiments; see ``hivla.types``).
     ``embodiments``, ``state_dim``, ``action_dim``: filled from the data by the trainer (0 / () = not yet).
@@ -43,6 +45,7 @@ class VLAConfig:
     cameras: tuple[str, ...] = ("front", "wrist")
     image_size: int = 64
     horizon: int = 10
+    execute_steps: int = 0
     action_space: str = "native"
     embodiments: tuple[str, ...] = ()
     state_dim: int = 0
@@ -70,6 +73,10 @@ class VLAConfig:
             raise ValueError(f"image_size must be within 16..512 px, got {self.image_size}")
         if self.horizon < 1:
             raise ValueError(f"horizon must be >= 1, got {self.horizon}")
+        if not 0 <= self.execute_steps <= self.horizon:
+            raise ValueError(
+                f"execute_steps must be within 0..horizon={self.horizon} (0: the whole chunk), got {self.execute_steps}"
+            )
         if self.action_space not in ACTION_SPACES:
             raise ValueError(f"action_space must be one of {ACTION_SPACES}, got {self.action_space!r}")
         if self.action_space == "native" and len(self.embodiments) > 1:
