@@ -19,7 +19,8 @@ class VLAConfig:
     ``cameras``: which ``observation.images.<cam>`` to read. ``image_size``: square input in px
     (images are resized to it in training and serving alike). ``horizon``: actions per chunk.
     ``execute_steps``: actions of each chunk executed before the policy is queried again (0: the
-    whole chunk); evaluation, serving and the training rollouts use it unless told otherwise.
+    whole chunk); ``hivla eval`` (hierarchical policies included) and the training rollouts use it
+    unless told otherwise.
     ``action_space``: ``native`` (the embodiment's own actions, one embodiment) or ``universal``
     (``action.universal`` float[7], any number of embodiments; see ``hivla.types``).
     ``embodiments``, ``state_dim``, ``action_dim``: filled from the data by the trainer (0 / () = not yet).
