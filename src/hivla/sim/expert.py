@@ -162,6 +162,12 @@ class ScriptedExpert:
             done=lambda: self._ee()[2] > SAFE_Z - 0.02,
         )
 
+    def _hover(self, grip: float, target: str) -> Phase:
+        """Straight up or down to ``SAFE_Z``. The approach that follows runs level, so only the
+        images, never the hand's height, tell a policy when it is above its target."""
+        ee = self._ee()
+        return Phase("hover", lambda: np.array([ee[0], ee[1], SAFE_Z]), grip, target)
+
     def _ee(self) -> np.ndarray:
         return self.env.embodiment.ee_pos()
 
@@ -202,7 +208,7 @@ class ScriptedExpert:
             return self._phase_steps >= 2 and env.grasped() == name
 
         return [
-            self._rise(-1.0, name),
+            self._hover(-1.0, name),
             Phase("move above", above, -1.0, name, yaw=lambda: yaw),
             Phase("descend", grasp_point, -1.0, name, yaw=lambda: yaw),
             Phase("close", grasp_point, 1.0, name, done=gripped, wait=6),
