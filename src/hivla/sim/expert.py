@@ -272,7 +272,7 @@ class ScriptedExpert:
 
         yaw = float(np.arctan2(direction()[1], direction()[0]))
         return [
-            self._hover(1.0, sub.obj),
+            self._rise(1.0, sub.obj),
             Phase("move behind", lambda: np.r_[start, SAFE_Z], 1.0, sub.obj, yaw=lambda: yaw),
             Phase("descend", behind, 1.0, sub.obj),
             Phase("push", push_goal, 1.0, "the square", done=off_line),
