@@ -19,17 +19,18 @@ import numpy as np
 from hivla.evaluation.agent import Agent, Execution
 from hivla.evaluation.policies import load_eval_policy
 from hivla.sim import ScriptedExpert, make_env
+from hivla.sim.episode import sample_episode
 from hivla.sim.suites import SUITES
 
 SUITE, EMBODIMENT, MAX_STEPS = "tabletop-single", "floating", 90
 
 
-def pick_seeds(env, count: int):
-    """The held-out seeds among the first ``count`` whose task is a pick."""
-    for seed in SUITES.get(SUITE).heldout_seeds[:count]:
-        _, info = env.reset(seed=seed)
-        if info["task_kinds"][0] == "pick":
-            yield seed
+def pick_seeds(count: int) -> list[int]:
+    """The held-out seeds among the first ``count`` whose task is a pick (from the sampled episode
+    specs: no physics, no rendering)."""
+    suite = SUITES.get(SUITE)
+    opts = suite.sampling_options()
+    return [s for s in suite.heldout_seeds[:count] if sample_episode(s, opts).subtasks[0].kind == "pick"]
 
 
 def first_close_distances(run: str, episodes: int) -> list[tuple[int, str, float | None, bool]]:
@@ -39,7 +40,7 @@ def first_close_distances(run: str, episodes: int) -> list[tuple[int, str, float
     agent = Agent(policy, env, Execution(execute_steps=policy.execute_steps))
     rows = []
     try:
-        for seed in list(pick_seeds(env, episodes)):
+        for seed in pick_seeds(episodes):
             obs, info = env.reset(seed=seed)
             agent.start(seed)
             name = env.spec.subtasks[0].obj
@@ -80,7 +81,7 @@ def expert_success(offset: float, episodes: int) -> tuple[int, int]:
     env = make_env(SUITE, EMBODIMENT, render=False, max_steps=MAX_STEPS)
     solved = total = 0
     try:
-        for seed in list(pick_seeds(env, episodes)):
+        for seed in pick_seeds(episodes):
             obs, info = env.reset(seed=seed)
             expert = OffsetExpert(env, offset, seed)
             while True:
