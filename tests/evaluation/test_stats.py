@@ -1,7 +1,17 @@
 import numpy as np
 import pytest
 
-from hivla.evaluation.stats import distribution, histogram, mean_ci, rate, wilson_interval
+from hivla.evaluation.stats import (
+    auroc,
+    bootstrap_ci,
+    distribution,
+    histogram,
+    mean_ci,
+    ranks,
+    rate,
+    spearman,
+    wilson_interval,
+)
 
 
 @pytest.mark.parametrize(
@@ -32,3 +42,20 @@ def test_rate_and_summaries():
     h = histogram([0.1, 0.2, 0.4, 10.0], bins=4)
     assert sum(h["counts"]) == 4 and len(h["edges"]) == 5
     assert h["edges"][1] / h["edges"][0] == pytest.approx(h["edges"][2] / h["edges"][1])  # log-spaced
+
+
+def test_ranks_spearman_and_auroc_match_definitions():
+    assert ranks([3, 1, 3, 2]).tolist() == [3.5, 1.0, 3.5, 2.0]
+    assert spearman([1, 2, 3, 4], [10, 20, 30, 45]) == pytest.approx(1.0)
+    assert spearman([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)
+    assert np.isnan(spearman([1, 1, 1], [1, 2, 3]))
+    assert auroc([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1]) == pytest.approx(0.75)
+    assert np.isnan(auroc([0.1, 0.2], [1, 1]))
+
+
+def test_bootstrap_interval_contains_the_estimate():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=60)
+    y = x + rng.normal(size=60)
+    lo, hi = bootstrap_ci(x, y, n_boot=300)
+    assert lo < spearman(x, y) < hi
