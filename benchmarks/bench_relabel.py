@@ -1,7 +1,9 @@
 """The any-state expert (``ScriptedExpert.label``): does it complete the task from states it did not
 reach itself? Each held-out episode runs the expert's own plan (``act``) for a random number of steps,
 then uniform random actions for a random 3-15 steps (the perturbation), then ``label`` to the end.
-``--lead 0 --perturb 0`` runs ``label`` alone from the first step. Physics only, no rendering.
+``--lead 0 --perturb 0`` runs ``label`` alone from the first step; ``--after act`` continues with the
+expert's own plan instead of ``label`` (the reference: how many perturbed scenes an expert that
+remembers its plan recovers). Physics only, no rendering.
 
 python benchmarks/bench_relabel.py --episodes 100 --workers 2
 """
@@ -25,9 +27,9 @@ from hivla.sim.expert import ScriptedExpert
 class _Worker:
     """Per process: one env; runs one perturbed episode per seed."""
 
-    def __init__(self, suite: str, embodiment: str, max_lead: int, max_perturb: int) -> None:
+    def __init__(self, suite: str, embodiment: str, max_lead: int, max_perturb: int, after: str) -> None:
         self.env = make_env(suite, embodiment, render=False)
-        self.max_lead, self.max_perturb = max_lead, max_perturb
+        self.max_lead, self.max_perturb, self.after = max_lead, max_perturb, after
 
     def __call__(self, seed: int) -> tuple[bool, str | None]:
         env, rng = self.env, np.random.default_rng(seed)  # the perturbation is fixed by the seed
@@ -40,6 +42,8 @@ class _Worker:
                 action, _ = expert.act(obs, info)
             elif t < lead + perturb:
                 action = rng.uniform(env.action_space.low, env.action_space.high).astype(np.float32)
+            elif self.after == "act":
+                action, _ = expert.act(obs, info)
             else:
                 action, _ = expert.label(obs)
             obs, _, terminated, truncated, info = env.step(action)
@@ -64,6 +68,9 @@ def main() -> None:
     parser.add_argument("--embodiments", nargs="*", default=["floating", "arm6", "arm5"])
     parser.add_argument("--lead", type=int, default=80, help="most steps of the expert's own plan first")
     parser.add_argument("--perturb", type=int, default=15, help="most random steps (3..N); 0: none")
+    parser.add_argument(
+        "--after", choices=("label", "act"), default="label", help="who acts after the perturbation"
+    )
     args = parser.parse_args()
     print(
         "| suite | embodiment | episodes | completed from perturbed states | 95% CI | failures at | time (s) |"
@@ -74,7 +81,7 @@ def main() -> None:
         for emb in args.embodiments:
             start = time.time()
             seeds = suite_seeds(suite, "heldout", 0, args.episodes)
-            worker = partial(_Worker, suite, emb, args.lead, args.perturb)
+            worker = partial(_Worker, suite, emb, args.lead, args.perturb, args.after)
             results = list(run_pool(worker, seeds, args.workers))
             ok = sum(s for s, _ in results)
             fails = collections.Counter(k for s, k in results if not s)

@@ -30,6 +30,7 @@ PUSH_Z = 0.025
 ALIGNED_XY = 0.012  # label(): the hand counts as above its target within this horizontal distance
 AT_HEIGHT = 0.02  # label(): ... and at a phase's height within this vertical distance
 OPEN_WIDTH = 0.03  # label(): fingers wider than this count as open
+FINGER_REACH = 0.06  # label(): below this height above its grasp point the fingers can touch an object
 
 
 @dataclass(frozen=True)
@@ -144,26 +145,32 @@ class ScriptedExpert:
         if sub.kind in ("place", "stack") and self._released_over_target(sub):
             return len(names) - 1  # "retreat": let it settle, open, clear of it
         if sub.kind in ("pick", "place", "stack"):
-            return self._resume_pick(sub.obj, names)
+            return self._resume_pick(sub.obj, names, phases)
         if sub.kind == "push":
             return self._resume_push(sub, phases, names)
         if sub.kind in ("open_drawer", "close_drawer"):
             return self._resume_reach(phases, names, names[3], lowered=0.05)
         return self._resume_reach(phases, names, "press", lowered=None)
 
-    def _resume_pick(self, name: str, names: list[str]) -> int:
+    def _resume_pick(self, name: str, names: list[str], phases: list[Phase]) -> int:
         env, ee = self.env, self._ee()
         pos = env.object_pos(name)
         if env.grasped() == name:
             lifted = pos[2] > cat.SLOT_BY_NAME[env.slot_of(name)].rest_height + 0.07
             return names.index("hold" if lifted else "lift")
-        above = np.linalg.norm(ee[:2] - pos[:2]) < ALIGNED_XY
-        at_grasp = above and ee[2] < max(pos[2], 0.026) + self.p.tol
+        grasp_z = max(pos[2], 0.026)
+        off = float(np.linalg.norm(ee[:2] - pos[:2]))
+        at_grasp = off < ALIGNED_XY and ee[2] < grasp_z + self.p.tol
         closed = env.embodiment.gripper_width() < OPEN_WIDTH
         if at_grasp and (not closed or env.touching_hand(name)):
             return names.index("close")  # close, or keep squeezing until both fingers hold it
-        if above and ee[2] < SAFE_Z + AT_HEIGHT:
-            return names.index("descend")  # also re-opens fingers that closed on nothing
+        yaw = phases[names.index("descend")].yaw
+        turned = yaw is not None and abs(geo.wrap_angle(self._hand_yaw() - yaw(), np.pi)) > 0.15
+        near_top = ee[2] < grasp_z + FINGER_REACH  # the fingers can touch the object from here
+        if off < ALIGNED_XY and ee[2] < SAFE_Z + AT_HEIGHT:
+            if not near_top or (off < self.p.tol and not turned) or at_grasp:
+                return names.index("descend")  # also re-opens fingers that closed on nothing
+            return names.index("hover")  # low but off the grasp: up, over, down again
         return names.index("move above" if abs(ee[2] - SAFE_Z) < AT_HEIGHT else "hover")
 
     def _released_over_target(self, sub: Subtask) -> bool:
