@@ -12,7 +12,7 @@ from torch import nn
 from hivla.configs.presets import TrainConfig
 from hivla.training.core import Split, TrainerCore, TrainingTask, check_new_run
 from hivla.training.data import RowsDataset
-from hivla.training.optim import lr_multiplier, one_cycle
+from hivla.training.optim import make_optimizer, make_scheduler
 
 
 class NoisyRegression(nn.Module):
@@ -135,13 +135,19 @@ def test_a_new_run_refuses_a_directory_with_checkpoints(tmp_path):
 
 def test_schedules():
     model = nn.Linear(2, 2)
-    opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
-    ref = torch.optim.lr_scheduler.OneCycleLR(opt, 3e-3, total_steps=50)
-    for step in range(50):
-        assert opt.param_groups[0]["lr"] / 3e-3 == pytest.approx(one_cycle(step, 50), abs=1e-12)
-        opt.step()
-        ref.step()
-    assert lr_multiplier("constant", 0, 50, 0.1)(37) == 1.0
-    assert lr_multiplier("warmup_cosine", 10, 50, 0.1)(0) == pytest.approx(0.1)
+    cycle = make_scheduler(make_optimizer(model, 3e-3, 0.0), "one_cycle", 0, 50, 0.1)
+    opt = cycle.optimizer
+    ref_opt = torch.optim.AdamW(nn.Linear(2, 2).parameters(), lr=3e-3)
+    ref = torch.optim.lr_scheduler.OneCycleLR(ref_opt, 3e-3, total_steps=50)
+    for _ in range(50):
+        assert opt.param_groups[0]["lr"] == pytest.approx(ref_opt.param_groups[0]["lr"], rel=1e-12)
+        assert opt.param_groups[0]["betas"][0] == pytest.approx(ref_opt.param_groups[0]["betas"][0])
+        opt.step(), ref_opt.step(), cycle.step(), ref.step()
+    constant = make_scheduler(make_optimizer(model, 0.1, 0.0), "constant", 0, 50, 0.1)
+    for _ in range(3):
+        constant.optimizer.step(), constant.step()
+    assert constant.get_last_lr() == [0.1, 0.1]
+    warm = make_scheduler(make_optimizer(model, 0.1, 0.0), "warmup_cosine", 10, 50, 0.1)
+    assert warm.get_last_lr()[0] == pytest.approx(0.01)
     with pytest.raises(ValueError, match=r"train\.schedule must be one of"):
         TrainConfig(schedule="linear")

@@ -75,7 +75,7 @@ class TrainConfig:
     ``ema_decay``: 0 disables EMA. ``mixed_precision``: "no" or "bf16" (GPU). ``threads``: torch
     threads per process, 0 = cores / processes. ``*_every``: 0 disables. ``eval``: the rollout hook.
     ``schedule``: "warmup_cosine" (``warmup_steps``, ``min_lr_ratio``), "one_cycle" (Smith &
-    Topin 2019, torch's OneCycleLR defaults without momentum cycling) or "constant".
+    Topin 2019, torch's OneCycleLR defaults, beta1 cycled too) or "constant".
     ``betas``: AdamW's (beta1, beta2).
     """
 

@@ -28,7 +28,7 @@ from hivla.configs.presets import TrainConfig
 from hivla.training import checkpoint as ckpt_io
 from hivla.training.data import StepBatchSampler, collate
 from hivla.training.logging import RunLogger
-from hivla.training.optim import EMA, lr_multiplier, make_optimizer
+from hivla.training.optim import EMA, make_optimizer, make_scheduler
 from hivla.training.rollouts import EvalFn
 
 
@@ -143,9 +143,8 @@ class TrainerCore:
         resume_from = ckpt_io.latest_checkpoint(self.out) if self.resume else None
         self.model = self.task.build(acc, resume_from)
         self.optimizer = make_optimizer(self.model, tcfg.lr, tcfg.weight_decay, tcfg.betas)
-        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
-            self.optimizer,
-            lr_multiplier(tcfg.schedule, tcfg.warmup_steps, tcfg.steps, tcfg.min_lr_ratio),
+        self.scheduler = make_scheduler(
+            self.optimizer, tcfg.schedule, tcfg.warmup_steps, tcfg.steps, tcfg.min_lr_ratio
         )
         self.ema = EMA(self.model, tcfg.ema_decay) if tcfg.ema_decay > 0 else None
         self.wrapped, self.optimizer = acc.prepare(self.model, self.optimizer)

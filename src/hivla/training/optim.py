@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 import torch
 from torch import nn
@@ -29,28 +28,20 @@ def warmup_cosine(step: int, warmup: int, total: int, min_ratio: float) -> float
     return min_ratio + (1.0 - min_ratio) * 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
-def one_cycle(
-    step: int, total: int, pct_start: float = 0.3, div: float = 25.0, final_div: float = 1e4
-) -> float:
-    """LR multiplier of the one-cycle policy (Smith & Topin 2019) with torch ``OneCycleLR``'s
-    defaults: cosine from 1/div up to 1 over ``pct_start`` of the steps, then down to 1/(div * final_div)."""
-    peak = pct_start * total - 1.0
-    lo, hi, end = 1.0 / div, 1.0, 1.0 / (div * final_div)
-    if step <= peak:
-        start, stop, pct = lo, hi, step / max(peak, 1e-9)
-    else:
-        start, stop, pct = hi, end, min(1.0, (step - peak) / max(total - 1.0 - peak, 1e-9))
-    return stop + (start - stop) / 2.0 * (math.cos(math.pi * pct) + 1.0)
-
-
-def lr_multiplier(schedule: str, warmup: int, total: int, min_ratio: float) -> Callable[[int], float]:
-    """The LR multiplier per step of a ``TrainConfig.schedule`` name."""
-    if schedule == "warmup_cosine":
-        return lambda s: warmup_cosine(s, warmup, total, min_ratio)
+def make_scheduler(
+    optimizer: torch.optim.Optimizer, schedule: str, warmup: int, total: int, min_ratio: float
+):
+    """The LR scheduler of a ``TrainConfig.schedule`` name. ``one_cycle`` is torch's ``OneCycleLR``
+    (Smith & Topin 2019) with its defaults, momentum (beta1) cycling included."""
     if schedule == "one_cycle":
-        return lambda s: one_cycle(s, total)
+        lr = optimizer.param_groups[0]["lr"]
+        return torch.optim.lr_scheduler.OneCycleLR(optimizer, lr, total_steps=total)
+    if schedule == "warmup_cosine":
+        return torch.optim.lr_scheduler.LambdaLR(
+            optimizer, lambda s: warmup_cosine(s, warmup, total, min_ratio)
+        )
     if schedule == "constant":
-        return lambda s: 1.0
+        return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: 1.0)
     raise ValueError(f"unknown schedule {schedule!r}; available: warmup_cosine, one_cycle, constant")
 
 
