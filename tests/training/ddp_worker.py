@@ -25,7 +25,7 @@ grads_synced = sum(float(p.double().sum()) for p in trainer.policy.parameters())
             "processes": result["processes"],
             "checksum": grads_synced,
             "losses": result["losses"],
-            "ddp": type(trainer.model).__name__,
+            "ddp": type(trainer.wrapped).__name__,  # the model as Accelerate prepared it
             "threads": torch.get_num_threads(),
         }
     )

@@ -19,6 +19,8 @@ class Config:
     out: Path = Path("runs/monitor")
     steps: int = 800
     val_fraction: float = 0.2
+    resume: bool = False
+    """Continue the training run in --out (its checkpoints/) exactly where it stopped."""
 
 
 def run(cfg: Config, quiet: bool = False) -> dict:
@@ -44,9 +46,9 @@ def run(cfg: Config, quiet: bool = False) -> dict:
             f"{cfg.data} has no subtask boundaries: collect chains of 2+ subtasks (e.g. tabletop-mixed)"
         )
     monitor = SubtaskMonitor(mcfg)
-    losses = monitor.fit(train)
+    losses = monitor.fit(train, log_every=0 if quiet else 100, out=cfg.out, resume=cfg.resume, val=val)
     monitor.save(cfg.out)
-    result = {"config": {k: str(v) for k, v in asdict(cfg).items()}, "final_loss": losses[-1],
+    result = {"config": {k: str(v) for k, v in asdict(cfg).items()}, "final_loss": losses[-1] if losses else None,
               "train": monitor.evaluate(train), "val": monitor.evaluate(val),
               "seconds": round(time.time() - start, 1)}  # fmt: skip
     (cfg.out / "metrics.json").write_text(json.dumps(result, indent=2))

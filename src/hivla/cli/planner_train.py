@@ -26,6 +26,8 @@ class Config:
     steps: int = 800
     eval_examples: int = 300
     seed: int = 0
+    resume: bool = False
+    """Continue the training run in --out (its checkpoints/) exactly where it stopped."""
 
 
 def run(cfg: Config, quiet: bool = False) -> dict:
@@ -38,10 +40,11 @@ def run(cfg: Config, quiet: bool = False) -> dict:
     limit_threads()
     start = time.time()
     planner = LearnedPlanner(PlannerConfig(features=cfg.features, steps=cfg.steps, seed=cfg.seed))
-    losses = planner.fit(training_corpus(cfg.examples, cfg.max_chain))
+    corpus = training_corpus(cfg.examples, cfg.max_chain)
+    losses = planner.fit(corpus, log_every=0 if quiet else 100, out=cfg.out, resume=cfg.resume)
     planner.save(cfg.out)
     metrics = evaluate_planner(planner, cfg.eval_examples, cfg.max_chain)
-    result = {"config": {k: str(v) for k, v in asdict(cfg).items()}, "final_loss": losses[-1],
+    result = {"config": {k: str(v) for k, v in asdict(cfg).items()}, "final_loss": losses[-1] if losses else None,
               "accuracy": metrics, "seconds": round(time.time() - start, 1), "out": str(cfg.out)}  # fmt: skip
     (cfg.out / "metrics.json").write_text(json.dumps(result, indent=2))
     if not quiet:

@@ -72,12 +72,18 @@ class DataConfig:
             )
 
 
+SCHEDULES = ("warmup_cosine", "one_cycle", "constant")
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Optimization and bookkeeping. ``batch_size`` is global (split over processes).
 
     ``ema_decay``: 0 disables EMA. ``mixed_precision``: "no" or "bf16" (GPU). ``threads``: torch
     threads per process, 0 = cores / processes. ``*_every``: 0 disables. ``eval``: the rollout hook.
+    ``schedule``: "warmup_cosine" (``warmup_steps``, ``min_lr_ratio``), "one_cycle" (Smith &
+    Topin 2019, torch's OneCycleLR defaults, beta1 cycled too) or "constant".
+    ``betas``: AdamW's (beta1, beta2).
     """
 
     steps: int = 1000
@@ -98,8 +104,14 @@ class TrainConfig:
     eval: RolloutEvalConfig = field(default_factory=RolloutEvalConfig)
     mixed_precision: str = "no"
     threads: int = 0
+    schedule: str = "warmup_cosine"
+    betas: tuple[float, float] = (0.9, 0.95)
 
     def __post_init__(self) -> None:
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"train.schedule must be one of {SCHEDULES}, got {self.schedule!r}")
+        if len(self.betas) != 2 or not all(0.0 <= b < 1.0 for b in self.betas):
+            raise ValueError(f"train.betas must be two numbers in [0, 1), got {self.betas}")
         for name in ("steps", "batch_size", "keep_checkpoints", "val_batches"):
             if getattr(self, name) < 1:
                 raise ValueError(f"train.{name} must be >= 1, got {getattr(self, name)}")

@@ -8,7 +8,6 @@ longer than any seen in training; frozen MiniLM features (optional) carry it to 
 from __future__ import annotations
 
 import difflib
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -16,14 +15,21 @@ import numpy as np
 import torch
 from torch import nn
 
+from hivla.checkpoints import CheckpointFormat, load_weights, save_weights
 from hivla.planning.corpus import Example, words_of
 from hivla.planning.grammar import NEEDS_OBJECT, NEEDS_TARGET, STEP_KINDS, Step, expand_steps, validate_plan
-from hivla.planning.text_features import MINILM_DIM, PAD, build_vocab, encode_words, minilm_word_features
+from hivla.planning.text_features import MINILM_DIM, PAD, encode_words, minilm_word_features
 from hivla.types import Plan
 
 STEP_TAGS = ("O", *(f"{p}-{k}" for k in STEP_KINDS for p in ("B", "I")))
 ROLES = ("-", "obj", "tgt")
 FORMAT_VERSION = 1
+WEIGHTS_FILE = "planner.safetensors"
+# Version-1 planner.json files written before the "format" key was added still load.
+PLANNER_FORMAT = CheckpointFormat(
+    "hivla.learned_planner", FORMAT_VERSION, "planner.json", "learned planner",
+    "`hivla planner train` or LearnedPlanner.save", unnamed_ok=True, indent=1,
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -77,40 +83,29 @@ class LearnedPlanner:
         self.net = TaggerNet(self.cfg, len(self.vocab))
 
     # ---- training ------------------------------------------------------------------------------
-    def fit(self, examples: list[Example], log_every: int = 0) -> list[float]:
-        torch.manual_seed(self.cfg.seed)
-        self.vocab = build_vocab([e.words for e in examples])
-        self.index = {w: i for i, w in enumerate(self.vocab)}
-        self.net = TaggerNet(self.cfg, len(self.vocab))
-        ids, feats, step_y, role_y = self._tensors(examples, labels=True)
-        opt = torch.optim.AdamW(self.net.parameters(), lr=self.cfg.lr, weight_decay=1e-4)
-        sched = torch.optim.lr_scheduler.OneCycleLR(opt, self.cfg.lr, total_steps=self.cfg.steps)
-        gen = torch.Generator().manual_seed(self.cfg.seed)
-        losses = []
-        self.net.train()
-        for step in range(self.cfg.steps):
-            idx = torch.randint(len(examples), (self.cfg.batch_size,), generator=gen)
-            # Word dropout: unknown words at test time (new paraphrases) look like <unk> here.
-            batch_ids = ids[idx].masked_fill(torch.rand(ids[idx].shape, generator=gen) < 0.1, 1) * (
-                ids[idx] > 0
-            )
-            s_logits, r_logits = self.net(batch_ids, None if feats is None else feats[idx])
-            loss = nn.functional.cross_entropy(
-                s_logits.flatten(0, 1), step_y[idx].flatten(), ignore_index=-100
-            )
-            loss = loss + nn.functional.cross_entropy(
-                r_logits.flatten(0, 1), role_y[idx].flatten(), ignore_index=-100
-            )
-            opt.zero_grad()
-            loss.backward()
-            nn.utils.clip_grad_norm_(self.net.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            losses.append(loss.item())
-            if log_every and step % log_every == 0:
-                print(f"step {step} loss {loss.item():.4f}")
+    def build_net(self) -> TaggerNet:
+        """A new, untrained tagger for this planner's config and vocabulary."""
+        return TaggerNet(self.cfg, len(self.vocab))
+
+    def fit(
+        self,
+        examples: list[Example],
+        log_every: int = 0,
+        out: str | Path | None = None,
+        resume: bool = False,
+        stop_at: int | None = None,
+    ) -> list[float]:
+        """Train on ``examples`` with the trainer core (``hivla.planning.training.PlannerTask``);
+        return the losses of the steps taken. ``out``: a run directory for checkpoints and logs
+        (``resume`` continues it exactly); ``log_every`` > 0 also shows progress."""
+        from hivla.planning.training import PlannerTask
+        from hivla.training.core import TrainerCore, check_new_run
+
+        check_new_run(out, resume)
+        task = PlannerTask(self, examples, log_every)
+        result = TrainerCore(task, out, resume=resume, quiet=not log_every).fit(stop_at=stop_at)
         self.net.eval()
-        return losses
+        return result["losses"]
 
     def _tensors(self, examples: list[Example], labels: bool):
         n, t = len(examples), max(len(e.words) for e in examples)
@@ -177,38 +172,20 @@ class LearnedPlanner:
         return validate_plan(Plan(instruction, tuple(subtasks)), objects)
 
     # ---- checkpoint ----------------------------------------------------------------------------
-    def save(self, path: str | Path) -> Path:
-        from safetensors.torch import save_file
-
+    def save(self, path: str | Path, weights: dict[str, torch.Tensor] | None = None) -> Path:
+        """Write ``planner.json`` and ``planner.safetensors`` (``weights`` in place of the net's)."""
         path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        meta = {
-            "format_version": FORMAT_VERSION,
-            "kind": "learned_planner",
-            "config": asdict(self.cfg),
-            "vocab": self.vocab,
-        }
-        (path / "planner.json").write_text(json.dumps(meta, indent=1))
-        save_file(
-            {k: v.contiguous() for k, v in self.net.state_dict().items()}, str(path / "planner.safetensors")
+        PLANNER_FORMAT.write_meta(
+            path, {"kind": "learned_planner", "config": asdict(self.cfg), "vocab": self.vocab}
         )
+        save_weights(weights if weights is not None else self.net.state_dict(), path / WEIGHTS_FILE)
         return path
 
     @classmethod
     def load(cls, path: str | Path) -> LearnedPlanner:
-        from safetensors.torch import load_file
-
-        path = Path(path)
-        meta_file = path / "planner.json"
-        if not meta_file.exists():
-            raise FileNotFoundError(f"{meta_file} not found: expected a planner saved by LearnedPlanner.save")
-        meta = json.loads(meta_file.read_text())
-        if meta.get("format_version") != FORMAT_VERSION:
-            raise ValueError(
-                f"{meta_file}: planner format {meta.get('format_version')!r}, expected {FORMAT_VERSION}"
-            )
+        meta = PLANNER_FORMAT.read_meta(path)
         planner = cls(PlannerConfig(**meta["config"]), meta["vocab"])
-        planner.net.load_state_dict(load_file(str(path / "planner.safetensors")))
+        planner.net.load_state_dict(load_weights(Path(path) / WEIGHTS_FILE))
         planner.net.eval()
         return planner
 

@@ -8,7 +8,6 @@ while the subtask needs a held object (a drop).
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from hivla.checkpoints import CheckpointFormat, load_weights, save_weights
 from hivla.models.language import HashWordEncoder, LanguageConfig
 from hivla.models.vision import ResNetEncoder, VisionConfig
 from hivla.types import Subtask
@@ -24,6 +24,12 @@ COMMON_STATE = 10  # ee xyz, ee rotation (6), gripper width: the same layout on 
 GRIPPER_WIDTH = 9
 CAMERAS = ("front", "wrist")
 FORMAT_VERSION = 1
+WEIGHTS_FILE = "monitor.safetensors"
+# Version-1 monitor.json files written before the "format" key was added still load.
+MONITOR_FORMAT = CheckpointFormat(
+    "hivla.subtask_monitor", FORMAT_VERSION, "monitor.json", "subtask monitor",
+    "`hivla monitor train` or SubtaskMonitor.save", unnamed_ok=True, indent=1,
+)  # fmt: skip
 
 DONE, RUNNING, FAILED = "done", "running", "failed"
 
@@ -152,30 +158,26 @@ class SubtaskMonitor:
         return RUNNING
 
     # ---- training ------------------------------------------------------------------------------
-    def fit(self, data: MonitorData, log_every: int = 0) -> list[float]:
-        torch.manual_seed(self.cfg.seed)
-        net = self.net.train()
-        opt = torch.optim.AdamW(net.parameters(), lr=self.cfg.lr, weight_decay=1e-4)
-        pos = float(data.labels.sum())
-        pos_weight = torch.tensor((len(data.labels) - pos) / max(pos, 1.0))
-        gen = torch.Generator().manual_seed(self.cfg.seed)
-        losses = []
-        for step in range(self.cfg.steps):
-            idx = torch.randint(len(data.labels), (self.cfg.batch_size,), generator=gen)
-            logits = net(
-                data.images[idx].float() / 255.0, data.state[idx], [data.texts[i] for i in idx.tolist()]
-            )
-            loss = nn.functional.binary_cross_entropy_with_logits(
-                logits, data.labels[idx], pos_weight=pos_weight
-            )
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            losses.append(loss.item())
-            if log_every and step % log_every == 0:
-                print(f"monitor step {step} loss {loss.item():.4f}")
+    def fit(
+        self,
+        data: MonitorData,
+        log_every: int = 0,
+        out: str | Path | None = None,
+        resume: bool = False,
+        stop_at: int | None = None,
+        val: MonitorData | None = None,
+    ) -> list[float]:
+        """Train the success detector with the trainer core (``hivla.planning.training.MonitorTask``);
+        return the losses of the steps taken. ``out``: a run directory for checkpoints and logs
+        (``resume`` continues it exactly); ``val``: examples for the logged validation loss."""
+        from hivla.planning.training import MonitorTask
+        from hivla.training.core import TrainerCore, check_new_run
+
+        check_new_run(out, resume)
+        task = MonitorTask(self, data, val, log_every)
+        result = TrainerCore(task, out, resume=resume, quiet=not log_every).fit(stop_at=stop_at)
         self.net.eval()
-        return losses
+        return result["losses"]
 
     @torch.no_grad()
     def evaluate(self, data: MonitorData, batch: int = 256) -> dict[str, float]:
@@ -198,33 +200,19 @@ class SubtaskMonitor:
         }
 
     # ---- checkpoint ----------------------------------------------------------------------------
-    def save(self, path: str | Path) -> Path:
-        from safetensors.torch import save_file
-
+    def save(self, path: str | Path, weights: dict[str, torch.Tensor] | None = None) -> Path:
+        """Write ``monitor.json`` and ``monitor.safetensors`` (``weights`` in place of the net's)."""
         path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        meta = {"format_version": FORMAT_VERSION, "kind": "subtask_monitor", "config": asdict(self.cfg)}
-        (path / "monitor.json").write_text(json.dumps(meta, indent=1))
-        save_file(
-            {k: v.contiguous() for k, v in self.net.state_dict().items()}, str(path / "monitor.safetensors")
-        )
+        MONITOR_FORMAT.write_meta(path, {"kind": "subtask_monitor", "config": asdict(self.cfg)})
+        save_weights(weights if weights is not None else self.net.state_dict(), path / WEIGHTS_FILE)
         return path
 
     @classmethod
     def load(cls, path: str | Path) -> SubtaskMonitor:
-        from safetensors.torch import load_file
-
-        meta_file = Path(path) / "monitor.json"
-        if not meta_file.exists():
-            raise FileNotFoundError(f"{meta_file} not found: expected a monitor saved by SubtaskMonitor.save")
-        meta = json.loads(meta_file.read_text())
-        if meta.get("format_version") != FORMAT_VERSION:
-            raise ValueError(
-                f"{meta_file}: monitor format {meta.get('format_version')!r}, expected {FORMAT_VERSION}"
-            )
+        meta = MONITOR_FORMAT.read_meta(path)
         cfg = MonitorConfig(**{**meta["config"], "widths": tuple(meta["config"]["widths"])})
         monitor = cls(cfg)
-        monitor.net.load_state_dict(load_file(str(Path(path) / "monitor.safetensors")))
+        monitor.net.load_state_dict(load_weights(Path(path) / WEIGHTS_FILE))
         monitor.net.eval()
         return monitor
 

@@ -11,7 +11,6 @@ Never a pickle. :func:`load_policy` reads it (or a run directory, taking its lat
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
@@ -20,14 +19,17 @@ import numpy as np
 import torch
 from torch import nn
 
+from hivla.checkpoints import CheckpointFormat, load_weights, save_weights
 from hivla.registry import Registry
 from hivla.utils.serialization import config_from_dict, config_to_dict
 
 FORMAT_VERSION = 1
 POLICY_FILE = "policy.json"
 WEIGHTS_FILE = "model.safetensors"
+POLICY_FORMAT = CheckpointFormat(
+    "hivla.policy", FORMAT_VERSION, POLICY_FILE, "policy checkpoint", "`hivla train` or `BasePolicy.save`"
+)
 ASSETS_DIR = "assets"
-LATEST_FILE = "latest"  # in <run>/checkpoints/: the name of the newest checkpoint directory
 
 POLICIES: Registry[type[BasePolicy]] = Registry("policy")
 _P = TypeVar("_P", bound="type[BasePolicy]")
@@ -112,56 +114,30 @@ class BasePolicy(nn.Module):
 
     def save(self, path: str | Path, weights: dict[str, torch.Tensor] | None = None) -> Path:
         """Write the checkpoint directory; ``weights`` overrides the live ones (e.g. EMA weights)."""
-        from safetensors.torch import save_file
-
         out = Path(path)
-        out.mkdir(parents=True, exist_ok=True)
-        meta = {
-            "format": "hivla.policy",
-            "format_version": FORMAT_VERSION,
-            "policy": self.name,
-            "config": config_to_dict(self.config),
-        }
-        (out / POLICY_FILE).write_text(json.dumps(meta, indent=2))
-        save_file(weights if weights is not None else self.weights(), str(out / WEIGHTS_FILE))
+        POLICY_FORMAT.write_meta(out, {"policy": self.name, "config": config_to_dict(self.config)})
+        save_weights(weights if weights is not None else self.weights(), out / WEIGHTS_FILE)
         self.processor.save(out / ASSETS_DIR)
         return out
 
 
 def resolve_checkpoint(path: str | Path) -> Path:
     """A checkpoint directory, or a run directory (-> its latest checkpoint). Raises FileNotFoundError."""
-    p = Path(path)
-    if (p / POLICY_FILE).is_file():
-        return p
-    latest = p / "checkpoints" / LATEST_FILE
-    if latest.is_file():
-        return p / "checkpoints" / latest.read_text().strip()
-    raise FileNotFoundError(
-        f"{p} is neither a policy checkpoint (no {POLICY_FILE}) nor a run directory "
-        f"(no checkpoints/{LATEST_FILE}); pass the --out directory of `hivla train` or one of its checkpoints"
-    )
+    return POLICY_FORMAT.resolve(path, "`hivla train`")
 
 
 def read_policy_meta(path: str | Path) -> tuple[type[BasePolicy], Any]:
     """(policy class, config) stored in a checkpoint directory."""
-    meta_path = Path(path) / POLICY_FILE
-    meta = json.loads(meta_path.read_text())
-    if meta.get("format_version") != FORMAT_VERSION:
-        raise ValueError(
-            f"{meta_path} has format_version {meta.get('format_version')}; this hivla reads {FORMAT_VERSION}. "
-            "Use the hivla version that wrote it."
-        )
+    meta = POLICY_FORMAT.read_meta(path)
     cls = POLICIES.get(meta["policy"])
     return cls, config_from_dict(cls.config_cls, meta["config"])
 
 
 def load_policy(path: str | Path, device: str | torch.device = "cpu") -> BasePolicy:
     """Load a policy from a checkpoint or run directory, in eval mode on ``device``."""
-    from safetensors.torch import load_file
-
     ckpt = resolve_checkpoint(path)
     cls, config = read_policy_meta(ckpt)
     processor = cls.processor_cls.load(config, ckpt / ASSETS_DIR)
     policy = cls(config, processor)
-    policy.load_weights(load_file(str(ckpt / WEIGHTS_FILE)))
+    policy.load_weights(load_weights(ckpt / WEIGHTS_FILE))
     return policy.to(device).eval()

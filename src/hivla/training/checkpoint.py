@@ -10,6 +10,8 @@ Layout of ``<run>/checkpoints/step_<n>/``::
     train_state/ema.safetensors                 EMA shadow weights, with EMA only
 
 Everything is safetensors or JSON, never a pickle. ``<run>/checkpoints/latest`` names the newest.
+The inference checkpoint next to ``train_state/`` is whatever the trained model's saver writes
+(a policy, a world model, a planner, a monitor); the core reads it back through its task.
 """
 
 from __future__ import annotations
@@ -23,13 +25,28 @@ from typing import Any
 import numpy as np
 import torch
 
-from hivla.policies.base import LATEST_FILE
+from hivla.checkpoints import LATEST_FILE, CheckpointFormat, latest_in_run, load_weights, save_weights
 
 STATE_DIR = "train_state"
+# state.json of the first hivla versions carried no "format" key: still read as version 1.
+TRAIN_STATE_FORMAT = CheckpointFormat(
+    "hivla.train_state", 1, "state.json", "training state", "the hivla trainer", unnamed_ok=True
+)
 
 
 def checkpoint_dir(run: Path, step: int) -> Path:
     return run / "checkpoints" / f"step_{step:07d}"
+
+
+def latest_checkpoint(run: Path) -> Path:
+    """The checkpoint ``<run>/checkpoints/latest`` names. Raises FileNotFoundError."""
+    ckpt = latest_in_run(run)
+    if ckpt is None:
+        raise FileNotFoundError(
+            f"{run} holds no checkpoints/{LATEST_FILE}: resume needs the --out directory of an earlier "
+            "training run; drop --resume to start a new one"
+        )
+    return ckpt
 
 
 def optimizer_to_files(opt: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
@@ -84,44 +101,40 @@ def save_train_state(
     ckpt: Path, step: int, optimizer, scheduler, rank: int, is_main: bool, raw=None, ema=None
 ) -> None:
     """Write ``train_state/`` (the optimizer and scheduler from the main process; RNG from every rank)."""
-    from safetensors.torch import save_file
-
     out = ckpt / STATE_DIR
-    out.mkdir(parents=True, exist_ok=True)
     rng_tensors, rng_scalars = rng_state()
-    save_file(rng_tensors, str(out / f"rng_rank{rank}.safetensors"))
+    save_weights(rng_tensors, out / f"rng_rank{rank}.safetensors")
     (out / f"rng_rank{rank}.json").write_text(json.dumps(rng_scalars))
     if not is_main:
         return
     tensors, opt_meta = optimizer_to_files(optimizer)
-    save_file(tensors, str(out / "optimizer.safetensors"))
-    meta = {"step": step, "optimizer": opt_meta, "scheduler": scheduler.state_dict()}
-    (out / "state.json").write_text(json.dumps(meta, indent=2))
+    save_weights(tensors, out / "optimizer.safetensors")
+    TRAIN_STATE_FORMAT.write_meta(
+        out, {"step": step, "optimizer": opt_meta, "scheduler": scheduler.state_dict()}
+    )
     if ema is not None:
-        save_file({k: v.contiguous() for k, v in raw.items()}, str(out / "model_train.safetensors"))
-        save_file({k: v.contiguous() for k, v in ema.state_dict().items()}, str(out / "ema.safetensors"))
+        save_weights(raw, out / "model_train.safetensors")
+        save_weights(ema.state_dict(), out / "ema.safetensors")
 
 
 def load_train_state(
     ckpt: Path, optimizer, scheduler, rank: int, ema=None
 ) -> tuple[int, dict[str, torch.Tensor] | None]:
     """Restore optimizer, scheduler, RNG (and EMA); return (step, raw weights if EMA was on)."""
-    from safetensors.torch import load_file
-
     src = ckpt / STATE_DIR
-    meta = json.loads((src / "state.json").read_text())
-    optimizer_from_files(optimizer, load_file(str(src / "optimizer.safetensors")), meta["optimizer"])
+    meta = TRAIN_STATE_FORMAT.read_meta(src)
+    optimizer_from_files(optimizer, load_weights(src / "optimizer.safetensors"), meta["optimizer"])
     scheduler.load_state_dict(meta["scheduler"])
     rng_file = src / f"rng_rank{rank}.safetensors"
     if not rng_file.is_file():
         raise FileNotFoundError(
             f"{rng_file} is missing: resume with the same number of processes that wrote the checkpoint"
         )
-    set_rng_state(load_file(str(rng_file)), json.loads(rng_file.with_suffix(".json").read_text()))
+    set_rng_state(load_weights(rng_file), json.loads(rng_file.with_suffix(".json").read_text()))
     raw = None
     if ema is not None and (src / "ema.safetensors").is_file():
-        ema.load_state_dict(load_file(str(src / "ema.safetensors")))
-        raw = load_file(str(src / "model_train.safetensors"))
+        ema.load_state_dict(load_weights(src / "ema.safetensors"))
+        raw = load_weights(src / "model_train.safetensors")
     return int(meta["step"]), raw
 
 

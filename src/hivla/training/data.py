@@ -133,6 +133,24 @@ def fit_arrays(
     return arrays_by_iteration(dataset, action_key, indices)
 
 
+class RowsDataset(torch.utils.data.Dataset):
+    """Named columns of equal length (tensors with the row first, or lists) as a dataset whose
+    sample ``i`` is ``{name: column[i]}``; None columns are left out."""
+
+    def __init__(self, **columns: Any) -> None:
+        self.columns = {k: v for k, v in columns.items() if v is not None}
+        sizes = {k: len(v) for k, v in self.columns.items()}
+        if not sizes or len(set(sizes.values())) != 1:
+            raise ValueError(f"RowsDataset needs columns of one length, got {sizes}")
+        self.size = next(iter(sizes.values()))
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        return {k: v[index] for k, v in self.columns.items()}
+
+
 def collate(samples: list[dict[str, Any]]) -> dict[str, Any]:
     """Stack tensors along a new batch dim; strings become lists."""
     out: dict[str, Any] = {}

@@ -1,4 +1,4 @@
-"""AdamW with decoupled weight decay on matrices only, warmup + cosine schedule, and EMA weights."""
+"""AdamW with decoupled weight decay on matrices only, LR schedules, and EMA weights."""
 
 from __future__ import annotations
 
@@ -8,14 +8,16 @@ import torch
 from torch import nn
 
 
-def make_optimizer(model: nn.Module, lr: float, weight_decay: float) -> torch.optim.AdamW:
+def make_optimizer(
+    model: nn.Module, lr: float, weight_decay: float, betas: tuple[float, float] = (0.9, 0.95)
+) -> torch.optim.AdamW:
     """AdamW (Loshchilov & Hutter 2019) over trainable parameters; no decay on biases, norms, embeddings of dim < 2."""
     decay, no_decay = [], []
     for _, p in sorted(model.named_parameters(), key=lambda kv: kv[0]):
         if p.requires_grad:
             (decay if p.ndim >= 2 else no_decay).append(p)
     groups = [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-    return torch.optim.AdamW(groups, lr=lr, betas=(0.9, 0.95), eps=1e-8)
+    return torch.optim.AdamW(groups, lr=lr, betas=tuple(betas), eps=1e-8)
 
 
 def warmup_cosine(step: int, warmup: int, total: int, min_ratio: float) -> float:
@@ -24,6 +26,23 @@ def warmup_cosine(step: int, warmup: int, total: int, min_ratio: float) -> float
         return (step + 1) / warmup
     progress = min(1.0, (step - warmup) / max(1, total - warmup))
     return min_ratio + (1.0 - min_ratio) * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+def make_scheduler(
+    optimizer: torch.optim.Optimizer, schedule: str, warmup: int, total: int, min_ratio: float
+):
+    """The LR scheduler of a ``TrainConfig.schedule`` name. ``one_cycle`` is torch's ``OneCycleLR``
+    (Smith & Topin 2019) with its defaults, momentum (beta1) cycling included."""
+    if schedule == "one_cycle":
+        lr = optimizer.param_groups[0]["lr"]
+        return torch.optim.lr_scheduler.OneCycleLR(optimizer, lr, total_steps=total)
+    if schedule == "warmup_cosine":
+        return torch.optim.lr_scheduler.LambdaLR(
+            optimizer, lambda s: warmup_cosine(s, warmup, total, min_ratio)
+        )
+    if schedule == "constant":
+        return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: 1.0)
+    raise ValueError(f"unknown schedule {schedule!r}; available: warmup_cosine, one_cycle, constant")
 
 
 class EMA:

@@ -1,46 +1,32 @@
-"""The trainer: Hugging Face Accelerate (CPU, one GPU, multi-GPU / multi-node DDP, bf16 on GPU),
-AdamW + warmup/cosine, gradient clipping, optional EMA, safetensors checkpoints with exact
-resume, TensorBoard, a rich progress bar, validation loss and an injectable eval hook.
+"""``hivla train``: the VLA policy adapted to the trainer core (``hivla.training.core``).
 
-``Trainer.train_step`` is one optimization step; ``Trainer.fit`` the loop; :func:`main` the entry.
+:class:`VLATask` builds (or resumes) the policy from an ``ExperimentConfig`` and its dataset;
+:class:`Trainer` is the core over it; :func:`main` the entry.
 """
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import json
-import os
-import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from hivla.checkpoints import load_weights
 from hivla.configs.presets import ExperimentConfig
 from hivla.policies import VLAPolicy, VLAProcessor
-from hivla.policies.base import ASSETS_DIR, resolve_checkpoint
+from hivla.policies.base import ASSETS_DIR, WEIGHTS_FILE
 from hivla.policies.vla.configuration_vla import VLAConfig
 from hivla.policies.vla.processor_vla import FitData
-from hivla.training import checkpoint as ckpt_io
-from hivla.training.data import StepBatchSampler, collate, fit_arrays, split_indices
-from hivla.training.logging import RunLogger
-from hivla.training.optim import EMA, make_optimizer, warmup_cosine
+from hivla.training.core import Split, TrainerCore, TrainingTask, check_new_run, default_threads
+from hivla.training.data import fit_arrays, split_indices
 from hivla.training.rollouts import EvalFn, SimRolloutEval
 from hivla.utils.serialization import config_from_dict, config_to_dict
 
+__all__ = ["Trainer", "VLATask", "default_threads", "load_experiment", "main"]
 EXPERIMENT_FILE = "experiment.json"
-
-
-def default_threads(processes: int) -> int:
-    """Torch threads per process: the cores per process, at least 1. On the quiet 2-core reference
-    machine two threads train the quick preset 1.55x faster than one; when other jobs share the
-    cores, pass ``threads=1`` per job (two stalled OpenMP threads were 2-10x slower, BENCHMARKS.md
-    ## Training). An ``OMP_NUM_THREADS`` set in the environment (torchrun sets 1) wins."""
-    if os.environ.get("OMP_NUM_THREADS", "").isdigit():
-        return max(1, int(os.environ["OMP_NUM_THREADS"]))
-    return max(1, (os.cpu_count() or 1) // max(1, processes))
 
 
 def resolve_policy_config(cfg: VLAConfig, fit: FitData) -> VLAConfig:
@@ -80,8 +66,73 @@ def reasoning_strings(dataset: Any, indices: list[int]) -> tuple[str, ...]:
     return tuple(sorted({str(dataset[int(i)].get("reasoning", "")) for i in indices} - {""}))
 
 
-class Trainer:
-    """Owns the accelerator, data, policy, optimizer and logs of one run directory ``out``."""
+class VLATask(TrainingTask):
+    """The VLA policy (and any policy built from an ``ExperimentConfig``) adapted to the core."""
+
+    def __init__(self, cfg: ExperimentConfig, out: Path, dataset: Any = None) -> None:
+        super().__init__(cfg.train)
+        self.cfg, self.out, self.dataset = cfg, out, dataset
+
+    @property
+    def num_workers(self) -> int:
+        return self.cfg.data.num_workers
+
+    def build(self, accelerator: Any, resume_from: Path | None) -> VLAPolicy:
+        self.accelerator = accelerator
+        if self.dataset is None:
+            from hivla.training.datasets import make_dataset
+
+            self.dataset = make_dataset(self.cfg.data, self.cfg.policy)
+        groups = self.dataset.episode_indices() if hasattr(self.dataset, "episode_indices") else None
+        train_idx, val_idx = split_indices(
+            len(self.dataset), self.cfg.data.val_fraction, self.train.seed, groups
+        )
+        policy = self._policy(resume_from, train_idx).to(accelerator.device)
+        self._maybe_cache_features(policy)
+        self.train_split, self.val_split = Split(self.dataset, train_idx), Split(self.dataset, val_idx)
+        return policy
+
+    def _policy(self, resume_from: Path | None, train_idx: list[int]) -> VLAPolicy:
+        if resume_from is not None:
+            from hivla.policies.base import read_policy_meta
+
+            _, pcfg = read_policy_meta(resume_from)
+            policy = VLAPolicy(pcfg, VLAProcessor.load(pcfg, resume_from / ASSETS_DIR))
+            policy.load_weights(load_weights(resume_from / WEIGHTS_FILE))
+            return policy
+        fit = fit_data(self.dataset, self.cfg.policy, train_idx)
+        pcfg = resolve_policy_config(self.cfg.policy, fit)
+        if self.accelerator.is_main_process:
+            self.out.mkdir(parents=True, exist_ok=True)
+            exp = dataclasses.replace(self.cfg, policy=pcfg)
+            (self.out / EXPERIMENT_FILE).write_text(json.dumps(config_to_dict(exp), indent=2))
+        return VLAPolicy(pcfg, VLAProcessor.fit(pcfg, fit))
+
+    def _maybe_cache_features(self, policy: VLAPolicy) -> None:
+        if not (self.cfg.data.cache_features and policy.vision_frozen):
+            return
+        from hivla.training.features import cached_dataset
+
+        acc = self.accelerator
+        cache_dir = self.cfg.data.cache_dir or str(self.out / "feature_cache")
+        if acc.is_main_process:
+            self.dataset = cached_dataset(policy, self.dataset, cache_dir)
+        acc.wait_for_everyone()
+        if not acc.is_main_process:
+            self.dataset = cached_dataset(policy, self.dataset, cache_dir)
+
+    def weights(self, model: VLAPolicy) -> dict[str, torch.Tensor]:
+        return model.weights()
+
+    def load_weights(self, model: VLAPolicy, weights: dict[str, torch.Tensor]) -> None:
+        model.load_weights(weights)
+
+    def save(self, model: VLAPolicy, path: Path, weights: dict[str, torch.Tensor] | None) -> None:
+        model.save(path, weights=weights)
+
+
+class Trainer(TrainerCore):
+    """The trainer core over a :class:`VLATask`: one run directory ``out`` of ``hivla train``."""
 
     def __init__(
         self,
@@ -92,227 +143,29 @@ class Trainer:
         resume: bool = False,
         quiet: bool = False,
     ) -> None:
-        self.cfg, self.out, self.quiet = cfg, Path(out), quiet
-        self.dataset, self.eval_fn, self.resume = dataset, eval_fn, resume
-        self.step = 0
-        self.history: list[dict[str, float]] = []
+        if eval_fn is None and cfg.train.eval_every > 0:
+            eval_fn = SimRolloutEval(cfg.train.eval)
+        super().__init__(VLATask(cfg, Path(out), dataset), out, eval_fn=eval_fn, resume=resume, quiet=quiet)
 
-    # -- setup ------------------------------------------------------------------------------------
-    def setup(self) -> None:
-        from accelerate import Accelerator
-        from accelerate.utils import DistributedDataParallelKwargs
+    @property
+    def cfg(self) -> ExperimentConfig:
+        return self.task.cfg
 
-        from hivla.utils.threads import limit_threads
+    @cfg.setter
+    def cfg(self, cfg: ExperimentConfig) -> None:
+        self.task.cfg, self.task.train = cfg, cfg.train
 
-        tcfg = self.cfg.train
-        self.accelerator = acc = Accelerator(
-            mixed_precision=tcfg.mixed_precision,
-            cpu=not torch.cuda.is_available(),  # multi-process CPU runs use DDP over gloo
-            kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=False)],
-        )
-        limit_threads(tcfg.threads or default_threads(acc.num_processes))
-        torch.manual_seed(tcfg.seed)  # identical initialization on every process
-        if self.dataset is None:
-            from hivla.training.datasets import make_dataset
+    @property
+    def policy(self) -> VLAPolicy:
+        return self.model
 
-            self.dataset = make_dataset(self.cfg.data, self.cfg.policy)
-        groups = self.dataset.episode_indices() if hasattr(self.dataset, "episode_indices") else None
-        self.train_idx, self.val_idx = split_indices(
-            len(self.dataset), self.cfg.data.val_fraction, tcfg.seed, groups
-        )
-        resume_from = resolve_checkpoint(self.out) if self.resume else None
-        self.policy = self._build_policy(resume_from)
-        self._maybe_cache_features()
-        self.optimizer = make_optimizer(self.policy, tcfg.lr, tcfg.weight_decay)
-        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
-            self.optimizer,
-            lambda s: warmup_cosine(s, tcfg.warmup_steps, tcfg.steps, tcfg.min_lr_ratio),
-        )
-        self.ema = EMA(self.policy, tcfg.ema_decay) if tcfg.ema_decay > 0 else None
-        self.model, self.optimizer = acc.prepare(self.policy, self.optimizer)
-        if resume_from is not None:
-            self._load_train_state(resume_from)
-        else:
-            torch.manual_seed(tcfg.seed + 1000 * acc.process_index)  # per-process noise streams
-        self.loader = self._make_loader()
-        if self.eval_fn is None and tcfg.eval_every > 0:
-            self.eval_fn = SimRolloutEval(tcfg.eval)
-        self.logger = RunLogger(self.out, tcfg.steps, enabled=acc.is_main_process, quiet=self.quiet)
-
-    def _build_policy(self, resume_from: Path | None) -> VLAPolicy:
-        if resume_from is not None:
-            from safetensors.torch import load_file
-
-            from hivla.policies.base import read_policy_meta
-
-            _, pcfg = read_policy_meta(resume_from)
-            processor = VLAProcessor.load(pcfg, resume_from / ASSETS_DIR)
-            policy = VLAPolicy(pcfg, processor)
-            policy.load_weights(load_file(str(resume_from / "model.safetensors")))
-            return policy.to(self.accelerator.device)
-        fit = fit_data(self.dataset, self.cfg.policy, self.train_idx)
-        pcfg = resolve_policy_config(self.cfg.policy, fit)
-        policy = VLAPolicy(pcfg, VLAProcessor.fit(pcfg, fit))
-        if self.accelerator.is_main_process:
-            self.out.mkdir(parents=True, exist_ok=True)
-            exp = dataclasses.replace(self.cfg, policy=pcfg)
-            (self.out / EXPERIMENT_FILE).write_text(json.dumps(config_to_dict(exp), indent=2))
-        return policy.to(self.accelerator.device)
-
-    def _maybe_cache_features(self) -> None:
-        if not (self.cfg.data.cache_features and self.policy.vision_frozen):
-            return
-        from hivla.training.features import cached_dataset
-
-        cache_dir = self.cfg.data.cache_dir or str(self.out / "feature_cache")
-        if self.accelerator.is_main_process:
-            self.dataset = cached_dataset(self.policy, self.dataset, cache_dir)
-        self.accelerator.wait_for_everyone()
-        if not self.accelerator.is_main_process:
-            self.dataset = cached_dataset(self.policy, self.dataset, cache_dir)
-
-    def _make_loader(self) -> torch.utils.data.DataLoader:
-        acc, tcfg = self.accelerator, self.cfg.train
-        sampler = StepBatchSampler(
-            self.train_idx, tcfg.batch_size, tcfg.seed, self.step, acc.process_index, acc.num_processes
-        )
-        workers = self.cfg.data.num_workers
-        return torch.utils.data.DataLoader(
-            self.dataset, batch_sampler=sampler, num_workers=workers, collate_fn=collate,
-            generator=torch.Generator().manual_seed(tcfg.seed),  # never draws from the global RNG
-            persistent_workers=workers > 0, prefetch_factor=4 if workers > 0 else None,
-        )  # fmt: skip
-
-    def _load_train_state(self, path: Path) -> None:
-        acc = self.accelerator
-        self.step, raw = ckpt_io.load_train_state(
-            path, self.optimizer, self.scheduler, acc.process_index, self.ema
-        )
-        if raw is not None:
-            self.policy.load_weights(raw)
-
-    # -- steps ------------------------------------------------------------------------------------
-    def train_step(self, batch: dict[str, Any]) -> dict[str, float]:
-        """Forward, backward, clip, AdamW and schedule steps, EMA update; returns the metrics."""
-        acc, tcfg = self.accelerator, self.cfg.train
-        self.model.train()
-        with acc.autocast():
-            loss, metrics = self.model(batch)
-        self.optimizer.zero_grad(set_to_none=True)
-        acc.backward(loss)
-        if tcfg.grad_clip > 0:
-            metrics["grad_norm"] = float(acc.clip_grad_norm_(self.policy.parameters(), tcfg.grad_clip))
-        self.optimizer.step()
-        self.scheduler.step()
-        if self.ema is not None:
-            self.ema.update(self.policy, self.step)
-        metrics["lr"] = self.scheduler.get_last_lr()[0]
-        return metrics
+    @property
+    def dataset(self) -> Any:
+        return self.task.dataset
 
     def inference_policy(self) -> VLAPolicy:
         """The policy to evaluate and save: EMA weights when EMA is on."""
-        if self.ema is None:
-            return self.policy
-        twin = copy.deepcopy(self.policy)
-        twin.load_weights(self.ema.merged(self.policy.weights()))
-        return twin
-
-    @torch.no_grad()
-    def validate(self) -> dict[str, float]:
-        """Mean loss and loss metrics (``val/<name>``) over up to ``val_batches`` fixed validation
-        batches (forked RNG, fixed seed)."""
-        if not self.val_idx:
-            return {}
-        tcfg = self.cfg.train
-        size = max(1, tcfg.batch_size // self.accelerator.num_processes)
-        policy = self.inference_policy()
-        policy.eval()
-        rows = []
-        with torch.random.fork_rng(devices=[]), torch.no_grad():
-            torch.manual_seed(tcfg.seed + 12345)
-            for k in range(min(tcfg.val_batches, -(-len(self.val_idx) // size))):
-                batch = collate([self.dataset[i] for i in self.val_idx[k * size : (k + 1) * size]])
-                loss, metrics = policy.compute_loss(batch)
-                rows.append({**metrics, "loss": float(loss)})
-        policy.train()
-        return {f"val/{key}": sum(r[key] for r in rows) / len(rows) for key in rows[0]}
-
-    def evaluate(self) -> dict[str, float]:
-        policy = self.inference_policy()
-        policy.eval()
-        try:
-            with torch.random.fork_rng(devices=[]):
-                return self.eval_fn(policy, self.step)
-        finally:
-            policy.train()
-
-    def save(self) -> Path:
-        """Write a checkpoint of the current step (all processes must call it)."""
-        acc = self.accelerator
-        path = ckpt_io.checkpoint_dir(self.out, self.step)
-        if acc.is_main_process:
-            raw = self.policy.weights()
-            weights = self.ema.merged(raw) if self.ema is not None else raw
-            self.policy.save(path, weights=weights)
-        acc.wait_for_everyone()
-        raw = self.policy.weights() if self.ema is not None else None
-        ckpt_io.save_train_state(
-            path,
-            self.step,
-            self.optimizer,
-            self.scheduler,
-            acc.process_index,
-            acc.is_main_process,
-            raw,
-            self.ema,
-        )
-        acc.wait_for_everyone()
-        if acc.is_main_process:
-            ckpt_io.mark_latest(self.out, path, self.cfg.train.keep_checkpoints)
-        return path
-
-    # -- loop -------------------------------------------------------------------------------------
-    def _due(self, every: int) -> bool:
-        return every > 0 and self.step % every == 0
-
-    def fit(self, stop_at: int | None = None) -> dict[str, Any]:
-        """Train until ``train.steps`` (or ``stop_at``, for tests); return a summary."""
-        self.setup()
-        tcfg, acc = self.cfg.train, self.accelerator
-        end = min(tcfg.steps, stop_at) if stop_at is not None else tcfg.steps
-        global_batch = tcfg.batch_size
-        batches = iter(self.loader)
-        self.logger.start(self.step)
-        tick, tick_step = time.perf_counter(), self.step
-        last: dict[str, float] = {}
-        while self.step < end:
-            metrics = self.train_step(next(batches))
-            self.step += 1
-            self.history.append({"step": self.step, "loss": metrics["loss"]})
-            if self._due(tcfg.log_every) or self.step == end:
-                now = time.perf_counter()
-                metrics["samples_per_s"] = global_batch * (self.step - tick_step) / max(now - tick, 1e-9)
-                tick, tick_step = now, self.step
-                last = metrics
-                self.logger.log(self.step, {f"train/{k}": v for k, v in metrics.items()})
-            if acc.is_main_process and self._due(tcfg.val_every):
-                self.logger.log(self.step, self.validate())
-            if acc.is_main_process and self.eval_fn is not None and self._due(tcfg.eval_every):
-                self.logger.log(self.step, self.evaluate())
-            if self._due(tcfg.save_every) or self.step == end:
-                self.save()
-            self.logger.advance(self.step, metrics)
-        self.logger.close()
-        acc.wait_for_everyone()
-        return {
-            "run": str(self.out),
-            "step": self.step,
-            "losses": [h["loss"] for h in self.history],
-            "final_loss": last.get("loss"),
-            "samples_per_s": last.get("samples_per_s"),
-            "checkpoint": str(ckpt_io.checkpoint_dir(self.out, self.step)),
-            "processes": acc.num_processes,
-        }
+        return self.inference_model()
 
 
 def load_experiment(run: str | Path) -> ExperimentConfig:
@@ -331,10 +184,7 @@ def main(
 ) -> dict[str, Any]:
     """Train ``cfg`` into run directory ``out`` (``resume``: continue from its latest checkpoint)."""
     out = Path(out)
-    if not resume and (out / "checkpoints").exists():
-        raise FileExistsError(
-            f"{out} already holds checkpoints: pass --resume to continue, or choose a new --out"
-        )
+    check_new_run(out, resume)
     return Trainer(cfg, out, dataset=dataset, eval_fn=eval_fn, resume=resume, quiet=quiet).fit(
         stop_at=stop_at
     )

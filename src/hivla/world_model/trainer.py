@@ -1,15 +1,14 @@
-"""Train a world model (latent or JEPA) with the pieces of the policy trainer (``hivla.training``):
-Accelerate, AdamW + warmup/cosine, the resumable step-indexed batch order, TensorBoard/JSONL
-logs, and safetensors checkpoints with ``train_state/`` for an exact resume.
+"""``hivla train-world-model``: a world model (latent or JEPA) adapted to the trainer core
+(``hivla.training.core``), which owns Accelerate, the optimizer and schedule, logs, checkpoints
+with ``train_state/`` for an exact resume and validation.
 
-``WorldModelTrainer.train_step`` is one optimization step; ``fit`` the loop; :func:`train` the entry.
+:class:`WorldModelTask` builds (or resumes) the model and its episode windows; :func:`train` the entry.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +16,10 @@ import numpy as np
 import torch
 
 from hivla.data.stats import FeatureStats, NormStats
-from hivla.training import checkpoint as ckpt_io
-from hivla.training.data import StepBatchSampler, collate, split_indices
-from hivla.training.logging import RunLogger
-from hivla.training.optim import make_optimizer, warmup_cosine
+from hivla.training.core import Split, TrainerCore, TrainingTask, check_new_run
+from hivla.training.data import split_indices
 from hivla.utils.serialization import config_from_dict, config_to_dict
-from hivla.world_model.checkpoint import load_world_model, resolve_world_model, save_world_model
+from hivla.world_model.checkpoint import load_world_model, save_world_model
 from hivla.world_model.config import WMExperimentConfig
 from hivla.world_model.data import EpisodeArrays, WindowDataset, event_rates
 from hivla.world_model.model import WORLD_MODELS, WorldModel
@@ -70,72 +67,39 @@ def event_pos_weight(episodes: list[EpisodeArrays]) -> np.ndarray:
     return np.clip(np.nan_to_num(w, nan=1.0), 1.0, MAX_POS_WEIGHT).astype(np.float32)
 
 
-class WorldModelTrainer:
-    """Owns the accelerator, data, model, optimizer and logs of one run directory ``out``."""
+class WorldModelTask(TrainingTask):
+    """A world model (latent or JEPA) adapted to the trainer core; windows of whole episodes
+    (episodes split into train and val)."""
+
+    name = "world model"
+    shuffle_val = True
 
     def __init__(
-        self,
-        exp: WMExperimentConfig,
-        out: str | Path,
-        episodes: list[EpisodeArrays] | None = None,
-        resume: bool = False,
-        quiet: bool = False,
+        self, exp: WMExperimentConfig, out: Path, episodes: list[EpisodeArrays] | None, quiet: bool
     ) -> None:
-        self.exp, self.out, self.episodes, self.resume, self.quiet = exp, Path(out), episodes, resume, quiet
-        self.step = 0
-        self.history: list[dict[str, float]] = []
+        super().__init__(exp.train)
+        self.exp, self.out, self.episodes, self.quiet = exp, out, episodes, quiet
 
-    # -- setup ------------------------------------------------------------------------------------
-    def setup(self) -> None:
-        from accelerate import Accelerator
-
-        from hivla.training.trainer import default_threads
-        from hivla.utils.threads import limit_threads
-
-        tcfg = self.exp.train
-        self.accelerator = acc = Accelerator(
-            mixed_precision=tcfg.mixed_precision, cpu=not torch.cuda.is_available()
-        )
-        limit_threads(tcfg.threads or default_threads(acc.num_processes))
-        torch.manual_seed(tcfg.seed)
+    def build(self, accelerator: Any, resume_from: Path | None) -> WorldModel:
+        self.accelerator = accelerator
         episodes = self.episodes if self.episodes is not None else load_or_collect(self.exp, self.quiet)
-        train_ep, val_ep = split_indices(len(episodes), self.exp.data.val_fraction, tcfg.seed)
+        train_ep, val_ep = split_indices(len(episodes), self.exp.data.val_fraction, self.train.seed)
         self.train_episodes = [episodes[i] for i in train_ep]
         self.val_episodes = [episodes[i] for i in val_ep]
-        resume_from = resolve_world_model(self.out) if self.resume else None
-        self.model: WorldModel = self._build_model(resume_from)
-        mcfg = self.model.config
-        sized = [e.resized(mcfg.image_size, mcfg.cameras) for e in self.train_episodes]
-        self.dataset = WindowDataset(sized, mcfg.horizon, mcfg.outcome_horizon)
-        self.val_dataset = None
-        if self.val_episodes:
-            val_sized = [e.resized(mcfg.image_size, mcfg.cameras) for e in self.val_episodes]
-            self.val_dataset = WindowDataset(val_sized, mcfg.horizon, mcfg.outcome_horizon)
-        self.optimizer = make_optimizer(self.model, tcfg.lr, tcfg.weight_decay)
-        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
-            self.optimizer, lambda s: warmup_cosine(s, tcfg.warmup_steps, tcfg.steps, tcfg.min_lr_ratio)
-        )
-        self.wrapped, self.optimizer = acc.prepare(self.model, self.optimizer)
-        if resume_from is not None:
-            self.step, _ = ckpt_io.load_train_state(
-                resume_from, self.optimizer, self.scheduler, acc.process_index
-            )
-        sampler = StepBatchSampler(
-            range(len(self.dataset)),
-            tcfg.batch_size,
-            tcfg.seed,
-            self.step,
-            acc.process_index,
-            acc.num_processes,
-        )
-        self.loader = torch.utils.data.DataLoader(self.dataset, batch_sampler=sampler, collate_fn=collate)
-        self.logger = RunLogger(self.out, tcfg.steps, enabled=acc.is_main_process, quiet=self.quiet)
+        model = self._model(resume_from).to(accelerator.device).train()
+        self.train_split = self._windows(model, self.train_episodes)
+        self.val_split = self._windows(model, self.val_episodes) if self.val_episodes else None
+        return model
 
-    def _build_model(self, resume_from: Path | None) -> WorldModel:
-        device = self.accelerator.device
+    def _windows(self, model: WorldModel, episodes: list[EpisodeArrays]) -> Split:
+        mcfg = model.config
+        sized = [e.resized(mcfg.image_size, mcfg.cameras) for e in episodes]
+        dataset = WindowDataset(sized, mcfg.horizon, mcfg.outcome_horizon)
+        return Split(dataset, range(len(dataset)))
+
+    def _model(self, resume_from: Path | None) -> WorldModel:
         if resume_from is not None:
-            model = load_world_model(resume_from, device)
-            return model.train()
+            return load_world_model(resume_from)
         stats = fit_stats(self.train_episodes)
         first = self.train_episodes[0]
         mcfg = dataclasses.replace(
@@ -146,102 +110,34 @@ class WorldModelTrainer:
             self.out.mkdir(parents=True, exist_ok=True)
             exp = dataclasses.replace(self.exp, model=mcfg)
             (self.out / EXPERIMENT_FILE).write_text(json.dumps(config_to_dict(exp), indent=2))
-        return model.to(device).train()
+        return model
 
-    # -- steps ------------------------------------------------------------------------------------
-    def train_step(self, batch: dict[str, Any]) -> dict[str, float]:
-        """Forward, backward, clip, AdamW and schedule steps, then the model's ``after_step`` (EMA)."""
-        acc, tcfg = self.accelerator, self.exp.train
-        self.model.train()
-        with acc.autocast():
-            loss, metrics = self.wrapped(batch)
-        self.optimizer.zero_grad(set_to_none=True)
-        acc.backward(loss)
-        if tcfg.grad_clip > 0:
-            metrics["grad_norm"] = float(acc.clip_grad_norm_(self.model.parameters(), tcfg.grad_clip))
-        self.optimizer.step()
-        self.scheduler.step()
-        self.model.after_step()
-        metrics["lr"] = self.scheduler.get_last_lr()[0]
-        return metrics
+    def after_step(self, model: WorldModel) -> None:
+        model.after_step()
 
-    @torch.no_grad()
-    def validate(self) -> dict[str, float]:
-        """Mean loss terms over up to ``val_batches`` fixed validation batches."""
-        if self.val_dataset is None:
-            return {}
-        tcfg = self.exp.train
-        self.model.eval()
-        rng = np.random.default_rng(tcfg.seed + 12345)
-        order = rng.permutation(len(self.val_dataset))
-        sums: dict[str, float] = {}
-        n = 0
-        for k in range(min(tcfg.val_batches, -(-len(order) // tcfg.batch_size))):
-            idx = order[k * tcfg.batch_size : (k + 1) * tcfg.batch_size]
-            _, metrics = self.model.compute_loss(collate([self.val_dataset[int(i)] for i in idx]))
-            for key, value in metrics.items():
-                sums[key] = sums.get(key, 0.0) + value
-            n += 1
-        self.model.train()
-        return {f"val/{k}": v / n for k, v in sums.items()}
+    def save(self, model: WorldModel, path: Path, weights: dict[str, torch.Tensor] | None) -> None:
+        save_world_model(model, path, weights=weights)
 
-    def save(self) -> Path:
-        acc = self.accelerator
-        path = ckpt_io.checkpoint_dir(self.out, self.step)
-        if acc.is_main_process:
-            save_world_model(self.model, path)
-        acc.wait_for_everyone()
-        ckpt_io.save_train_state(
-            path, self.step, self.optimizer, self.scheduler, acc.process_index, acc.is_main_process
-        )
-        acc.wait_for_everyone()
-        if acc.is_main_process:
-            ckpt_io.mark_latest(self.out, path, self.exp.train.keep_checkpoints)
-        return path
-
-    # -- loop -------------------------------------------------------------------------------------
-    def _due(self, every: int) -> bool:
-        return every > 0 and self.step % every == 0
-
-    def fit(self, stop_at: int | None = None) -> dict[str, Any]:
-        """Train until ``train.steps`` (or ``stop_at``, for tests); return a summary."""
-        self.setup()
-        tcfg, acc = self.exp.train, self.accelerator
-        end = min(tcfg.steps, stop_at) if stop_at is not None else tcfg.steps
-        batches = iter(self.loader)
-        self.logger.start(self.step)
-        tick, tick_step = time.perf_counter(), self.step
-        last: dict[str, float] = {}
-        val: dict[str, float] = {}
-        while self.step < end:
-            metrics = self.train_step(next(batches))
-            self.step += 1
-            self.history.append({"step": self.step, "loss": metrics["loss"]})
-            if self._due(tcfg.log_every) or self.step == end:
-                now = time.perf_counter()
-                metrics["samples_per_s"] = tcfg.batch_size * (self.step - tick_step) / max(now - tick, 1e-9)
-                tick, tick_step = now, self.step
-                last = metrics
-                self.logger.log(self.step, {f"train/{k}": v for k, v in metrics.items()})
-            if acc.is_main_process and (self._due(tcfg.val_every) or self.step == end):
-                val = self.validate()
-                self.logger.log(self.step, val)
-            if self._due(tcfg.save_every) or self.step == end:
-                self.save()
-            self.logger.advance(self.step, metrics)
-        self.logger.close()
+    def summary(self) -> dict[str, Any]:
         return {
-            "run": str(self.out),
-            "kind": self.model.kind,
-            "step": self.step,
-            "losses": [h["loss"] for h in self.history],
-            "final_loss": last.get("loss"),
-            "samples_per_s": last.get("samples_per_s"),
-            "val": val,
+            "kind": self.exp.model.kind,
             "train_episodes": len(self.train_episodes),
             "val_episodes": len(self.val_episodes),
-            "checkpoint": str(ckpt_io.checkpoint_dir(self.out, self.step)),
         }
+
+
+class WorldModelTrainer(TrainerCore):
+    """The trainer core over a :class:`WorldModelTask`: one run directory of ``hivla train-world-model``."""
+
+    def __init__(
+        self,
+        exp: WMExperimentConfig,
+        out: str | Path,
+        episodes: list[EpisodeArrays] | None = None,
+        resume: bool = False,
+        quiet: bool = False,
+    ) -> None:
+        super().__init__(WorldModelTask(exp, Path(out), episodes, quiet), out, resume=resume, quiet=quiet)
 
 
 def load_run_config(run: str | Path) -> WMExperimentConfig:
@@ -259,10 +155,7 @@ def train(
 ) -> dict[str, Any]:
     """Train ``exp`` into run directory ``out`` (``resume``: continue from its latest checkpoint)."""
     out = Path(out)
-    if not resume and (out / "checkpoints").exists():
-        raise FileExistsError(
-            f"{out} already holds checkpoints: pass --resume to continue, or choose a new --out"
-        )
+    check_new_run(out, resume)
     if resume:
         exp = load_run_config(out)
     return WorldModelTrainer(exp, out, episodes=episodes, resume=resume, quiet=quiet).fit(stop_at=stop_at)

@@ -9,7 +9,6 @@ and ``model.safetensors`` (the state dict).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -18,11 +17,15 @@ from typing import Any, ClassVar, TypeVar
 import torch
 from torch import nn
 
+from hivla.checkpoints import CheckpointFormat, load_weights, save_weights
 from hivla.registry import Registry
 
 FORMAT_VERSION = 1
 META_FILE = "action_expert.json"
 WEIGHTS_FILE = "model.safetensors"
+EXPERT_FORMAT = CheckpointFormat(
+    "hivla.action_expert", FORMAT_VERSION, META_FILE, "saved action expert", "`save_action_expert`"
+)
 
 ACTION_EXPERTS: Registry[type[ActionExpert]] = Registry("action expert")
 
@@ -152,36 +155,16 @@ def make_action_expert(
 
 def save_action_expert(expert: ActionExpert, path: str | Path) -> Path:
     """Write ``action_expert.json`` (kind + config) and ``model.safetensors`` into directory ``path``."""
-    from safetensors.torch import save_file
-
     out = Path(path)
-    out.mkdir(parents=True, exist_ok=True)
-    meta = {
-        "format": "hivla.action_expert",
-        "format_version": FORMAT_VERSION,
-        "kind": expert.name,
-        "config": asdict(expert.config),
-    }
-    (out / META_FILE).write_text(json.dumps(meta, indent=2))
-    state = {k: v.detach().contiguous() for k, v in expert.state_dict().items()}
-    save_file(state, str(out / WEIGHTS_FILE))
+    EXPERT_FORMAT.write_meta(out, {"kind": expert.name, "config": asdict(expert.config)})
+    save_weights(expert.state_dict(), out / WEIGHTS_FILE)
     return out
 
 
 def load_action_expert(path: str | Path, device: str | torch.device = "cpu") -> ActionExpert:
     """Rebuild an expert saved by :func:`save_action_expert` (strict state-dict load)."""
-    from safetensors.torch import load_file
-
-    meta_path = Path(path) / META_FILE
-    if not meta_path.is_file():
-        raise FileNotFoundError(f"no {META_FILE} in {path}: not a saved action expert directory")
-    meta = json.loads(meta_path.read_text())
-    if meta.get("format_version") != FORMAT_VERSION:
-        raise ValueError(
-            f"{meta_path} has format_version {meta.get('format_version')}; this hivla reads "
-            f"{FORMAT_VERSION}. Use the hivla version that wrote it."
-        )
+    meta = EXPERT_FORMAT.read_meta(path)
     cls = ACTION_EXPERTS.get(meta["kind"])
     expert = cls(cls.config_cls(**meta["config"]))
-    expert.load_state_dict(load_file(str(Path(path) / WEIGHTS_FILE), device=str(device)))
+    expert.load_state_dict(load_weights(Path(path) / WEIGHTS_FILE, device))
     return expert.to(device)

@@ -7,7 +7,6 @@ and saved as a checkpoint asset: a directory of JSON and plain files, never a pi
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -15,10 +14,14 @@ from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
+from hivla.checkpoints import CheckpointFormat
 from hivla.registry import Registry
 
 FORMAT_VERSION = 1
 META_FILE = "action_tokenizer.json"
+TOKENIZER_FORMAT = CheckpointFormat(
+    "hivla.action_tokenizer", FORMAT_VERSION, META_FILE, "saved action tokenizer", "`ActionTokenizer.save`"
+)
 
 TOKENIZERS: Registry[type[ActionTokenizer]] = Registry("action tokenizer")
 
@@ -249,16 +252,13 @@ class ActionTokenizer:
         out = Path(path)
         out.mkdir(parents=True, exist_ok=True)
         meta = {
-            "format": "hivla.action_tokenizer",
-            "format_version": FORMAT_VERSION,
             "kind": self.name,
             "config": asdict(self.config),
             "horizon": self.horizon,
             "action_dim": self.action_dim,
             "normalizer": self.normalizer.to_json(),
         }
-        meta.update(self._save_files(out))
-        (out / META_FILE).write_text(json.dumps(meta, indent=2))
+        TOKENIZER_FORMAT.write_meta(out, {**meta, **self._save_files(out)})
         return out
 
     def _require_fitted(self) -> None:
@@ -280,16 +280,7 @@ def make_tokenizer(name: str, **kwargs: Any) -> ActionTokenizer:
 
 def load_tokenizer(path: str | Path) -> ActionTokenizer:
     """Load a tokenizer saved by :meth:`ActionTokenizer.save` from directory ``path``."""
-    meta_path = Path(path) / META_FILE
-    if not meta_path.is_file():
-        raise FileNotFoundError(f"no {META_FILE} in {path}: not a saved action tokenizer directory")
-    meta = json.loads(meta_path.read_text())
-    version = meta.get("format_version")
-    if version != FORMAT_VERSION:
-        raise ValueError(
-            f"{meta_path} has tokenizer format_version {version}; this hivla reads version {FORMAT_VERSION}. "
-            "Re-fit the tokenizer or install the hivla version that wrote it."
-        )
+    meta = TOKENIZER_FORMAT.read_meta(path)
     cls = TOKENIZERS.get(meta["kind"])
     tok = cls(cls.config_cls(**meta["config"]))
     tok.horizon, tok.action_dim = int(meta["horizon"]), int(meta["action_dim"])

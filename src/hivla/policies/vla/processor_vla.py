@@ -13,7 +13,6 @@ float[S], ``instruction`` str) or batched (uint8[B, H, W, 3], float[B, S], list[
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from hivla.checkpoints import CheckpointFormat
 from hivla.policies.vla.configuration_vla import VLAConfig
 from hivla.policies.vla.reasoning import TraceVocab
 from hivla.transforms.normalize import from_unit_range, standardize, to_unit_range
@@ -29,6 +29,9 @@ from hivla.transforms.normalize import from_unit_range, standardize, to_unit_ran
 FORMAT_VERSION = 1
 STATS_FILE = "processor.json"
 TOKENIZER_DIR = "tokenizer"
+PROCESSOR_FORMAT = CheckpointFormat(
+    "hivla.vla_processor", FORMAT_VERSION, STATS_FILE, "VLA processor asset", "`VLAProcessor.save`"
+)
 
 
 @dataclass(frozen=True)
@@ -358,23 +361,14 @@ class VLAProcessor:
     # -- assets -------------------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
         out = Path(path)
-        out.mkdir(parents=True, exist_ok=True)
-        meta = {"format": "hivla.vla_processor", "format_version": FORMAT_VERSION, **self.stats}
-        (out / STATS_FILE).write_text(json.dumps(meta, indent=2))
+        PROCESSOR_FORMAT.write_meta(out, self.stats)
         if self.tokenizer is not None:
             self.tokenizer.save(out / TOKENIZER_DIR)
         return out
 
     @classmethod
     def load(cls, config: VLAConfig, path: str | Path) -> VLAProcessor:
-        meta_path = Path(path) / STATS_FILE
-        if not meta_path.is_file():
-            raise FileNotFoundError(f"no {STATS_FILE} in {path}: not a VLA processor asset directory")
-        meta = json.loads(meta_path.read_text())
-        if meta.get("format_version") != FORMAT_VERSION:
-            raise ValueError(
-                f"{meta_path} has format_version {meta.get('format_version')}; this hivla reads {FORMAT_VERSION}"
-            )
+        meta = PROCESSOR_FORMAT.read_meta(path)
         tokenizer = None
         if config.head.discrete:
             from hivla.actions import load_tokenizer
