@@ -1,3 +1,6 @@
+import math
+import statistics
+
 import numpy as np
 import pytest
 
@@ -11,6 +14,33 @@ from hivla.evaluation.stats import distribution, histogram, mean_ci, rate, wilso
 def test_wilson_matches_reference_values(k, n, lo, hi):
     got = wilson_interval(k, n)
     assert got == pytest.approx((lo, hi), abs=1e-4)
+
+
+def _textbook_wilson(k: int, n: int, z: float) -> tuple[float, float]:
+    """The score interval written out (Wilson 1927): what the hand-written version computed."""
+    p, denom = k / n, 1 + z**2 / n
+    centre, half = (p + z**2 / (2 * n)) / denom, z * math.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def test_wilson_from_scipy_gives_the_numbers_of_the_formula():
+    z = statistics.NormalDist().inv_cdf(0.975)
+    pairs = [(k, n) for n in (1, 2, 3, 7, 10, 50) for k in range(n + 1)]
+    for k, n in pairs:
+        assert wilson_interval(k, n) == pytest.approx(_textbook_wilson(k, n, z), abs=1e-12)
+        # the earlier version used z rounded to 1.959964: within 4e-9 of it everywhere
+        assert wilson_interval(k, n) == pytest.approx(_textbook_wilson(k, n, 1.959964), abs=5e-9)
+
+
+def test_mean_interval_is_the_normal_approximation():
+    rng = np.random.default_rng(0)
+    z = statistics.NormalDist().inv_cdf(0.975)
+    for size in (2, 5, 40):
+        x = rng.normal(3.0, 2.0, size)
+        half = z * x.std(ddof=1) / math.sqrt(size)
+        expected = [max(x.min(), x.mean() - half), min(x.max(), x.mean() + half)]
+        assert mean_ci(x)["ci95"] == pytest.approx(expected, abs=1e-12)
+    assert mean_ci([2.0, 2.0, 2.0])["ci95"] == [2.0, 2.0] and mean_ci([1.5])["ci95"] == [1.5, 1.5]
 
 
 def test_wilson_edge_cases():

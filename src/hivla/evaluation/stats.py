@@ -1,27 +1,25 @@
-"""Small statistics for evaluation: Wilson intervals for rates, percentiles, mean intervals."""
+"""Small statistics for evaluation: Wilson intervals for rates, percentiles, mean intervals (scipy)."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-Z95 = 1.959964  # two-sided 95% normal quantile
+LEVEL = 0.95  # two-sided confidence level of every interval here
 
 
-def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
-    """95% Wilson score interval for a binomial rate (Wilson 1927); ``(0, 1)`` when n = 0."""
+def wilson_interval(successes: int, n: int) -> tuple[float, float]:
+    """95% Wilson score interval for a binomial rate (Wilson 1927, via scipy); ``(0, 1)`` when n = 0."""
     if n < 0 or not 0 <= successes <= max(n, 0):
         raise ValueError(f"need 0 <= successes <= n, got successes={successes}, n={n}")
     if n == 0:
         return (0.0, 1.0)
-    p = successes / n
-    denom = 1 + z**2 / n
-    centre = (p + z**2 / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
-    return (round(max(0.0, centre - half), 12), round(min(1.0, centre + half), 12))
+    from scipy.stats import binomtest
+
+    ci = binomtest(successes, n).proportion_ci(confidence_level=LEVEL, method="wilson")
+    return (float(ci.low), float(ci.high))
 
 
 def rate(successes: int, n: int) -> dict[str, Any]:
@@ -35,14 +33,23 @@ def rate(successes: int, n: int) -> dict[str, Any]:
 
 
 def mean_ci(values: Sequence[float]) -> dict[str, Any]:
-    """Mean with a normal-approximation 95% interval (clipped to the data range)."""
+    """Mean with a normal-approximation 95% interval (scipy's normal quantile and standard error of
+    the mean), clipped to the data range."""
     x = np.asarray(values, dtype=np.float64)
     if x.size == 0:
         return {"mean": 0.0, "ci95": [0.0, 0.0], "n": 0}
     mean = float(x.mean())
-    half = Z95 * float(x.std(ddof=1)) / math.sqrt(x.size) if x.size > 1 else 0.0
-    lo, hi = max(float(x.min()), mean - half), min(float(x.max()), mean + half)
-    return {"mean": mean, "ci95": [lo, hi], "n": int(x.size)}
+    from scipy.stats import norm, sem
+
+    scale = float(sem(x)) if x.size > 1 else 0.0
+    if scale == 0.0:  # one value, or all equal: no spread to speak of
+        return {"mean": mean, "ci95": [mean, mean], "n": int(x.size)}
+    lo, hi = norm.interval(LEVEL, loc=mean, scale=scale)
+    return {
+        "mean": mean,
+        "ci95": [max(float(x.min()), float(lo)), min(float(x.max()), float(hi))],
+        "n": int(x.size),
+    }
 
 
 def distribution(values: Sequence[float]) -> dict[str, Any]:
