@@ -4,7 +4,17 @@ import statistics
 import numpy as np
 import pytest
 
-from hivla.evaluation.stats import distribution, histogram, mean_ci, rate, wilson_interval
+from hivla.evaluation.stats import (
+    auroc,
+    bootstrap_ci,
+    distribution,
+    histogram,
+    mean_ci,
+    ranks,
+    rate,
+    spearman,
+    wilson_interval,
+)
 
 
 @pytest.mark.parametrize(
@@ -62,3 +72,37 @@ def test_rate_and_summaries():
     h = histogram([0.1, 0.2, 0.4, 10.0], bins=4)
     assert sum(h["counts"]) == 4 and len(h["edges"]) == 5
     assert h["edges"][1] / h["edges"][0] == pytest.approx(h["edges"][2] / h["edges"][1])  # log-spaced
+
+
+def test_ranks_spearman_and_auroc_match_definitions():
+    assert ranks([3, 1, 3, 2]).tolist() == [3.5, 1.0, 3.5, 2.0]
+    assert spearman([1, 2, 3, 4], [10, 20, 30, 45]) == pytest.approx(1.0)
+    assert spearman([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)
+    assert np.isnan(spearman([1, 1, 1], [1, 2, 3]))
+    assert auroc([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1]) == pytest.approx(0.75)
+    assert np.isnan(auroc([0.1, 0.2], [1, 1]))
+
+
+def test_spearman_and_auroc_equal_their_definitions_with_ties():
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        x, y = rng.integers(0, 6, 30).astype(float), rng.normal(size=30)
+        expected = np.corrcoef(ranks(x), ranks(y))[0, 1]  # Pearson on average ranks
+        assert spearman(x, y) == pytest.approx(expected, abs=1e-12)
+        labels = rng.random(30) < 0.4
+        pos, neg = x[labels], x[~labels]
+        pairs = (pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()
+        assert auroc(x, labels) == pytest.approx(pairs / (len(pos) * len(neg)), abs=1e-12)
+
+
+def test_bootstrap_interval_contains_the_estimate_and_keeps_its_seeded_values():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=60)
+    y = x + rng.normal(size=60)
+    lo, hi = bootstrap_ci(x, y, n_boot=300)
+    assert lo < spearman(x, y) < hi
+    # the values the numpy-only version gave (before ranks and Spearman came from scipy)
+    assert (lo, hi) == pytest.approx((0.4135640179969951, 0.7527807117485734), abs=1e-12)
+    fail = (np.arange(12) % 4 == 0).astype(float)  # binary labels: some resamples hold one class
+    got = bootstrap_ci(np.linspace(0.2, 1.3, 12) ** 2, fail, n_boot=300, seed=3)
+    assert got == pytest.approx((-0.7617283754520474, 0.38594162556691297), abs=1e-12)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from hivla.world_model.evaluate import episode_errors, summarize_errors
+from hivla.world_model.metrics import episode_errors, summarize_errors
 
 
 @pytest.mark.parametrize("kind", ["latent", "jepa"])

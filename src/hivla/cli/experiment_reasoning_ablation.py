@@ -58,7 +58,8 @@ class Config:
 
 
 def run(cfg: Config, quiet: bool = False) -> dict[str, Any]:
-    from hivla.planning.ablation import AblationConfig, run_ablation
+    from hivla.experiments.reasoning_ablation.config import AblationConfig
+    from hivla.experiments.reasoning_ablation.run import run_ablation
 
     try:
         acfg = AblationConfig(

@@ -41,7 +41,7 @@ class Config:
     """Override the worker processes of the rollouts."""
 
     def __post_init__(self) -> None:
-        from hivla.world_model.experiment import EXPERIMENT_PRESETS
+        from hivla.experiments.world_model_validation.config import EXPERIMENT_PRESETS
 
         EXPERIMENT_PRESETS.get(self.preset)
         if not self.runs:
@@ -54,7 +54,7 @@ class Config:
 
 def spec(cfg: Config) -> Any:
     """The preset with the command-line overrides applied."""
-    from hivla.world_model.experiment import EXPERIMENT_PRESETS
+    from hivla.experiments.world_model_validation.config import EXPERIMENT_PRESETS
 
     s = EXPERIMENT_PRESETS.get(cfg.preset)
     probe, veto = s.probe, s.veto
@@ -71,7 +71,7 @@ def spec(cfg: Config) -> Any:
 
 
 def run(cfg: Config, quiet: bool = False) -> dict[str, Any]:
-    from hivla.world_model.experiment import run_experiment
+    from hivla.experiments.world_model_validation.run import run_experiment
 
     results = run_experiment(list(cfg.runs), spec(cfg), cfg.out, veto_run=cfg.veto_run or None, quiet=quiet)
     return {

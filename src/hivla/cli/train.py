@@ -16,7 +16,6 @@ result with ``hivla.policies.load_policy(RUN)``.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,32 +74,13 @@ class Config:
 
 def experiment(cfg: Config) -> Any:
     """The preset with the command-line overrides applied."""
-    from hivla.configs import get_preset
+    from hivla.configs.overrides import with_overrides
 
-    exp = get_preset(cfg.preset)
-    train = exp.train
-    if cfg.steps:
-        train = dataclasses.replace(train, steps=cfg.steps)
-    if cfg.batch_size:
-        train = dataclasses.replace(train, batch_size=cfg.batch_size)
-    if cfg.eval_every >= 0:
-        train = dataclasses.replace(train, eval_every=cfg.eval_every)
-    if cfg.threads:
-        train = dataclasses.replace(train, threads=cfg.threads)
-    policy = exp.policy
-    if cfg.head:
-        mode = "autoregressive" if cfg.head == "fast" else policy.head.mode
-        policy = dataclasses.replace(policy, head=dataclasses.replace(policy.head, kind=cfg.head, mode=mode))
-    if cfg.action_space:
-        policy = dataclasses.replace(policy, action_space=cfg.action_space)
-    if cfg.language:
-        policy = dataclasses.replace(policy, language_key=cfg.language)
-    if cfg.reasoning:
-        policy = dataclasses.replace(policy, reasoning=dataclasses.replace(policy.reasoning, enabled=True))
-    if cfg.localize >= 0:
-        policy = dataclasses.replace(policy, localize=cfg.localize)
-    data = dataclasses.replace(exp.data, path=cfg.data)
-    return dataclasses.replace(exp, policy=policy, train=train, data=data)
+    return with_overrides(
+        cfg.preset, data=cfg.data, steps=cfg.steps, batch_size=cfg.batch_size, head=cfg.head,
+        action_space=cfg.action_space, eval_every=cfg.eval_every, threads=cfg.threads,
+        language=cfg.language, reasoning=cfg.reasoning, localize=cfg.localize,
+    )  # fmt: skip
 
 
 def run(cfg: Config, quiet: bool = False) -> dict[str, Any]:

@@ -1,4 +1,6 @@
-"""Small statistics for evaluation: Wilson intervals for rates, percentiles, mean intervals (scipy)."""
+"""Small statistics for evaluation and experiments, from scipy where it has them: Wilson intervals
+for rates, percentiles, mean intervals, ranks, Spearman correlation with a bootstrap interval, and
+the area under the ROC curve."""
 
 from __future__ import annotations
 
@@ -81,3 +83,65 @@ def histogram(values: Sequence[float], bins: int = 20, log: bool = True) -> dict
         edges = np.linspace(lo, hi, bins + 1)
     counts, _ = np.histogram(x, edges)
     return {"edges": edges.tolist(), "counts": counts.astype(int).tolist()}
+
+
+def ranks(x: Sequence[float]) -> np.ndarray:
+    """Average ranks (1-based; ties share their mean rank), via ``scipy.stats.rankdata``."""
+    from scipy.stats import rankdata
+
+    return rankdata(np.asarray(x, dtype=np.float64), method="average")
+
+
+def spearman(x: Sequence[float], y: Sequence[float]) -> float:
+    """Spearman's rank correlation (``scipy.stats.spearmanr``); NaN if either side is constant."""
+    x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
+    if len(x) < 2 or np.ptp(x) == 0 or np.ptp(y) == 0:  # undefined: say so without scipy's warning
+        return float("nan")
+    from scipy.stats import spearmanr
+
+    return float(spearmanr(x, y).statistic)
+
+
+def bootstrap_ci(
+    x: Sequence[float],
+    y: Sequence[float],
+    stat=spearman,
+    n_boot: int = 2000,
+    seed: int = 0,
+    level: float = 0.95,
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of ``stat(x, y)`` over resampled pairs (Efron 1979).
+
+    Resamples where the statistic is undefined (NaN) are skipped; (NaN, NaN) if all are. Not
+    ``scipy.stats.bootstrap``: it cannot skip such resamples (with binary labels, a resample holding
+    one class leaves Spearman undefined and scipy's interval turns NaN), and it would draw other
+    resamples, changing the seeded intervals of recorded results.
+    """
+    x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
+    if len(x) != len(y):
+        raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
+    rng = np.random.default_rng(seed)
+    values = []
+    for _ in range(n_boot):
+        idx = rng.integers(0, len(x), len(x))
+        v = stat(x[idx], y[idx])
+        if np.isfinite(v):
+            values.append(v)
+    if not values:
+        return (float("nan"), float("nan"))
+    alpha = (1.0 - level) / 2
+    lo, hi = np.quantile(values, [alpha, 1.0 - alpha])
+    return (float(lo), float(hi))
+
+
+def auroc(scores: Sequence[float], labels: Sequence[float]) -> float:
+    """Area under the ROC curve: the Mann-Whitney U of the positives' scores over n_pos * n_neg
+    (``scipy.stats.mannwhitneyu``); NaN without both classes."""
+    s, y = np.asarray(scores, np.float64), np.asarray(labels) > 0.5
+    n_pos, n_neg = int(y.sum()), int((~y).sum())
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    from scipy.stats import mannwhitneyu
+
+    u = mannwhitneyu(s[y], s[~y], method="asymptotic").statistic  # the p-value is not used
+    return float(u / (n_pos * n_neg))

@@ -62,8 +62,8 @@ class SubtaskGoals:
     @classmethod
     @torch.no_grad()
     def fit(cls, model: WorldModel, episodes: Sequence[EpisodeArrays]) -> SubtaskGoals:
-        from hivla.world_model.evaluate import encode_episode
         from hivla.world_model.events import EVENT_NAMES
+        from hivla.world_model.metrics import encode_episode
 
         done = EVENT_NAMES.index("subtask_done")
         sums: dict[str, list[torch.Tensor]] = {}

@@ -6,8 +6,15 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from hivla.experiments.world_model_validation.charts import (
+    bar_chart,
+    html_page,
+    line_chart,
+    png_data_uri,
+    scatter_chart,
+    table,
+)
 from hivla.world_model.events import VIOLATIONS
-from hivla.world_model.report import bar_chart, html_page, line_chart, png_data_uri, scatter_chart, table
 
 
 def _f(x: Any, digits: int = 3) -> str:

@@ -6,17 +6,15 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from hivla.planning.ablation import (
-    ARMS,
-    MONITOR_NOTE,
-    AblationConfig,
+from hivla.experiments.reasoning_ablation.config import ARMS, MONITOR_NOTE, AblationConfig
+from hivla.experiments.reasoning_ablation.report import success_cell
+from hivla.experiments.reasoning_ablation.run import (
     ensure_planner,
     latency_variants,
     monitor_info,
     policy_spec,
     run_ablation,
 )
-from hivla.planning.ablation_report import success_cell
 
 
 def _tiny(out, **kw):

@@ -19,82 +19,16 @@ import dataclasses
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from hivla.registry import Registry
+from hivla.experiments.world_model_validation.config import ExperimentSpec, ProbeConfig
 from hivla.world_model.config import CollectSpec
 from hivla.world_model.data import EpisodeArrays
 from hivla.world_model.model import WorldModel
-from hivla.world_model.veto_eval import VetoEvalConfig
-
-PROBE_AXES = ("lighting", "placement", "table", "camera", "distractors")
-
-
-@dataclass(frozen=True)
-class ProbeConfig:
-    """Held-out episodes per (axis, level) plus the unshifted baseline."""
-
-    suite: str = "tabletop-chain-2"
-    axes: tuple[str, ...] = PROBE_AXES
-    levels: tuple[int, ...] = (1, 2, 3)
-    episodes: int = 6
-    fault_rate: float = 0.3
-    image_size: int = 64
-    workers: int = 1
-    bootstrap: int = 2000
-
-    def __post_init__(self) -> None:
-        from hivla.sim import SHIFT_AXES, SUITES
-
-        SUITES.get(self.suite)
-        for axis in self.axes:
-            SHIFT_AXES.get(axis)
-        if not self.levels or any(not 1 <= lv <= 3 for lv in self.levels):
-            raise ValueError(f"levels must be within 1..3, got {self.levels}")
-        if self.episodes < 2 or self.workers < 1:
-            raise ValueError(f"need episodes >= 2 and workers >= 1, got {self.episodes}, {self.workers}")
-
-    def conditions(self) -> list[str]:
-        return ["none", *(f"{a}={lv}" for a in self.axes for lv in self.levels)]
-
-
-@dataclass(frozen=True)
-class ExperimentSpec:
-    """What ``hivla experiment world-model`` runs (a named preset, see ``EXPERIMENT_PRESETS``)."""
-
-    name: str = "custom"
-    probe: ProbeConfig = field(default_factory=ProbeConfig)
-    veto: VetoEvalConfig = field(default_factory=VetoEvalConfig)
-    frame_steps: int = 8
-    cem_episodes: int = 10
-    run_veto: bool = True
-
-
-EXPERIMENT_PRESETS: Registry[ExperimentSpec] = Registry("world-model experiment preset")
-EXPERIMENT_PRESETS.add(
-    "debug",
-    ExperimentSpec(
-        name="debug",
-        probe=ProbeConfig(suite="tabletop-single", axes=("lighting", "camera"), levels=(2,), episodes=2, bootstrap=200),
-        veto=VetoEvalConfig(suite="tabletop-single", episodes=2, conditions=("none", "lighting=2")),
-        frame_steps=3,
-        cem_episodes=1,
-    ),
-)  # fmt: skip
-EXPERIMENT_PRESETS.add("quick", ExperimentSpec(name="quick", veto=VetoEvalConfig(episodes=30)))
-EXPERIMENT_PRESETS.add(
-    "default",
-    ExperimentSpec(
-        name="default",
-        probe=ProbeConfig(suite="tabletop-mixed", episodes=30, workers=4),
-        veto=VetoEvalConfig(suite="tabletop-mixed", episodes=100, workers=4),
-    ),
-)
 
 
 # ---- data ----------------------------------------------------------------------------------------
@@ -117,7 +51,7 @@ def probe_episodes(cfg: ProbeConfig, log: Callable[[str], None]) -> dict[str, li
 # ---- per model -----------------------------------------------------------------------------------
 def model_errors(model: WorldModel, data: dict[str, list[EpisodeArrays]]) -> tuple[dict[str, Any], list[Any]]:
     """(summary per condition, every episode's errors with its condition)."""
-    from hivla.world_model.evaluate import episode_errors, summarize_errors
+    from hivla.world_model.metrics import episode_errors, summarize_errors
 
     per, all_errors = {}, []
     for label, eps in data.items():
@@ -141,7 +75,7 @@ def failure_correlation(errors: list[Any], n_boot: int) -> dict[str, Any]:
     all conditions, for three per-episode error measures (``ERROR_MEASURES``): the mean error (the
     headline ``spearman``), the error relative to copy-last (how surprised the model is beyond how
     much moved), and the peak error."""
-    from hivla.world_model.stats import bootstrap_ci, spearman
+    from hivla.evaluation.stats import bootstrap_ci, spearman
 
     fail = np.array([0.0 if e.success else 1.0 for e in errors])
     measures = {}
@@ -173,7 +107,7 @@ def frame_rows(
     """Per camera, a row of real frames t..t+steps and a row of imagined ones (open loop from t with
     the episode's actions): decoded by the latent model; for models without a decoder, the frame
     of ``bank`` whose target embedding is nearest to the imagined latent."""
-    from hivla.world_model.evaluate import encode_episode
+    from hivla.world_model.metrics import encode_episode
 
     z, _, frames = encode_episode(model, ep)  # frames (N, C, 3, s, s)
     chunk = torch.from_numpy(ep.action[start : start + steps])[None]
@@ -212,10 +146,10 @@ def reward_check(
     held-out episode that ends with a completed subtask, the Spearman correlation between each
     frame's reward (towards its subtask kind's goal embedding) and minus the steps left; the mean
     over segments with a bootstrap 95% interval over segments."""
-    from hivla.world_model.evaluate import encode_episode
+    from hivla.evaluation.stats import spearman
     from hivla.world_model.events import EVENT_NAMES
+    from hivla.world_model.metrics import encode_episode
     from hivla.world_model.reward import LatentGoalReward, SubtaskGoals
-    from hivla.world_model.stats import spearman
 
     goals = SubtaskGoals.fit(model, train_eps)
     done = EVENT_NAMES.index("subtask_done")
@@ -299,9 +233,9 @@ def evaluate_model(
     figures: Path,
     log: Callable[[str], None],
 ) -> dict[str, Any]:
+    from hivla.experiments.world_model_validation.charts import frame_grid_png
     from hivla.world_model.checkpoint import load_world_model
-    from hivla.world_model.evaluate import prediction_scores
-    from hivla.world_model.report import frame_grid_png
+    from hivla.world_model.metrics import prediction_scores
     from hivla.world_model.sources import load_episodes
     from hivla.world_model.trainer import load_run_config
 
@@ -350,7 +284,7 @@ def run_experiment(
     runs: list[str], spec: ExperimentSpec, out: str | Path, veto_run: str | None = None, quiet: bool = False
 ) -> dict[str, Any]:
     """Run every part of the experiment for the trained world models ``runs``; write the report."""
-    from hivla.world_model.experiment_report import write_experiment_report
+    from hivla.experiments.world_model_validation.report import write_experiment_report
 
     if not runs:
         raise ValueError("pass at least one trained world model (a `hivla train-world-model` run directory)")
@@ -371,7 +305,7 @@ def run_experiment(
     models = [evaluate_model(r, data, spec, figures, log) for r in runs]
     veto = None
     if spec.run_veto:
-        from hivla.world_model.veto_eval import run_veto_eval
+        from hivla.experiments.world_model_validation.veto import run_veto_eval
 
         target = veto_run or runs[0]
         log(

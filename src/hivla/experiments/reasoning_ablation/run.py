@@ -27,88 +27,19 @@ import json
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ARMS = ("flat", "hierarchical", "hierarchical+reasoning")
-ARM_TRAINING: dict[str, dict[str, Any]] = {
-    "flat": {"language": "task"},
-    "hierarchical": {"language": "subtask"},
-    "hierarchical+reasoning": {"language": "subtask", "reasoning": True},
-}
-SUITE_BY_LENGTH = {1: "tabletop-single", 2: "tabletop-chain-2", 3: "tabletop-chain-3", 4: "tabletop-chain-4",
-                   5: "tabletop-chain-5"}  # fmt: skip
-DATA_SUITE = "tabletop-mixed"
-RESULTS_FORMAT, RESULTS_VERSION = "hivla.reasoning_ablation", 1
-DONE_FILE = "ablation_train.json"
-
-# Measured on 2026-11-25 (task 4 of the ablation work): `hivla collect --suite tabletop-mixed --embodiment
-# floating --episodes 60 --image-size 64`, then `hivla monitor train` (800 steps); then 20 held-out
-# tabletop-mixed episodes of hierarchical:low=subtask-expert,planner=oracle with each monitor.
-MONITOR_NOTE = (
-    "The learned SubtaskMonitor, retrained on 60 tabletop-mixed episodes (floating hand, 64 px), reached "
-    "val precision 36% and recall 48% on 'done' frames (train: 52% / 93%). Under the scripted "
-    "subtask-expert low level and the oracle planner it cut success on 20 held-out tabletop-mixed episodes "
-    "from 100% [84%, 100%] (oracle monitor) to 60% [39%, 78%] (learned monitor; timeouts, drops, wrong "
-    "order). It is clearly worse than the oracle, so this experiment defaults to monitor=oracle: the "
-    "hierarchical arms are measured with a perfect success detector, an upper bound for the monitor."
+from hivla.experiments.reasoning_ablation.config import (
+    ARM_TRAINING,
+    DATA_SUITE,
+    DONE_FILE,
+    MONITOR_NOTE,
+    RESULTS_FORMAT,
+    RESULTS_VERSION,
+    SUITE_BY_LENGTH,
+    AblationConfig,
 )
-
-
-@dataclass(frozen=True)
-class AblationConfig:
-    """What the reasoning ablation trains and evaluates; see ``hivla experiment reasoning-ablation --help``."""
-
-    out: str
-    data: str = ""  # a collected tabletop-mixed dataset; "" = <out>/data; collected when missing
-    episodes: int = 200  # episodes to collect when the dataset is missing
-    embodiment: str = "floating"
-    image_size: int = 64  # camera px of a collected dataset
-    preset: str = "quick"
-    steps: int = 0  # 0: the preset's
-    planner: str = "oracle"  # oracle | a learned-planner directory (trained there when absent)
-    planner_steps: int = 800
-    monitor: str = "oracle"  # oracle | a `hivla monitor train` directory
-    episodes_per_length: int = 20
-    lengths: tuple[int, ...] = (1, 2, 3, 4, 5)
-    arms: tuple[str, ...] = ARMS
-    latency_suite: str = "tabletop-chain-3"
-    latency_episodes: int = 2
-    max_steps: int | None = None  # per evaluated episode; None: the env's (90 per subtask)
-    workers: int = 1  # evaluation worker processes
-    collect_workers: int = 1
-
-    def __post_init__(self) -> None:
-        from hivla.configs import PRESETS
-        from hivla.sim import EMBODIMENTS, SUITES
-
-        PRESETS.get(self.preset)
-        EMBODIMENTS.get(self.embodiment)
-        SUITES.get(self.latency_suite)
-        unknown = [a for a in self.arms if a not in ARMS]
-        if unknown or not self.arms or len(set(self.arms)) != len(self.arms):
-            raise ValueError(f"arms must be distinct names among {', '.join(ARMS)}; got {list(self.arms)}")
-        bad = [n for n in self.lengths if n not in SUITE_BY_LENGTH]
-        if bad or not self.lengths:
-            raise ValueError(f"lengths must be among {sorted(SUITE_BY_LENGTH)}; got {list(self.lengths)}")
-        for name in ("episodes", "episodes_per_length", "latency_episodes", "planner_steps", "workers",
-                     "collect_workers"):  # fmt: skip
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if not 64 <= self.image_size <= 224:
-            raise ValueError(f"image_size must be within 64..224 px, got {self.image_size}")
-        if self.steps < 0 or (self.max_steps is not None and self.max_steps < 1):
-            raise ValueError(f"steps must be >= 0 (0: the preset's) and max_steps >= 1 or None; got {self}")
-
-    @property
-    def data_dir(self) -> Path:
-        return Path(self.data) if self.data else Path(self.out) / "data"
-
-    @property
-    def hierarchical(self) -> bool:
-        return any(a != "flat" for a in self.arms)
-
 
 Log = Callable[[str], None]
 
@@ -182,24 +113,17 @@ def monitor_info(monitor: str) -> dict[str, Any]:
 
 
 # ---- training ------------------------------------------------------------------------------------
-def train_config(cfg: AblationConfig, arm: str, run_dir: Path, resume: bool) -> Any:
-    """The ``hivla train`` config of ``arm``: same data, preset and steps for every arm, one thread."""
-    from hivla.cli import train
+def train_config(cfg: AblationConfig, arm: str) -> Any:
+    """The training config of ``arm``: same data, preset and steps for every arm, one thread, no rollouts."""
+    from hivla.configs.overrides import with_overrides
 
-    fields = {f.name for f in dataclasses.fields(train.Config)}
-    missing = sorted(set(ARM_TRAINING[arm]) - fields)
-    if missing:
-        raise ValueError(
-            f"arm {arm!r} trains with {', '.join(missing)}=..., which this hivla's `hivla train` does not "
-            f"have; update hivla, or run --arms flat"
-        )
-    return train.Config(preset=cfg.preset, data=str(cfg.data_dir), out=str(run_dir), steps=cfg.steps,
-                        eval_every=0, threads=1, resume=resume, **ARM_TRAINING[arm])  # fmt: skip
+    return with_overrides(cfg.preset, data=str(cfg.data_dir), steps=cfg.steps, eval_every=0, threads=1,
+                          **ARM_TRAINING[arm])  # fmt: skip
 
 
 def ensure_trained(cfg: AblationConfig, arm: str, log: Log) -> dict[str, Any]:
     """Train ``arm`` into ``<out>/arms/<arm>``; a finished matching run is reused, a killed one resumed."""
-    from hivla.cli import train
+    from hivla.training import main as train
 
     run_dir = Path(cfg.out) / "arms" / arm
     key = {"preset": cfg.preset, "steps": cfg.steps, "data": str(cfg.data_dir), **ARM_TRAINING[arm]}
@@ -216,7 +140,7 @@ def ensure_trained(cfg: AblationConfig, arm: str, log: Log) -> dict[str, Any]:
     log(f"train {arm}: {cfg.preset} preset{f', {cfg.steps} steps' if cfg.steps else ''} -> {run_dir}"
         + (" (resuming)" if resume else ""))  # fmt: skip
     start = time.perf_counter()
-    result = train.run(train_config(cfg, arm, run_dir, resume), quiet=True)
+    result = train(train_config(cfg, arm), run_dir, resume=resume, quiet=True)
     done = {"key": key, "run": str(run_dir), "step": result.get("step"), "final_loss": result.get("final_loss"),
             "seconds": round(time.perf_counter() - start, 1)}  # fmt: skip
     (run_dir / DONE_FILE).write_text(json.dumps(done, indent=2))
@@ -330,7 +254,7 @@ def run_ablation(cfg: AblationConfig, log: Log = print) -> dict[str, Any]:
     """Train, evaluate and time every arm; write results.json, summary.md and report.html into ``cfg.out``."""
     import torch
 
-    from hivla.planning.ablation_report import write_outputs
+    from hivla.experiments.reasoning_ablation.report import write_outputs
 
     torch.set_num_threads(1)
     start = time.perf_counter()

@@ -20,10 +20,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from hivla.evaluation.stats import auroc
 from hivla.world_model.data import EpisodeArrays
 from hivla.world_model.events import EVENT_NAMES, VIOLATIONS
 from hivla.world_model.model import WorldModel
-from hivla.world_model.stats import auroc
 
 BATCH = 256
 

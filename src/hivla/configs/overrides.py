@@ -1,0 +1,53 @@
+"""A preset with the usual overrides applied: what ``hivla train`` and the experiments both train."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+
+def with_overrides(
+    preset: str,
+    *,
+    data: str = "",
+    steps: int = 0,
+    batch_size: int = 0,
+    head: str = "",
+    action_space: str = "",
+    eval_every: int = -1,
+    threads: int = 0,
+    language: str = "",
+    reasoning: bool = False,
+    localize: float = -1.0,
+) -> Any:
+    """The named preset's :class:`~hivla.configs.presets.ExperimentConfig` with overrides.
+
+    Zero / empty / negative values keep the preset's: ``steps``, ``batch_size``, ``threads`` (0);
+    ``head``, ``action_space``, ``language`` (""); ``eval_every``, ``localize`` (-1). ``data`` is the
+    dataset path ("" trains on synthetic frames). Raises ``UnknownNameError`` for an unknown preset.
+    """
+    from hivla.configs.presets import get_preset
+
+    exp = get_preset(preset)
+    train = exp.train
+    if steps:
+        train = dataclasses.replace(train, steps=steps)
+    if batch_size:
+        train = dataclasses.replace(train, batch_size=batch_size)
+    if eval_every >= 0:
+        train = dataclasses.replace(train, eval_every=eval_every)
+    if threads:
+        train = dataclasses.replace(train, threads=threads)
+    policy = exp.policy
+    if head:
+        mode = "autoregressive" if head == "fast" else policy.head.mode
+        policy = dataclasses.replace(policy, head=dataclasses.replace(policy.head, kind=head, mode=mode))
+    if action_space:
+        policy = dataclasses.replace(policy, action_space=action_space)
+    if language:
+        policy = dataclasses.replace(policy, language_key=language)
+    if reasoning:
+        policy = dataclasses.replace(policy, reasoning=dataclasses.replace(policy.reasoning, enabled=True))
+    if localize >= 0:
+        policy = dataclasses.replace(policy, localize=localize)
+    return dataclasses.replace(exp, policy=policy, train=train, data=dataclasses.replace(exp.data, path=data))

@@ -1,0 +1,10 @@
+"""The survey's experiments, one sub-package each (``config``, ``run``, ``report``), built on the library.
+
+- :mod:`~hivla.experiments.reasoning_ablation`: flat vs hierarchical vs hierarchical + reasoning VLAs,
+  success by chain length and latency (``hivla experiment reasoning-ablation``).
+- :mod:`~hivla.experiments.world_model_validation`: world-model prediction error under shifts, error
+  vs task failure, imagined frames, implicit reward and the safety veto (``hivla experiment world-model``).
+
+Library packages (``hivla.sim``, ``hivla.policies``, ``hivla.evaluation``, ...) never import from here,
+and nothing here imports ``hivla.cli``: the CLI's ``experiment`` commands are thin wrappers.
+"""
