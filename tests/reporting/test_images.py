@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from hivla.reporting.images import frame_grid, png_bytes, png_data_uri, save_png
+from hivla.reporting.images import frame_grid, image_figure, png_bytes, png_data_uri, save_png
 
 
 def test_png_round_trip(tmp_path):
@@ -22,10 +22,12 @@ def test_png_round_trip(tmp_path):
         png_bytes(np.zeros((4, 4), np.uint8))
 
 
-def test_data_uri_carries_the_bytes():
+def test_data_uri_carries_the_bytes_into_a_figure():
     uri = png_data_uri(b"\x89PNG...")
     assert uri.startswith("data:image/png;base64,")
     assert base64.b64decode(uri.split(",", 1)[1]) == b"\x89PNG..."
+    figure = image_figure(b"\x89PNG...", "<i>real</i> vs imagined")
+    assert f'src="{uri}"' in figure and "<figcaption><i>real</i> vs imagined</figcaption>" in figure
 
 
 def test_frame_grid_scales_frames_and_labels_rows():

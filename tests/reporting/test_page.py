@@ -1,4 +1,4 @@
-"""Page, tables and video figures: one document, escaped text, nothing outside the file."""
+"""The page with cards, charts and video figures: one document, nothing outside the file."""
 
 from html.parser import HTMLParser
 
@@ -6,9 +6,7 @@ from hivla.reporting import (
     VIDEO_STATE_SCRIPT,
     cards,
     html_page,
-    markdown_table,
     plots,
-    table,
     video_figure,
     videos,
 )
@@ -27,18 +25,6 @@ def _tags(html: str) -> list[tuple[str, dict]]:
     parser = _Tags()
     parser.feed(html)
     return parser.tags
-
-
-def test_table_escapes_cells_and_left_aligns_the_first_column():
-    html = table(["name", "value"], [["<b>", 1.5], ["x & y", None]], cls="config")
-    assert "&lt;b&gt;" in html and "x &amp; y" in html and "<b>" not in html
-    tags = _tags(html)
-    assert tags[0] == ("table", {"class": "config"})
-    assert [a["class"] for t, a in tags if t == "td"] == ["l", "", "l", ""]
-
-
-def test_markdown_table():
-    assert markdown_table(["a", "b"], [[1, "x"]]) == "| a | b |\n|---|---|\n| 1 | x |"
 
 
 def test_page_is_one_self_contained_document():

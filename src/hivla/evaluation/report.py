@@ -25,7 +25,6 @@ from hivla.reporting import (
     video_figure,
     videos,
 )
-from hivla.reporting.page import CSS  # noqa: F401  (imported from here by reports not yet on hivla.reporting)
 from hivla.safety import INTERVENTION_KINDS
 
 REPORT_FILE = "report.html"

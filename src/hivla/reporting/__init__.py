@@ -12,7 +12,7 @@ package builds its sections from these and writes one file; nothing links outsid
 """
 
 from hivla.reporting.charts import bar_chart, histogram_chart, line_chart, strip_chart
-from hivla.reporting.images import data_uri, frame_grid, png_bytes, png_data_uri, save_png
+from hivla.reporting.images import data_uri, frame_grid, image_figure, png_bytes, png_data_uri, save_png
 from hivla.reporting.page import CSS, html_page, plots
 from hivla.reporting.tables import cards, markdown_table, table
 from hivla.reporting.video import VIDEO_STATE_SCRIPT, mp4_bytes, video_figure, videos
@@ -26,6 +26,7 @@ __all__ = [
     "frame_grid",
     "histogram_chart",
     "html_page",
+    "image_figure",
     "line_chart",
     "markdown_table",
     "mp4_bytes",

@@ -66,21 +66,17 @@ def to_svg(fig: Figure, plot_id: str, title: str) -> str:
     svg = buf.getvalue()
     svg = svg[svg.index("<svg") :]  # drop the XML declaration and the DTD link
     svg = svg.replace(' xmlns:xlink="http://www.w3.org/1999/xlink"', "").replace("xlink:href=", "href=")
+    svg = svg.replace("*{stroke-linejoin", "svg.plot *{stroke-linejoin")  # inline, "*" would style the page
     prefix = re.sub(r"[^A-Za-z0-9_-]", "-", plot_id)
     svg = re.sub(r'\bid="', f'id="{prefix}-', svg)
     svg = re.sub(r'(href="#|url\(#)', rf"\1{prefix}-", svg)
     head, rest = svg.split(">", 1)
+    size = dict(re.findall(r'(width|height|viewBox)="([^"]*)"', head))
     return (
-        f'{head} class="plot" data-plot="{escape(plot_id)}" role="img">'
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="plot" data-plot="{escape(plot_id)}" '
+        f'width="{size["width"]}" height="{size["height"]}" viewBox="{size["viewBox"]}" role="img">'
         f"<title>{escape(title)}</title>{rest.strip()}"
     )
-
-
-def _percent_axis(ax: Axes, percent: bool) -> None:
-    from matplotlib.ticker import PercentFormatter
-
-    if percent:
-        ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
 
 
 def _category_axis(ax: Axes, categories: Sequence[str], x_label: str) -> None:
@@ -92,9 +88,19 @@ def _category_axis(ax: Axes, categories: Sequence[str], x_label: str) -> None:
     ax.set_xlabel(x_label)
 
 
-def _legend(ax: Axes, names: Sequence[str]) -> None:
+def _finish(
+    fig: Figure, ax: Axes, plot_id: str, title: str, y_label: str, names: Sequence[str], percent: bool
+) -> str:
+    """Y axis format and label, title, a legend above the plot when there are several series; the SVG."""
+    if percent:
+        from matplotlib.ticker import PercentFormatter
+
+        ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+    ax.set_ylabel(y_label)
+    fig.suptitle(title)
     if len(names) > 1:
         ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=min(len(names), 3))
+    return to_svg(fig, plot_id, title)
 
 
 def _no_data(plot_id: str, title: str) -> str:
@@ -177,11 +183,7 @@ def bar_chart(
         _category_axis(ax, categories, "")
         top = y_max or max((v for vs in series.values() for v in vs if v is not None), default=0.0) * 1.15
         ax.set_ylim(0.0, (top or 1.0) * (1.08 if labelled else 1.0))  # room for the value labels
-        _percent_axis(ax, percent)
-        ax.set_ylabel(y_label)
-        fig.suptitle(title)
-        _legend(ax, names)
-        return to_svg(fig, plot_id, title)
+        return _finish(fig, ax, plot_id, title, y_label, names, percent)
 
 
 def line_chart(
@@ -220,11 +222,7 @@ def line_chart(
             ax.set_ylim(0.0, y_max * 1.05)
         elif min(finite) >= 0:
             ax.set_ylim(bottom=0.0)
-        _percent_axis(ax, percent)
-        ax.set_ylabel(y_label)
-        fig.suptitle(title)
-        _legend(ax, names)
-        return to_svg(fig, plot_id, title)
+        return _finish(fig, ax, plot_id, title, y_label, names, percent)
 
 
 def histogram_chart(

@@ -1,4 +1,5 @@
-"""Images for reports and docs with Pillow: PNG files and bytes, data URIs, labelled frame grids."""
+"""Images for reports and docs with Pillow: PNG files and bytes, data URIs, embedded figures,
+labelled frame grids."""
 
 from __future__ import annotations
 
@@ -42,6 +43,14 @@ def data_uri(data: bytes, mime: str) -> str:
 
 def png_data_uri(png: bytes) -> str:
     return data_uri(png, "image/png")
+
+
+def image_figure(png: bytes, caption_html: str) -> str:
+    """A page-wide ``<figure>`` with the PNG embedded and ``caption_html`` (already HTML) below it."""
+    return (
+        f'<figure class="wide"><img class="frames" alt="" src="{png_data_uri(png)}">'
+        f"<figcaption>{caption_html}</figcaption></figure>"
+    )
 
 
 def frame_grid(

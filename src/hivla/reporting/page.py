@@ -19,7 +19,7 @@ td.l,th.l,table.config td{text-align:left}.cards{display:flex;flex-wrap:wrap;gap
 figure video{width:100%;display:block}figcaption{font-size:.85em;margin-top:4px}
 .ok{color:#1b7f3b;font-weight:bold}.bad{color:#b3261e;font-weight:bold}.fallback{display:none;color:#b3261e}
 video[data-state=error]+.fallback{display:block}section.run{margin-top:36px}
-img.frames{max-width:100%;border:1px solid #d0d0d0}
+figure.wide{max-width:100%;margin:8px 0}img.frames{max-width:100%;display:block}
 """
 
 
