@@ -17,7 +17,7 @@ import argparse
 import numpy as np
 
 from hivla.evaluation.agent import Agent, Execution
-from hivla.evaluation.policies import load_eval_policy
+from hivla.policies import load_rollout_policy
 from hivla.sim import ScriptedExpert, make_env
 from hivla.sim.episode import sample_episode
 from hivla.sim.suites import SUITES
@@ -35,7 +35,7 @@ def pick_seeds(count: int) -> list[int]:
 
 def first_close_distances(run: str, episodes: int) -> list[tuple[int, str, float | None, bool]]:
     """(seed, object, distance in m at the first close command or None, success) per pick episode."""
-    policy = load_eval_policy(run)
+    policy = load_rollout_policy(run)
     env = make_env(SUITE, EMBODIMENT, image_size=policy.image_size or 64, max_steps=MAX_STEPS)
     agent = Agent(policy, env, Execution(execute_steps=policy.execute_steps))
     rows = []

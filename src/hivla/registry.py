@@ -6,10 +6,12 @@ import difflib
 from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
 
+from hivla.errors import HivlaError
+
 T = TypeVar("T")
 
 
-class UnknownNameError(KeyError):
+class UnknownNameError(HivlaError, KeyError):
     """Raised for a name that is not registered; the message lists what exists."""
 
     def __str__(self) -> str:  # KeyError quotes its message; we want plain text.

@@ -63,3 +63,38 @@ def test_sim_rollout_unknown_suite_is_a_clear_error():
     proc = run_cli("sim", "rollout", "--suite", "tabletop-singel", "--episodes", "1")
     assert proc.returncode != 0
     assert "unknown suite 'tabletop-singel'" in proc.stderr and "tabletop-single" in proc.stderr
+
+
+def test_a_corrupt_file_is_one_message_not_a_traceback(tmp_path):
+    from ..data.conftest import write_synthetic
+
+    root = write_synthetic(tmp_path / "data")
+    path = root / "data/chunk-000/file-001.parquet"
+    path.write_bytes(path.read_bytes()[:100])
+    proc = run_cli("data", "info", str(root), "--verify")
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("hivla data info: ") and "file-001.parquet" in proc.stderr
+    assert "Traceback" not in proc.stderr and len(proc.stderr.splitlines()) == 1
+    debug = run_cli("data", "info", str(root), "--verify", "--debug")
+    assert debug.returncode != 0 and "Traceback" in debug.stderr and "DatasetError" in debug.stderr
+
+
+def test_bugs_keep_their_traceback(monkeypatch, capsys):
+    import hivla.cli.sim_list as sim_list
+
+    def broken(cfg, quiet=False):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(sim_list, "run", broken)
+    with pytest.raises(ZeroDivisionError):
+        main(["sim", "list"])
+
+
+def test_user_errors_share_one_family():
+    from hivla.data import DatasetError
+    from hivla.errors import HivlaError
+    from hivla.policies import ActionSpaceError, InterjectionError, PolicyLoadError
+    from hivla.registry import UnknownNameError
+
+    for cls in (DatasetError, UnknownNameError, PolicyLoadError, ActionSpaceError, InterjectionError):
+        assert issubclass(cls, HivlaError)

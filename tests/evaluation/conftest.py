@@ -1,4 +1,4 @@
-"""Small policy objects for harness tests (the built-ins live in hivla.evaluation.policies)."""
+"""Small policy objects for harness tests (the built-ins live in hivla.policies.builtin)."""
 
 import numpy as np
 import pytest

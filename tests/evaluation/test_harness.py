@@ -6,10 +6,10 @@ import dataclasses
 import numpy as np
 import pytest
 
-from hivla.evaluation import ActionSpaceError, EvalConfig, evaluate
+from hivla.evaluation import EvalConfig, evaluate
 from hivla.evaluation.agent import Agent, Execution
-from hivla.evaluation.policies import as_eval_policy
 from hivla.evaluation.runner import run_episode
+from hivla.policies import ActionSpaceError, as_rollout_policy
 from hivla.sim import make_env
 from hivla.sim.rollout import RolloutConfig, iter_rollouts
 from hivla.utils.video import read_mp4
@@ -40,7 +40,7 @@ def test_random_policy_scores_near_zero():
 
 def test_same_seed_same_episode_in_process(noise_policy):
     env = make_env("tabletop-single", "floating", image_size=64)
-    agent = Agent(as_eval_policy(noise_policy()), env, Execution(execute_steps=2))
+    agent = Agent(as_rollout_policy(noise_policy()), env, Execution(execute_steps=2))
     try:
         first, frames_a = run_episode(env, agent, 1_000_003, record=True)
         run_episode(env, agent, 1_000_004)  # another episode in between moves the global RNG
@@ -79,7 +79,7 @@ def test_policy_objects_stay_in_process(constant_policy):
 def test_universal_actions_are_converted_then_filtered(emb, constant_policy):
     down_close = np.array([0.0, 0.0, -0.01, 0.0, 0.0, 0.0, 1.0], np.float32)
     env = make_env("tabletop-single", emb, render=False)
-    policy = as_eval_policy(constant_policy(down_close, horizon=4, action_space="universal"))
+    policy = as_rollout_policy(constant_policy(down_close, horizon=4, action_space="universal"))
     agent = Agent(policy, env, Execution(execute_steps=4))
     try:
         obs, _ = env.reset(seed=1_000_000)

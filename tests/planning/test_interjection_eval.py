@@ -3,10 +3,10 @@
 import pytest
 
 from hivla.evaluation import EvalConfig, evaluate, render_report
-from hivla.evaluation.policies import InterjectionError
 from hivla.planning import OraclePlanner
 from hivla.planning.hierarchical import HierarchicalPolicy
 from hivla.planning.skills import SubtaskExpertPolicy
+from hivla.policies import InterjectionError
 
 NEW_TASK = "put the yellow cube in the red bowl"  # the first held-out chain-2 scene has both
 

@@ -1,10 +1,10 @@
 import pytest
 
-from hivla.evaluation import EvalConfig, evaluate, load_eval_policy
-from hivla.evaluation.policies import PolicyLoadError
+from hivla.evaluation import EvalConfig, evaluate
 from hivla.planning.hierarchical import HierarchicalPolicy, OracleMonitor
 from hivla.planning.learned import LearnedPlanner
 from hivla.planning.spec import HierarchicalSpec, HierarchicalSpecError
+from hivla.policies import PolicyLoadError, load_rollout_policy
 
 BUILTINS = "hierarchical:low=subtask-expert,planner=oracle,monitor=oracle"
 
@@ -33,17 +33,17 @@ def test_malformed_specs_say_what_was_expected(spec, message):
     with pytest.raises(HierarchicalSpecError, match=message):
         HierarchicalSpec.parse(spec)
     with pytest.raises(PolicyLoadError, match=message):
-        load_eval_policy(spec)
+        load_rollout_policy(spec)
 
 
 def test_spec_builds_the_named_parts(planner, tmp_path):
     planner.save(tmp_path / "planner")
-    policy = load_eval_policy(f"hierarchical:low=subtask-expert,planner=learned:{tmp_path / 'planner'}")
+    policy = load_rollout_policy(f"hierarchical:low=subtask-expert,planner=learned:{tmp_path / 'planner'}")
     assert isinstance(policy, HierarchicalPolicy) and isinstance(policy.planner, LearnedPlanner)
     assert isinstance(policy.monitor, OracleMonitor) and policy.low.name == "subtask-expert"
     assert not policy.needs_images  # scripted low level and oracle monitor: no rendering needed
     with pytest.raises(FileNotFoundError, match=r"monitor\.json"):
-        load_eval_policy(f"hierarchical:low=subtask-expert,monitor={tmp_path / 'nothing'}")
+        load_rollout_policy(f"hierarchical:low=subtask-expert,monitor={tmp_path / 'nothing'}")
 
 
 def test_builtin_hierarchy_matches_the_expert_on_chain_2():

@@ -11,6 +11,8 @@ import torch
 from hivla.models import BackboneConfig, HeadConfig, LanguageConfig, VisionConfig
 from hivla.policies import FitData, VLAConfig, VLAPolicy, VLAProcessor
 
+from ..evaluation.conftest import constant_policy  # noqa: F401  (shared with the harness tests)
+
 HEADS = ("flow", "diffusion", "l1", "bins", "fast")
 VISIONS = ("cnn", "efficientnet_lite0", "hf_vlm")
 STATE_DIMS = {"floating": 14, "arm6": 16, "arm5": 15}

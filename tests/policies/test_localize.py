@@ -152,7 +152,7 @@ def test_the_keypoint_learns_to_find_the_named_square(fine: int) -> None:
 def test_a_localizing_policy_says_where_it_looks_and_the_eval_adapter_passes_it_on() -> None:
     from tests.policies.conftest import make_obs
 
-    from hivla.evaluation.policies import PolicyAdapter
+    from hivla.policies import PolicyAdapter
 
     cfg = localizing(tiny_config(head="l1"))
     policy = build(cfg).eval()

@@ -182,12 +182,12 @@ def test_bad_inputs_say_what_to_do(tmp_path) -> None:
 def test_execute_steps_is_saved_and_drives_evaluation(tmp_path) -> None:
     import dataclasses
 
-    from hivla.evaluation.policies import as_eval_policy
+    from hivla.policies import as_rollout_policy
 
     cfg = tiny_config()
-    assert as_eval_policy(build(cfg)).execute_steps == HORIZON  # 0: the whole chunk
+    assert as_rollout_policy(build(cfg)).execute_steps == HORIZON  # 0: the whole chunk
     policy = build(dataclasses.replace(cfg, execute_steps=2))
     policy.save(tmp_path / "p")
-    assert as_eval_policy(load_policy(tmp_path / "p")).execute_steps == 2
+    assert as_rollout_policy(load_policy(tmp_path / "p")).execute_steps == 2
     with pytest.raises(ValueError, match="execute_steps must be within"):
         dataclasses.replace(cfg, execute_steps=HORIZON + 1)

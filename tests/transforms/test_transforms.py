@@ -166,3 +166,22 @@ def test_transforms_group_eval_keeps_order():
         atol=1e-5,
         rtol=0,
     )
+
+
+@pytest.mark.parametrize("as_tensor", [False, True])
+def test_the_one_normalizer_round_trips_numpy_and_torch(as_tensor):
+    from hivla.transforms.normalize import from_unit_range, standardize, to_unit_range, unstandardize
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(5, 3)).astype(np.float32)
+    mean, std = np.array([0.5, -1.0, 2.0], np.float32), np.array([2.0, 0.5, 1.0], np.float32)
+    low, high = np.array([-2.0, -1.0, 0.0], np.float32), np.array([2.0, 3.0, 1.0], np.float32)
+    data = torch.from_numpy(x) if as_tensor else x
+    z = standardize(data, mean, std)
+    assert type(z) is type(data)
+    np.testing.assert_allclose(np.asarray(z), (x - mean) / std, rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(unstandardize(z, mean, std)), x, rtol=1e-5, atol=1e-6)
+    u = to_unit_range(data, low, high)
+    np.testing.assert_allclose(np.asarray(to_unit_range(low, low, high)), -1.0)
+    np.testing.assert_allclose(np.asarray(to_unit_range(high, low, high)), 1.0)
+    np.testing.assert_allclose(np.asarray(from_unit_range(u, low, high)), x, rtol=1e-5, atol=1e-6)

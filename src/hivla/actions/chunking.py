@@ -2,7 +2,7 @@
 
 A policy is anything with ``sample_actions(obs) -> float32[B, H, A]`` (numpy or torch) and
 ``reset()``. The wrappers here are the only place chunk execution and temporal ensembling live;
-policies never copy them (STYLE.md rule 4).
+policies never copy them (CONTRIBUTING.md, "Conventions").
 """
 
 from __future__ import annotations

@@ -66,8 +66,8 @@ def default_out(cfg: Config) -> Path:
 def run(cfg: Config, quiet: bool = False) -> dict:
     from rich.progress import Progress
 
-    from hivla.evaluation import ActionSpaceError, EvalConfig, evaluate, write_report
-    from hivla.evaluation.policies import InterjectionError, PolicyLoadError
+    from hivla.evaluation import EvalConfig, evaluate, write_report
+    from hivla.policies import ActionSpaceError, InterjectionError, PolicyLoadError
     from hivla.registry import UnknownNameError
 
     try:

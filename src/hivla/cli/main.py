@@ -3,16 +3,26 @@
 Each command module defines a frozen dataclass ``Config`` (its docstring and field docs become the
 ``--help`` text through tyro) and ``run(cfg) -> dict``. The returned dict is printed as JSON with
 ``--json``; otherwise the command prints its own human-readable summary.
+
+Errors the user can fix (:class:`hivla.errors.HivlaError`: unknown names, bad or corrupt files,
+incompatible checkpoints; a missing or existing path; an option its config refuses) are printed as
+one message, ``hivla <command>: <message>``, with exit code 2. Anything else is a bug and keeps its
+traceback; ``--debug`` (or ``HIVLA_DEBUG=1``) shows the traceback of every error.
 """
 
 from __future__ import annotations
 
 import importlib
 import json
+import os
 import sys
 from dataclasses import dataclass
 
 from hivla import __version__
+from hivla.errors import HivlaError
+
+USER_ERRORS = (HivlaError, FileNotFoundError, FileExistsError, NotADirectoryError)
+EXIT_USER_ERROR = 2
 
 
 @dataclass(frozen=True)
@@ -73,7 +83,8 @@ def _usage() -> str:
         "commands:",
         *(f"  {c.name:<{width}}  {c.summary}" for c in COMMANDS),
         "",
-        "global options: --version, --json (print the command's result as JSON)",
+        "global options: --version, --json (print the command's result as JSON),",
+        "                --debug (a traceback for every error, not only for bugs)",
     ]
     return "\n".join(lines)
 
@@ -96,8 +107,6 @@ def find_command(argv: list[str]) -> tuple[Command, list[str]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import tyro
-
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help"):
         print(_usage())
@@ -105,15 +114,40 @@ def main(argv: list[str] | None = None) -> int:
     if argv[0] == "--version":
         print(f"hivla {__version__}")
         return 0
-    as_json = "--json" in argv
-    argv = [a for a in argv if a != "--json"]
+    as_json, debug = "--json" in argv, "--debug" in argv or os.environ.get("HIVLA_DEBUG") == "1"
+    argv = [a for a in argv if a not in ("--json", "--debug")]
     cmd, rest = find_command(argv)
-    module = importlib.import_module(cmd.module)
-    cfg = tyro.cli(module.Config, args=rest, prog=f"hivla {cmd.name}", description=module.__doc__)
-    result = module.run(cfg, quiet=as_json)
+    try:
+        result = _run(cmd, rest, as_json)
+    except USER_ERRORS as err:
+        if debug:
+            raise
+        print(f"hivla {cmd.name}: {_message(err)}", file=sys.stderr)
+        return EXIT_USER_ERROR
     if as_json:
         print(json.dumps(result, indent=2, default=str))
     return 0
+
+
+def _run(cmd: Command, args: list[str], as_json: bool) -> dict:
+    """Parse ``args`` into the command's Config and run it. A Config that refuses its options
+    (``ValueError`` from its ``__post_init__``) is a user error like any :data:`USER_ERRORS`."""
+    import tyro
+
+    module = importlib.import_module(cmd.module)
+    try:
+        cfg = tyro.cli(module.Config, args=args, prog=f"hivla {cmd.name}", description=module.__doc__)
+    except ValueError as err:
+        raise _OptionError(str(err)) from err
+    return module.run(cfg, quiet=as_json)
+
+
+class _OptionError(HivlaError):
+    """An option the command's config refused."""
+
+
+def _message(err: BaseException) -> str:
+    return str(err) or type(err).__name__
 
 
 if __name__ == "__main__":

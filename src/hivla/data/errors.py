@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hivla.errors import HivlaError
 
-class DatasetError(RuntimeError):
+
+class DatasetError(HivlaError, RuntimeError):
     """A dataset file is missing, corrupt, inconsistent or of an unreadable version.
 
     The message names the file and says what was wrong, what was expected and what to do.

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from hivla.evaluation.policies import ActionSpaceError, EvalPolicy, interject_method
+from hivla.policies import ActionSpaceError, RolloutPolicy, interject_method
 from hivla.safety import SafeActor, SafetyConfig, SafetyFilter
 from hivla.types import UNIVERSAL_ACTION_DIM, Observation
 
@@ -67,7 +67,7 @@ def seed_everything(seed: int) -> None:
 class _TimedPolicy:
     """Records the wall time of every ``sample_actions`` call (ms)."""
 
-    def __init__(self, policy: EvalPolicy) -> None:
+    def __init__(self, policy: RolloutPolicy) -> None:
         self.policy = policy
         self.query_ms: list[float] = []
 
@@ -84,7 +84,7 @@ class _TimedPolicy:
 class _ToNative:
     """Checks each action's size and converts universal actions to the env's native ones."""
 
-    def __init__(self, executor: Any, env: Any, policy: EvalPolicy) -> None:
+    def __init__(self, executor: Any, env: Any, policy: RolloutPolicy) -> None:
         self.executor, self.env, self.policy = executor, env, policy
         self.native_dim = env.embodiment.action_dim
         self.expected = UNIVERSAL_ACTION_DIM if policy.action_space == "universal" else self.native_dim
@@ -119,7 +119,7 @@ def _ee_xyz(obs: Observation) -> np.ndarray:
 class Agent:
     """One policy's full action stack on one env. ``start(seed)`` then ``act(obs)`` each step."""
 
-    def __init__(self, policy: EvalPolicy, env: Any, execution: Execution) -> None:
+    def __init__(self, policy: RolloutPolicy, env: Any, execution: Execution) -> None:
         self.policy, self.env, self.execution = policy, env, execution
         from hivla.actions.chunking import ChunkBroker, TemporalEnsembler  # the package imports torch
 

@@ -21,15 +21,15 @@ from hivla.evaluation.config import DEFAULT_IMAGE_SIZE, EvalConfig, Interjection
 from hivla.evaluation.failures import FailureTracker, StepFacts
 from hivla.evaluation.metrics import compute_metrics
 from hivla.evaluation.overlay import Caption, compose_frame, mark_target
-from hivla.evaluation.policies import (
-    EvalPolicy,
-    as_eval_policy,
-    check_compatible,
-    interject_method,
-    load_eval_policy,
-)
 from hivla.evaluation.pool import run_pool
 from hivla.evaluation.results import EpisodeRecord, EvalResults, run_info
+from hivla.policies import (
+    RolloutPolicy,
+    as_rollout_policy,
+    check_compatible,
+    interject_method,
+    load_rollout_policy,
+)
 from hivla.reporting.video import mp4_bytes
 
 OUTCOME_HOLD_FRAMES = 10  # the last frame, with the outcome banner, is shown this many times
@@ -46,7 +46,7 @@ def _facts(env: Any, info: dict[str, Any], initially_done: list[bool]) -> StepFa
     return StepFacts(completed=done, grasped=info["privileged"]["grasped"], out_of_order=later)
 
 
-def _panel(env: Any, obs: dict[str, Any], policy: EvalPolicy) -> np.ndarray:
+def _panel(env: Any, obs: dict[str, Any], policy: RolloutPolicy) -> np.ndarray:
     """The cameras side by side, each marked where the policy located its target (if it says)."""
     looking = policy.looking_at or {}
     images = [
@@ -56,7 +56,7 @@ def _panel(env: Any, obs: dict[str, Any], policy: EvalPolicy) -> np.ndarray:
 
 
 def _caption(
-    env: Any, info: dict[str, Any], policy: EvalPolicy, outcome: str | None = None, said: str | None = None
+    env: Any, info: dict[str, Any], policy: RolloutPolicy, outcome: str | None = None, said: str | None = None
 ) -> Caption:
     n = info["chain_length"]
     index = info["subtask_index"]
@@ -174,10 +174,10 @@ def run_episode(
 class EpisodeWorker:
     """Per process: the policy, one env (and action stack) per shift condition, video bookkeeping."""
 
-    def __init__(self, cfg: EvalConfig, image_size: int, policy: EvalPolicy | None = None) -> None:
+    def __init__(self, cfg: EvalConfig, image_size: int, policy: RolloutPolicy | None = None) -> None:
         self.cfg = cfg
         self.image_size = image_size
-        self.policy = policy if policy is not None else load_eval_policy(cfg.policy)
+        self.policy = policy if policy is not None else load_rollout_policy(cfg.policy)
         self.execution = Execution(
             execute_steps=cfg.execute_steps or self.policy.execute_steps,
             ensemble=cfg.ensemble,
@@ -254,7 +254,7 @@ def evaluate(
             "a policy object cannot be sent to worker processes: pass workers=1, or give the policy "
             "by name, run directory or package.module:factory in cfg.policy"
         )
-    resolved = as_eval_policy(policy) if policy is not None else load_eval_policy(cfg.policy)
+    resolved = as_rollout_policy(policy) if policy is not None else load_rollout_policy(cfg.policy)
     check_compatible(resolved, cfg.embodiment)
     if cfg.interjections:
         interject_method(resolved)  # InterjectionError before any rollout

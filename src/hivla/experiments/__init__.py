@@ -7,4 +7,12 @@
 
 Library packages (``hivla.sim``, ``hivla.policies``, ``hivla.evaluation``, ...) never import from here,
 and nothing here imports ``hivla.cli``: the CLI's ``experiment`` commands are thin wrappers.
+``EXPERIMENTS`` maps each ``hivla experiment <name>`` to its sub-package; a new experiment adds a
+sub-package with ``config``, ``run`` and ``report`` modules, a line here and a CLI command.
 """
+
+from hivla.registry import Registry
+
+EXPERIMENTS: Registry[str] = Registry("experiment")
+EXPERIMENTS.add("reasoning-ablation", "hivla.experiments.reasoning_ablation")
+EXPERIMENTS.add("world-model", "hivla.experiments.world_model_validation")

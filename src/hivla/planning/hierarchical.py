@@ -14,10 +14,10 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from hivla.evaluation.policies import EvalPolicy, as_eval_policy
 from hivla.planning.grammar import PlanError
 from hivla.planning.monitor import DONE, FAILED
 from hivla.planning.scene import scene_objects
+from hivla.policies.runtime import RolloutPolicy, as_rollout_policy
 from hivla.sim.predicates import is_done
 from hivla.types import Plan, Subtask
 
@@ -50,8 +50,8 @@ class OracleMonitor:
         return FAILED if self.steps > self.budget else "running"
 
 
-class HierarchicalPolicy(EvalPolicy):
-    """An :class:`EvalPolicy` made of a planner, a monitor and a low-level policy.
+class HierarchicalPolicy(RolloutPolicy):
+    """An :class:`RolloutPolicy` made of a planner, a monitor and a low-level policy.
 
     ``planner.plan(obs, instruction, objects) -> Plan`` (objects: the scene's names, from the env at
     episode start); ``monitor.status(obs, subtask, steps)``; ``low_level.sample_actions(obs)``.
@@ -59,7 +59,7 @@ class HierarchicalPolicy(EvalPolicy):
 
     def __init__(self, planner: Any, low_level: Any, monitor: Any = None, cfg: HierarchyConfig | None = None,
                  name: str = "hierarchical") -> None:  # fmt: skip
-        self.planner, self.low = planner, as_eval_policy(low_level)
+        self.planner, self.low = planner, as_rollout_policy(low_level)
         self.monitor = monitor if monitor is not None else OracleMonitor()
         self.cfg = cfg or HierarchyConfig()
         self.name = name

@@ -7,11 +7,12 @@ from typing import Any
 
 import numpy as np
 
-from hivla.evaluation.policies import EVAL_POLICIES, ExpertPolicy
 from hivla.planning.grammar import parse_subtask_text
+from hivla.policies.builtin import ExpertPolicy
+from hivla.policies.specs import register_rollout_policy
 
 
-@EVAL_POLICIES.register("subtask-expert")
+@register_rollout_policy("subtask-expert")
 class SubtaskExpertPolicy(ExpertPolicy):
     """``obs["instruction"]`` must be one canonical subtask text (a hierarchical policy's output)."""
 

@@ -2,7 +2,7 @@
 
     hierarchical:low=RUN_OR_BUILTIN,planner=oracle|learned:DIR|llm:URL,monitor=oracle|DIR
 
-``low`` (required) is any policy ``load_eval_policy`` resolves (a built-in such as
+``low`` (required) is any policy ``load_rollout_policy`` resolves (a built-in such as
 ``subtask-expert``, or a run directory trained on subtask language); ``planner`` defaults to
 ``oracle`` and ``monitor`` to ``oracle``. Optional ``retries=N`` and ``replans=N`` set
 :class:`~hivla.planning.hierarchical.HierarchyConfig`.
@@ -14,12 +14,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hivla.policies.runtime import PolicyLoadError
+from hivla.policies.specs import register_rollout_policy
+
 PREFIX = "hierarchical:"
 KEYS = ("low", "planner", "monitor", "retries", "replans")
 EXAMPLE = "hierarchical:low=subtask-expert,planner=learned:runs/planner,monitor=oracle"
 
 
-class HierarchicalSpecError(ValueError):
+class HierarchicalSpecError(PolicyLoadError):
     """A ``hierarchical:...`` policy spec that cannot be parsed."""
 
 
@@ -82,14 +85,13 @@ class HierarchicalSpec:
 
     def build(self, name: str | None = None) -> Any:
         """The :class:`~hivla.planning.hierarchical.HierarchicalPolicy` this spec names."""
-        import hivla.planning.skills  # noqa: F401  (registers the subtask-expert low level)
-        from hivla.evaluation.policies import load_eval_policy
         from hivla.planning.hierarchical import HierarchicalPolicy, HierarchyConfig
+        from hivla.policies.specs import load_rollout_policy
 
         cfg = HierarchyConfig(max_retries=self.retries, max_replans=self.replans)
         return HierarchicalPolicy(
             self.make_planner(),
-            load_eval_policy(self.low),
+            load_rollout_policy(self.low),
             self.make_monitor(),
             cfg,
             name=name or "hierarchical",
@@ -125,6 +127,7 @@ def _count(spec: str, key: str, value: str) -> int:
     return int(value)
 
 
+@register_rollout_policy(PREFIX)
 def load_hierarchical(spec: str) -> Any:
     """Parse and build a ``hierarchical:...`` spec (the policy is named by the spec)."""
     return HierarchicalSpec.parse(spec).build(name=spec)

@@ -192,11 +192,12 @@ class TabletopEnv(gym.Env):
         for c in self.data.contact[: self.data.ncon]:
             if c.geom1 in ignore or c.geom2 in ignore:
                 continue
-            names = sorted(self._body_label(m.geom_bodyid[g]) for g in (c.geom1, c.geom2))
+            names = sorted(self.body_label(m.geom_bodyid[g]) for g in (c.geom1, c.geom2))
             out.add((names[0], names[1]))
         return sorted(out)
 
-    def _body_label(self, body: int) -> str:
+    def body_label(self, body: int) -> str:
+        """The name of MuJoCo body ``body``: the object's name for an object slot, else the body's."""
         name = self.model.body(body).name
         return self._slot_to_name.get(name, name)
 
@@ -207,7 +208,7 @@ class TabletopEnv(gym.Env):
             seed = int(self.np_random.integers(2**31))
         opts = sampling_options(self.suite.sampling_options(), self.shifts)
         self._load_spec(sample_episode(int(seed), opts, self.shifts))
-        return self._observation(), self._info()
+        return self.observation(), self._info()
 
     def _load_spec(self, spec: EpisodeSpec) -> None:
         """Lay out the scene for ``spec`` and settle it."""
@@ -259,7 +260,7 @@ class TabletopEnv(gym.Env):
         reward = float(self.subtask_index - before)
         success = self.subtask_index >= len(self.spec.subtasks)
         truncated = self.steps >= self.max_steps and not success
-        return self._observation(), reward, success, truncated, self._info()
+        return self.observation(), reward, success, truncated, self._info()
 
     def _advance(self) -> None:
         while self.subtask_index < len(self.spec.subtasks) and is_done(
@@ -292,7 +293,8 @@ class TabletopEnv(gym.Env):
         return self.step(self.from_universal(universal))
 
     # ---- observations --------------------------------------------------------------------------
-    def _observation(self) -> dict[str, Any]:
+    def observation(self) -> dict[str, Any]:
+        """The observation of the current state (what ``reset`` and ``step`` return), rendered anew."""
         obs: dict[str, Any] = {
             "images": self._render_rgb(),
             "state": self.embodiment.state(),

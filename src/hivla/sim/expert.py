@@ -45,6 +45,18 @@ class Phase:
     yaw: Callable[[], float] | None = None
 
 
+@dataclass(frozen=True)
+class ExpertState:
+    """Where a :class:`ScriptedExpert` is within its plan: ``get_state()`` / ``set_state()`` snapshot and
+    restore it (with the env's own state) to look ahead, rewind, or act from any saved state."""
+
+    subtask_index: int
+    phases: tuple[Phase, ...]
+    phase_steps: int
+    yaw: float | None
+    explicit: Subtask | None = None
+
+
 class ScriptedExpert:
     """Privileged-state expert for :class:`TabletopEnv`. ``act(obs, info) -> (native action, Annotation)``."""
 
@@ -57,6 +69,18 @@ class ScriptedExpert:
         self._phases: list[Phase] = []
         self._phase_steps = 0
         self._yaw: float | None = None
+        self._explicit: Subtask | None = None
+
+    def get_state(self) -> ExpertState:
+        """A snapshot of the expert's progress through its plan (phases are bound to this env)."""
+        return ExpertState(
+            self._subtask_index, tuple(self._phases), self._phase_steps, self._yaw, self._explicit
+        )
+
+    def set_state(self, state: ExpertState) -> None:
+        """Continue from a :meth:`get_state` snapshot (restore the env's state alongside)."""
+        self._subtask_index, self._phase_steps, self._yaw = state.subtask_index, state.phase_steps, state.yaw
+        self._phases, self._explicit = list(state.phases), state.explicit
 
     # ---- main loop -----------------------------------------------------------------------------
     def act(self, obs: dict[str, Any] | None = None, info: dict[str, Any] | None = None):
@@ -72,7 +96,7 @@ class ScriptedExpert:
 
     def act_on(self, sub: Subtask):
         """Act for an explicit subtask (e.g. one a planner chose), not the env's current one."""
-        if sub != getattr(self, "_explicit", None) or not self._phases:
+        if sub != self._explicit or not self._phases:
             self._explicit = sub
             self._start(sub)
         universal = self._universal(self._current_phase(sub))

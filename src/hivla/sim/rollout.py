@@ -1,8 +1,9 @@
 """Roll out a policy on a suite: episodes in parallel worker processes, summaries by chain length.
 
-Built-in policies here are the scripted expert and a uniform random policy, stepped in a plain loop
-with no wrappers: the reference the evaluation harness (``hivla.evaluation``, which adds chunk
-execution, the safety filter and failure attribution for any policy) is checked against. Worker
+The policies are the built-ins of :mod:`hivla.policies.builtin` (the scripted expert, uniform random
+actions), stepped one action per query in a plain loop with no wrappers: the reference the
+evaluation harness (``hivla.evaluation``, which adds chunk execution, the safety filter and failure
+attribution for any policy) is checked against. Worker
 processes, Wilson intervals and outcome summaries are shared with the harness.
 """
 
@@ -16,11 +17,8 @@ from typing import Any
 import numpy as np
 
 from hivla.evaluation.stats import wilson_interval  # noqa: F401  (re-exported: part of this API)
-from hivla.registry import Registry
 
-ROLLOUT_POLICIES: Registry[str] = Registry("rollout policy")
-ROLLOUT_POLICIES.add("expert", "the scripted expert (privileged state)")
-ROLLOUT_POLICIES.add("random", "uniform random native actions")
+BUILTIN_POLICIES = ("expert", "random")
 
 
 @dataclass(frozen=True)
@@ -41,7 +39,11 @@ class RolloutConfig:
 
         SUITES.get(self.suite)
         EMBODIMENTS.get(self.embodiment)
-        ROLLOUT_POLICIES.get(self.policy)
+        if self.policy not in BUILTIN_POLICIES:
+            raise ValueError(
+                f"policy must be one of {', '.join(BUILTIN_POLICIES)} (the built-ins this plain loop runs), "
+                f"got {self.policy!r}; evaluate any other policy with `hivla eval --policy ...`"
+            )
         parse_shifts(list(self.shifts))
         if self.episodes < 1 or self.workers < 1:
             raise ValueError(f"episodes and workers must be >= 1, got {self.episodes} and {self.workers}")
@@ -73,20 +75,18 @@ class EpisodeResult:
 
 
 def run_episode(env, policy: str, seed: int, keep_frames: bool = False) -> EpisodeResult:
-    """One episode of ``policy`` ("expert" or "random") from ``seed``."""
-    from hivla.sim.expert import ScriptedExpert
+    """One episode of the built-in ``policy`` ("expert" or "random") from ``seed``."""
+    from hivla.policies.specs import load_rollout_policy
 
     obs, info = env.reset(seed=seed)
-    expert = ScriptedExpert(env) if policy == "expert" else None
-    rng = np.random.default_rng(seed)
+    actor = load_rollout_policy(policy)
+    actor.start_episode(env, seed)
+    actor.reset()
     frames = []
     while True:
         if keep_frames:
             frames.append(np.concatenate([obs["images"][c] for c in env.cameras], axis=1))
-        if expert is not None:
-            action, _ = expert.act(obs, info)
-        else:
-            action = rng.uniform(env.action_space.low, env.action_space.high).astype(np.float32)
+        action = actor.sample_actions(obs)[0, 0]  # (1, 1, A) -> (A,)
         obs, _, terminated, truncated, info = env.step(action)
         if terminated or truncated:
             break

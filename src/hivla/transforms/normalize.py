@@ -1,4 +1,11 @@
-"""Normalize and unnormalize features with saved statistics (mean/std or q01/q99 quantiles)."""
+"""The one normalizer: standardize (mean/std) and map to [-1, 1] (low/high), for numpy arrays and torch
+tensors alike, plus the :class:`Normalize` / :class:`Unnormalize` steps over saved statistics.
+
+Every model normalizes through these functions: the VLA processor (state standardized per
+embodiment, actions mapped from their q01/q99 to [-1, 1]) and the world models (standardized actions
+and states). Statistics given as numpy arrays are used as they are against a numpy input (no cast)
+and moved to the tensor's dtype and device against a torch input.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +30,33 @@ def _as(x: Any, v: np.ndarray) -> Any:
     )
 
 
+def _like(x: Any, v: Any) -> Any:
+    """``v`` as a tensor of ``x``'s dtype and device when ``x`` is a tensor; unchanged otherwise."""
+    return torch.as_tensor(v, dtype=x.dtype, device=x.device) if isinstance(x, torch.Tensor) else v
+
+
+def standardize(x: Any, mean: Any, std: Any) -> Any:
+    """(x - mean) / std, per dimension of the last axes (``std`` already floored by the caller)."""
+    return (x - _like(x, mean)) / _like(x, std)
+
+
+def unstandardize(y: Any, mean: Any, std: Any) -> Any:
+    """The inverse of :func:`standardize`: y * std + mean."""
+    return y * _like(y, std) + _like(y, mean)
+
+
+def to_unit_range(x: Any, low: Any, high: Any) -> Any:
+    """low -> -1, high -> +1 linearly (not clipped): 2 (x - low) / (high - low) - 1."""
+    low = _like(x, low)
+    return 2.0 * (x - low) / (_like(x, high) - low) - 1.0
+
+
+def from_unit_range(y: Any, low: Any, high: Any) -> Any:
+    """The inverse of :func:`to_unit_range`: (y + 1) / 2 (high - low) + low."""
+    low = _like(y, low)
+    return (y + 1.0) / 2.0 * (_like(y, high) - low) + low
+
+
 def _check(mode: str, keys: tuple[str, ...], stats: NormStats) -> None:
     if mode not in MODES:
         raise ValueError(f"normalization mode must be one of {MODES}, got {mode!r}")
@@ -36,7 +70,7 @@ def _check(mode: str, keys: tuple[str, ...], stats: NormStats) -> None:
 def normalize(x: Any, s: FeatureStats, mode: str, clip: bool = False) -> Any:
     """mean_std: (x - mean) / std. quantile: q01 -> -1, q99 -> +1 (optionally clipped to [-1, 1])."""
     if mode == "mean_std":
-        return (x - _as(x, s.mean)) / (_as(x, s.std) + EPS)
+        return standardize(x, _as(x, s.mean), _as(x, s.std) + EPS)
     y = (x - _as(x, s.q01)) / (_as(x, s.q99 - s.q01) + EPS) * 2.0 - 1.0
     return y.clip(-1.0, 1.0) if clip else y
 
@@ -44,7 +78,7 @@ def normalize(x: Any, s: FeatureStats, mode: str, clip: bool = False) -> Any:
 def unnormalize(y: Any, s: FeatureStats, mode: str) -> Any:
     """The inverse of :func:`normalize` (without clipping)."""
     if mode == "mean_std":
-        return y * (_as(y, s.std) + EPS) + _as(y, s.mean)
+        return unstandardize(y, _as(y, s.mean), _as(y, s.std) + EPS)
     return (y + 1.0) / 2.0 * (_as(y, s.q99 - s.q01) + EPS) + _as(y, s.q01)
 
 

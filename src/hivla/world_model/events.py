@@ -81,7 +81,7 @@ def _hand_bodies_touched(env: TabletopEnv) -> tuple[bool, set[str]]:
             if b == table:
                 touches_table = True
             elif m.geom_bodyid[b] != 0:
-                bodies.add(env._body_label(m.geom_bodyid[b]))
+                bodies.add(env.body_label(m.geom_bodyid[b]))
     return touches_table, bodies
 
 

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from hivla.evaluation.policies import EvalPolicy
+from hivla.policies import RolloutPolicy
 from hivla.sim.embodiments import MAX_TRANSLATION
 from hivla.types import Observation
 
@@ -70,7 +70,7 @@ def corrupt(chunk: np.ndarray, kind: str, start: int, rng: np.random.Generator) 
     return out
 
 
-class FaultyExpert(EvalPolicy):
+class FaultyExpert(RolloutPolicy):
     """Scripted-expert chunks (native actions of the env's embodiment) with random faults.
 
     ``sample_actions(obs) -> float32[1, H, A]``; ``last_fault`` names the fault of the latest
@@ -108,15 +108,6 @@ class FaultyExpert(EvalPolicy):
         self._lookahead = None
         self._asked = (-1, 0)
 
-    def _expert_state(self) -> tuple:
-        e = self._expert
-        return (e._subtask_index, list(e._phases), e._phase_steps, e._yaw)
-
-    def _set_expert_state(self, state: tuple) -> None:
-        e = self._expert
-        e._subtask_index, phases, e._phase_steps, e._yaw = state
-        e._phases = list(phases)
-
     def _rewind_expert(self) -> None:
         """Put the expert where it was after as many look-ahead steps as the env has executed."""
         if self._lookahead is None:
@@ -124,7 +115,7 @@ class FaultyExpert(EvalPolicy):
         start, states = self._lookahead
         executed = self.env.steps - start
         if 0 <= executed < len(states):
-            self._set_expert_state(states[executed])
+            self._expert.set_state(states[executed])
 
     def expert_chunk(self) -> np.ndarray:
         """The expert's next ``horizon`` universal actions float32[H, 7], found by a look-ahead on a
@@ -135,13 +126,13 @@ class FaultyExpert(EvalPolicy):
         env, saved, render = self.env, self.env.get_state(), self.env.render_images
         env.render_images = False
         actions: list[np.ndarray] = []
-        states = [self._expert_state()]
+        states = [self._expert.get_state()]
         try:
             for _ in range(self.config.horizon):
                 universal = self._expert.universal_action()
                 actions.append(universal)
                 *_, terminated, truncated, _ = env.step(env.from_universal(universal))
-                states.append(self._expert_state())
+                states.append(self._expert.get_state())
                 if terminated or truncated:
                     break
         finally:

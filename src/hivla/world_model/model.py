@@ -1,6 +1,6 @@
 """The world-model interface and what both kinds share.
 
-Seam (ARCHITECTURE.md): ``encode(obs) -> z``; ``predict(z, actions) -> z'``; ``rollout(z, chunk) -> [z]``.
+Seam: ``encode(obs) -> z``; ``predict(z, actions) -> z'``; ``rollout(z, chunk) -> [z]``.
 Training: ``compute_loss(batch) -> (loss, metrics)`` over :class:`~hivla.world_model.data.WindowDataset`
 batches, then ``after_step()`` (the JEPA target EMA). Both kinds share the encoder, the predictor,
 the heads and the two prediction losses of V-JEPA 2-AC (Assran et al. 2025): a teacher-forced
@@ -26,6 +26,7 @@ from torch import nn
 
 from hivla.data.stats import FeatureStats, NormStats
 from hivla.registry import Registry
+from hivla.transforms.normalize import standardize, unstandardize
 from hivla.world_model.config import WorldModelConfig
 from hivla.world_model.data import resize_frames
 from hivla.world_model.nets import Heads, ObservationEncoder, Predictor
@@ -52,10 +53,10 @@ class Normalizer(nn.Module):
         self.register_buffer("std", torch.as_tensor(np.maximum(np.asarray(stats.std, np.float32), 1e-3)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return ((x - self.mean) / self.std).clamp(-MAX_NORMALIZED, MAX_NORMALIZED)
+        return standardize(x, self.mean, self.std).clamp(-MAX_NORMALIZED, MAX_NORMALIZED)
 
     def inverse(self, x: torch.Tensor) -> torch.Tensor:
-        return x * self.std + self.mean
+        return unstandardize(x, self.mean, self.std)
 
 
 class WorldModel(nn.Module):

@@ -208,8 +208,9 @@ def measure_latency(
     """Per-step latency of ``spec`` on one torch thread in this process, over a few held-out episodes."""
     import torch
 
-    from hivla.evaluation import EvalConfig, evaluate, load_eval_policy
+    from hivla.evaluation import EvalConfig, evaluate
     from hivla.evaluation.stats import distribution
+    from hivla.policies import load_rollout_policy
 
     where = Path(cfg.out) / "latency" / re.sub(r"[^A-Za-z0-9+.-]+", "_", variant).strip("_")
     key = {"spec": spec, "reuse": reuse, "suite": cfg.latency_suite, "episodes": cfg.latency_episodes,
@@ -219,7 +220,7 @@ def measure_latency(
         log(f"latency {variant}: reused")
         return old
     torch.set_num_threads(1)
-    policy = load_eval_policy(spec)
+    policy = load_rollout_policy(spec)
     if reuse is not None:
         _vla(policy).set_reasoning_reuse(reuse)  # counts traces from here (a freshly loaded policy)
     ecfg = EvalConfig(policy=spec, suite=cfg.latency_suite, embodiment=cfg.embodiment,

@@ -211,7 +211,7 @@ def cem_reach(
             policy.start_episode(env, seed)
             policy.reset()
             policy.set_goal_observation(goal_obs)
-            obs = env._observation()
+            obs = env.observation()
             for t in range(steps):
                 if t % policy.execute_steps == 0:
                     chunk = policy.sample_actions(obs)[0]

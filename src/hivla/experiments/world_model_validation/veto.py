@@ -116,8 +116,8 @@ class _VetoWorker:
 
     def __call__(self, item: tuple[str, str, int]) -> dict[str, Any]:
         from hivla.evaluation.agent import Agent, Execution
-        from hivla.evaluation.policies import as_eval_policy
         from hivla.evaluation.runner import run_episode
+        from hivla.policies import as_rollout_policy
         from hivla.world_model.faults import FaultConfig, FaultyExpert
         from hivla.world_model.safety import WorldModelVeto
 
@@ -125,7 +125,7 @@ class _VetoWorker:
         env = self._env(label)
         base = FaultyExpert(FaultConfig(fault_rate=self.cfg.fault_rate))
         policy = WorldModelVeto(base, self.model, self.cfg.veto) if arm == "policy+veto" else base
-        agent = Agent(as_eval_policy(policy, name=arm), env, Execution(execute_steps=base.execute_steps))
+        agent = Agent(as_rollout_policy(policy, name=arm), env, Execution(execute_steps=base.execute_steps))
         record, _ = run_episode(env, agent, seed, label)
         counts = dict(env.tracker.counts)
         interventions = dict(record.interventions)

@@ -1,6 +1,6 @@
 """The VLA processor: raw observations or dataset batches -> model inputs, model outputs -> actions.
 
-The same steps run in training and serving (STYLE.md rule 5), and none mutates its input:
+The same steps run in training and serving (CONTRIBUTING.md, "Conventions"), and none mutates its input:
 images to float [0, 1] at ``image_size``, state normalized per embodiment (mean/std) and
 zero-padded to ``state_dim``, actions normalized to [-1, 1] by their q01/q99 (per embodiment for
 native actions, one range for universal actions), token ids for discrete heads. The statistics
@@ -24,6 +24,7 @@ import torch.nn.functional as F
 
 from hivla.policies.vla.configuration_vla import VLAConfig
 from hivla.policies.vla.reasoning import TraceVocab
+from hivla.transforms.normalize import from_unit_range, standardize, to_unit_range
 
 FORMAT_VERSION = 1
 STATS_FILE = "processor.json"
@@ -139,19 +140,19 @@ class VLAProcessor:
                 raise ValueError(
                     f"state for {emb} has {state.shape[1]} values; the policy was trained on {mean.shape[0]}"
                 )
-            out[i, : mean.shape[0]] = (s - torch.from_numpy(mean)) / torch.from_numpy(std)
+            out[i, : mean.shape[0]] = standardize(s, mean, std)
         return out
 
     def _normalize_actions(self, actions: np.ndarray, key: str) -> np.ndarray:
         low, high = self._action[key]
-        return (2.0 * (actions - low) / (high - low) - 1.0).astype(np.float32)
+        return to_unit_range(actions, low, high).astype(np.float32)
 
     def unnormalize_actions(self, normalized: np.ndarray, embodiments: list[str]) -> np.ndarray:
         """float[B, H, A] in [-1, 1] -> float32[B, H, A] in action units."""
         out = np.empty_like(normalized, dtype=np.float32)
         for i, emb in enumerate(embodiments):
             low, high = self._action[self.action_stats_key(emb)]
-            out[i] = (normalized[i] + 1.0) / 2.0 * (high - low) + low
+            out[i] = from_unit_range(normalized[i], low, high)
         return out
 
     def tokens(self, normalized: np.ndarray, pad: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:

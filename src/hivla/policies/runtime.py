@@ -1,47 +1,40 @@
-"""Policies the harness can evaluate: built-ins by name, checkpoints by directory, objects by adapter.
+"""The runtime policy seam: what every rollout drives (evaluation, collection, serving, experiments).
 
-Every policy is seen through :class:`EvalPolicy`: ``sample_actions(obs) -> float32[1, H, A]`` and
-``reset()`` (the seam of ``hivla.actions.chunking``), plus what the harness must know before it
-rolls out: which action space the policy speaks (``"native"`` actions of the embodiment(s) it was
+Every policy is seen through :class:`RolloutPolicy`: ``sample_actions(obs) -> float32[1, H, A]`` and
+``reset()`` (the seam of ``hivla.actions.chunking``), plus what a rollout must know before it
+starts: which action space the policy speaks (``"native"`` actions of the embodiment(s) it was
 trained on, or the 7-D ``"universal"`` space every embodiment converts from), its action size,
-whether it looks at images, and how many actions of a chunk to execute.
-
-``load_eval_policy(spec)`` resolves, in order: a registered name (``expert``, ``random``), a
-``hierarchical:low=...,planner=...,monitor=...`` spec (``hivla.planning.spec``), an existing
-run/checkpoint directory (``hivla.policies.load_policy``, imported lazily), or
-``package.module:factory`` (a callable returning a policy; useful for plug-ins and tests).
+whether it looks at images, and how many actions of a chunk to execute. :class:`PolicyAdapter`
+wraps any policy object (a trained checkpoint) into one; :func:`check_compatible` says whether it
+can drive an embodiment. Built-in policies live in :mod:`.builtin`, the spec loader in :mod:`.specs`.
 """
 
 from __future__ import annotations
 
-import importlib
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from hivla.registry import Registry
+from hivla.errors import HivlaError
 from hivla.types import UNIVERSAL_ACTION_DIM, Observation
 
 ACTION_SPACES = ("native", "universal")
 
 
-class ActionSpaceError(ValueError):
+class ActionSpaceError(HivlaError, ValueError):
     """The policy's actions cannot drive the requested embodiment."""
 
 
-class PolicyLoadError(ValueError):
+class PolicyLoadError(HivlaError, ValueError):
     """The policy spec names nothing that can be loaded."""
 
 
-class InterjectionError(ValueError):
+class InterjectionError(HivlaError, ValueError):
     """The policy cannot take a human interjection."""
 
 
-class EvalPolicy:
-    """Base class of what the harness drives. Subclasses override ``sample_actions``.
+class RolloutPolicy:
+    """Base class of what every rollout drives. Subclasses override ``sample_actions``.
 
     Attributes:
         name: shown in results and reports.
@@ -103,65 +96,8 @@ class EvalPolicy:
         }
 
 
-EVAL_POLICIES: Registry[Callable[[], EvalPolicy]] = Registry("evaluation policy")
-
-
-@EVAL_POLICIES.register("expert")
-class ExpertPolicy(EvalPolicy):
-    """The scripted expert (privileged state); its annotation is the reasoning text."""
-
-    name = "expert"
-    needs_images = False
-
-    def __init__(self) -> None:
-        self._expert = None
-        self._reasoning: str | None = None
-
-    def start_episode(self, env: Any, seed: int) -> None:
-        from hivla.sim.expert import ScriptedExpert
-
-        self._expert = ScriptedExpert(env)
-
-    def reset(self) -> None:
-        self._reasoning = None
-        if self._expert is not None:
-            self._expert.reset()
-
-    def sample_actions(self, obs: Observation) -> np.ndarray:
-        if self._expert is None:
-            raise RuntimeError("ExpertPolicy.start_episode(env, seed) must run before sample_actions")
-        action, annotation = self._expert.act(obs)
-        self._reasoning = annotation.text()
-        return np.asarray(action, dtype=np.float32)[None, None]  # (1, 1, A)
-
-    @property
-    def reasoning(self) -> str | None:
-        return self._reasoning
-
-
-@EVAL_POLICIES.register("random")
-class RandomPolicy(EvalPolicy):
-    """Uniform random native actions, drawn from a generator seeded by the episode seed."""
-
-    name = "random"
-    needs_images = False
-
-    def __init__(self) -> None:
-        self._low = self._high = None
-        self._rng = np.random.default_rng(0)
-
-    def start_episode(self, env: Any, seed: int) -> None:
-        self._low, self._high = env.action_space.low, env.action_space.high
-        self._rng = np.random.default_rng(seed)
-
-    def sample_actions(self, obs: Observation) -> np.ndarray:
-        if self._low is None:
-            raise RuntimeError("RandomPolicy.start_episode(env, seed) must run before sample_actions")
-        return self._rng.uniform(self._low, self._high).astype(np.float32)[None, None]  # (1, 1, A)
-
-
-class PolicyAdapter(EvalPolicy):
-    """Adapts a policy object (e.g. from ``hivla.policies.load_policy``) to :class:`EvalPolicy`.
+class PolicyAdapter(RolloutPolicy):
+    """Adapts a policy object (e.g. from ``hivla.policies.load_policy``) to :class:`RolloutPolicy`.
 
     Read from the policy, then from its ``config``: ``action_space`` ("native" | "universal"),
     ``embodiments`` (or one ``embodiment``), ``action_dim`` (0 = unknown), ``execute_steps``
@@ -244,7 +180,7 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def interject_method(policy: EvalPolicy) -> Callable[[str], None]:
+def interject_method(policy: RolloutPolicy) -> Callable[[str], None]:
     """``policy.interject`` (or that of the object a :class:`PolicyAdapter` wraps).
 
     Raises :class:`InterjectionError` naming the policy when it has none.
@@ -260,59 +196,7 @@ def interject_method(policy: EvalPolicy) -> Callable[[str], None]:
     )
 
 
-def as_eval_policy(policy: Any, name: str | None = None) -> EvalPolicy:
-    """An :class:`EvalPolicy` as is, or any policy object wrapped in :class:`PolicyAdapter`."""
-    if isinstance(policy, EvalPolicy):
-        return policy
-    return PolicyAdapter(policy, name or type(policy).__name__)
-
-
-def load_eval_policy(spec: str) -> EvalPolicy:
-    """A registered name, a hierarchical spec, a run/checkpoint directory, or ``module:factory``
-    -> :class:`EvalPolicy`. Raises :class:`PolicyLoadError` for a spec naming nothing loadable."""
-    if spec in EVAL_POLICIES:
-        return EVAL_POLICIES.get(spec)()
-    if spec.startswith("hierarchical:"):
-        from hivla.planning.spec import HierarchicalSpecError, load_hierarchical
-
-        try:
-            return load_hierarchical(spec)
-        except HierarchicalSpecError as err:
-            raise PolicyLoadError(str(err)) from None
-    path = Path(spec)
-    if path.is_dir():
-        return _load_checkpoint(path)
-    if ":" in spec and not path.exists():
-        module_name, _, attr = spec.partition(":")
-        try:
-            factory = getattr(importlib.import_module(module_name), attr)
-        except (ImportError, AttributeError) as err:
-            raise PolicyLoadError(
-                f"policy {spec!r}: cannot import {attr!r} from module {module_name!r} ({err}); "
-                "expected package.module:factory naming a callable that returns a policy"
-            ) from None
-        return as_eval_policy(factory(), name=spec)
-    raise PolicyLoadError(
-        f"unknown policy {spec!r}: not a built-in ({', '.join(EVAL_POLICIES.names())}), not an existing "
-        "run/checkpoint directory, not hierarchical:low=...,planner=...,monitor=... and not "
-        "package.module:factory. Pass one of those "
-        "(a typo in the run directory's path is the usual cause)."
-    )
-
-
-def _load_checkpoint(path: Path) -> EvalPolicy:
-    try:
-        from hivla.policies import load_policy
-    except ImportError as err:
-        raise PolicyLoadError(
-            f"cannot load the checkpoint in {path}: hivla.policies.load_policy is not available "
-            f"in this install ({err}). Use a built-in policy ({', '.join(EVAL_POLICIES.names())}) "
-            "or update hivla."
-        ) from None
-    return as_eval_policy(load_policy(path), name=str(path))
-
-
-def check_compatible(policy: EvalPolicy, embodiment: str) -> None:
+def check_compatible(policy: RolloutPolicy, embodiment: str) -> None:
     """Raise :class:`ActionSpaceError` if ``policy`` cannot drive ``embodiment``'s action space."""
     from hivla.sim import EMBODIMENTS
 
@@ -347,3 +231,10 @@ def check_compatible(policy: EvalPolicy, embodiment: str) -> None:
             f"{native}. Evaluate on the embodiment the policy was trained on, or train on universal "
             "actions to drive any embodiment."
         )
+
+
+def as_rollout_policy(policy: Any, name: str | None = None) -> RolloutPolicy:
+    """A :class:`RolloutPolicy` as is, or any policy object wrapped in :class:`PolicyAdapter`."""
+    if isinstance(policy, RolloutPolicy):
+        return policy
+    return PolicyAdapter(policy, name or type(policy).__name__)

@@ -1,15 +1,15 @@
 import numpy as np
 import pytest
 
-import hivla.planning.skills  # noqa: F401  (registers subtask-expert, so every run covers every built-in)
-from hivla.evaluation import (
-    EVAL_POLICIES,
+from hivla.policies import (
     ActionSpaceError,
     PolicyAdapter,
+    PolicyLoadError,
+    as_rollout_policy,
     check_compatible,
-    load_eval_policy,
+    load_rollout_policy,
+    rollout_policy_names,
 )
-from hivla.evaluation.policies import PolicyLoadError, as_eval_policy
 from hivla.sim import EMBODIMENTS, make_env
 
 
@@ -21,14 +21,14 @@ def envs():
         env.close()
 
 
-@pytest.mark.parametrize("name", EVAL_POLICIES.names())
+@pytest.mark.parametrize("name", [n for n in rollout_policy_names() if not n.endswith(":")])
 @pytest.mark.parametrize("emb", EMBODIMENTS.names())
 def test_every_builtin_drives_every_embodiment(name, emb, envs):
     env = envs[emb]
     obs, _ = env.reset(seed=1_000_000)
     if name == "subtask-expert":  # it reads one canonical subtask, as a hierarchical policy gives it
         obs = {**obs, "instruction": env.spec.subtasks[0].text}
-    policy = load_eval_policy(name)
+    policy = load_rollout_policy(name)
     check_compatible(policy, emb)
     policy.start_episode(env, 1_000_000)
     policy.reset()
@@ -41,18 +41,20 @@ def test_every_builtin_drives_every_embodiment(name, emb, envs):
 
 def test_unknown_policy_lists_what_exists():
     with pytest.raises(PolicyLoadError, match=r"expert, random.*run/checkpoint directory"):
-        load_eval_policy("expret")
+        load_rollout_policy("expret")
 
 
 def test_module_factory_spec():
-    policy = load_eval_policy("hivla.evaluation.policies:RandomPolicy")
+    policy = load_rollout_policy("hivla.policies.builtin:RandomPolicy")
     assert policy.name == "random"
     with pytest.raises(PolicyLoadError, match="cannot import"):
-        load_eval_policy("hivla.evaluation.policies:Nope")
+        load_rollout_policy("hivla.policies.builtin:Nope")
 
 
 def test_native_policy_for_another_embodiment_is_refused(constant_policy):
-    arm6 = as_eval_policy(constant_policy(np.zeros(7), action_dim=7, embodiments=("arm6",)), name="arm6-vla")
+    arm6 = as_rollout_policy(
+        constant_policy(np.zeros(7), action_dim=7, embodiments=("arm6",)), name="arm6-vla"
+    )
     check_compatible(arm6, "arm6")
     with pytest.raises(ActionSpaceError) as err:
         check_compatible(arm6, "floating")
@@ -61,22 +63,22 @@ def test_native_policy_for_another_embodiment_is_refused(constant_policy):
 
 
 def test_native_dim_mismatch_without_declared_embodiment(constant_policy):
-    policy = as_eval_policy(constant_policy(np.zeros(6), action_dim=6))
+    policy = as_rollout_policy(constant_policy(np.zeros(6), action_dim=6))
     check_compatible(policy, "arm5")
     with pytest.raises(ActionSpaceError, match=r"size 6.*'floating' takes 5 values"):
         check_compatible(policy, "floating")
 
 
 def test_universal_policy_checks(constant_policy):
-    anywhere = as_eval_policy(constant_policy(np.zeros(7), action_space="universal"))
+    anywhere = as_rollout_policy(constant_policy(np.zeros(7), action_space="universal"))
     for emb in EMBODIMENTS.names():
         check_compatible(anywhere, emb)
-    trained = as_eval_policy(
+    trained = as_rollout_policy(
         constant_policy(np.zeros(7), action_space="universal", embodiments=("floating", "arm6"))
     )
     with pytest.raises(ActionSpaceError, match="proprioception"):
         check_compatible(trained, "arm5")
-    wrong = as_eval_policy(constant_policy(np.zeros(5), action_space="universal", action_dim=5))
+    wrong = as_rollout_policy(constant_policy(np.zeros(5), action_space="universal", action_dim=5))
     with pytest.raises(ActionSpaceError, match="universal actions have 7"):
         check_compatible(wrong, "floating")
 
