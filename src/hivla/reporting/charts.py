@@ -40,6 +40,7 @@ STYLE = {
     "legend.frameon": False,
     "legend.fontsize": 8.5,
     "svg.fonttype": "none",  # <text>, not glyph outlines
+    "text.parse_math": False,  # a "$" in a name is a dollar sign, not TeX
 }
 Interval = Sequence[float] | None
 
