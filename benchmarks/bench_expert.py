@@ -9,8 +9,8 @@ import argparse
 import collections
 import time
 
+from hivla.evaluation.reference import RolloutConfig, iter_rollouts, summarize
 from hivla.sim import EMBODIMENTS, SUITES
-from hivla.sim.rollout import RolloutConfig, iter_rollouts, summarize
 
 
 def main() -> None:

@@ -54,11 +54,18 @@ def _owning_module(name: str) -> str | None:
     return name or None
 
 
+def _packages_of(module: str) -> set[str]:
+    """The packages whose ``__init__`` runs before ``module`` does (``a`` and ``a.b`` for ``a.b.c``)."""
+    parts = module.split(".")
+    return {".".join(parts[:i]) for i in range(1, len(parts))} & set(MODULES)
+
+
 def _edges(module: str) -> set[str]:
-    """What ``module`` imports, less itself and the ``__init__`` of a package it lies in (a package
-    re-exporting its modules is how packages work)."""
-    own_packages = {m for m in MODULES if module.startswith(m + ".") and MODULES[m].name == "__init__.py"}
-    return imports_of(MODULES[module]) - {module} - own_packages
+    """What importing ``module`` runs: what it imports and those modules' packages, less itself and
+    the packages it lies in (a package re-exporting its own modules is how packages work)."""
+    imported = imports_of(MODULES[module])
+    imported |= {p for m in imported for p in _packages_of(m)}
+    return imported - {module} - _packages_of(module)
 
 
 def test_no_import_cycles():

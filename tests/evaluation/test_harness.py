@@ -8,10 +8,10 @@ import pytest
 
 from hivla.evaluation import EvalConfig, evaluate
 from hivla.evaluation.agent import Agent, Execution
+from hivla.evaluation.reference import RolloutConfig, iter_rollouts
 from hivla.evaluation.runner import run_episode
 from hivla.policies import ActionSpaceError, as_rollout_policy
 from hivla.sim import make_env
-from hivla.sim.rollout import RolloutConfig, iter_rollouts
 from hivla.utils.video import read_mp4
 
 

@@ -37,7 +37,7 @@ def run(cfg: Config, quiet: bool = False) -> dict:
     from rich.progress import Progress
     from rich.table import Table
 
-    from hivla.sim.rollout import RolloutConfig, iter_rollouts, summarize
+    from hivla.evaluation.reference import RolloutConfig, iter_rollouts, summarize
 
     rcfg = RolloutConfig(
         suite=cfg.suite, embodiment=cfg.embodiment, policy=cfg.policy, episodes=cfg.episodes,

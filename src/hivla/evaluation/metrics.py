@@ -1,7 +1,7 @@
 """Aggregate episode records into metrics; every rate carries a 95% Wilson interval.
 
 Records are duck-typed: anything with ``success``, ``progress``, ``completed``, ``steps`` and
-``chain_length`` works for the outcome blocks (``hivla.sim.rollout`` results too); the full
+``chain_length`` works for the outcome blocks (``hivla.evaluation.reference`` results too); the full
 metrics also read ``condition``, ``failure``, ``interventions``, ``safety_stop``, ``step_ms`` and
 ``query_ms`` (``hivla.evaluation.results.EpisodeRecord``).
 """

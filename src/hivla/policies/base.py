@@ -20,8 +20,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from hivla.configs.serialization import config_from_dict, config_to_dict
 from hivla.registry import Registry
+from hivla.utils.serialization import config_from_dict, config_to_dict
 
 FORMAT_VERSION = 1
 POLICY_FILE = "policy.json"

@@ -2,26 +2,37 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import numpy as np
 
 from hivla.sim import catalogue as cat
+from hivla.types import Subtask
 
-if TYPE_CHECKING:
-    from hivla.sim.env import TabletopEnv
-    from hivla.types import Subtask
+
+class SceneQueries(Protocol):
+    """What the predicates read of a scene (``TabletopEnv`` provides it)."""
+
+    spec: Any
+    button_pressed: bool
+
+    def slot_of(self, name: str) -> str: ...
+    def object_pos(self, name: str) -> np.ndarray: ...
+    def touching_hand(self, name: str) -> bool: ...
+    def grasped(self) -> str | None: ...
+    def drawer_q(self) -> float: ...
+
 
 LIFT_HEIGHT = 0.05  # a picked object is held this far above its resting height
 
 
-def _resting_on(env: TabletopEnv, name: str, surface_z: float, tol: float = 0.02) -> bool:
+def _resting_on(env: SceneQueries, name: str, surface_z: float, tol: float = 0.02) -> bool:
     slot = cat.SLOT_BY_NAME[env.slot_of(name)]
     z = env.object_pos(name)[2]
     return bool(abs(z - (surface_z + slot.rest_height)) < tol) and not env.touching_hand(name)
 
 
-def is_done(env: TabletopEnv, sub: Subtask) -> bool:
+def is_done(env: SceneQueries, sub: Subtask) -> bool:
     """Whether ``sub`` holds in the env's current state."""
     if sub.kind == "pick":
         slot = cat.SLOT_BY_NAME[env.slot_of(sub.obj)]

@@ -18,8 +18,8 @@ from typing import Any
 
 import torch
 
-from hivla.configs.serialization import config_to_dict
 from hivla.training.data import collate
+from hivla.utils.serialization import config_to_dict
 
 CACHE_VERSION = 1
 

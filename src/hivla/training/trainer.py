@@ -19,7 +19,6 @@ import numpy as np
 import torch
 
 from hivla.configs.presets import ExperimentConfig
-from hivla.configs.serialization import config_from_dict, config_to_dict
 from hivla.policies import VLAPolicy, VLAProcessor
 from hivla.policies.base import ASSETS_DIR, resolve_checkpoint
 from hivla.policies.vla.configuration_vla import VLAConfig
@@ -29,6 +28,7 @@ from hivla.training.data import StepBatchSampler, collate, fit_arrays, split_ind
 from hivla.training.logging import RunLogger
 from hivla.training.optim import EMA, make_optimizer, warmup_cosine
 from hivla.training.rollouts import EvalFn, SimRolloutEval
+from hivla.utils.serialization import config_from_dict, config_to_dict
 
 EXPERIMENT_FILE = "experiment.json"
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import torch
 
-from hivla.configs.serialization import config_from_dict, config_to_dict
 from hivla.data.stats import NormStats
+from hivla.utils.serialization import config_from_dict, config_to_dict
 from hivla.world_model.config import WorldModelConfig
 from hivla.world_model.model import WORLD_MODELS, WorldModel
 

@@ -16,12 +16,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from hivla.configs.serialization import config_from_dict, config_to_dict
 from hivla.data.stats import FeatureStats, NormStats
 from hivla.training import checkpoint as ckpt_io
 from hivla.training.data import StepBatchSampler, collate, split_indices
 from hivla.training.logging import RunLogger
 from hivla.training.optim import make_optimizer, warmup_cosine
+from hivla.utils.serialization import config_from_dict, config_to_dict
 from hivla.world_model.checkpoint import load_world_model, resolve_world_model, save_world_model
 from hivla.world_model.config import WMExperimentConfig
 from hivla.world_model.data import EpisodeArrays, WindowDataset, event_rates

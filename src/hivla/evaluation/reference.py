@@ -1,4 +1,5 @@
-"""Roll out a policy on a suite: episodes in parallel worker processes, summaries by chain length.
+"""Reference rollouts (``hivla sim rollout``): a built-in policy on a suite, episodes in parallel
+worker processes, summaries by chain length.
 
 The policies are the built-ins of :mod:`hivla.policies.builtin` (the scripted expert, uniform random
 actions), stepped one action per query in a plain loop with no wrappers: the reference the
@@ -15,8 +16,6 @@ from functools import partial
 from typing import Any
 
 import numpy as np
-
-from hivla.evaluation.stats import wilson_interval  # noqa: F401  (re-exported: part of this API)
 
 BUILTIN_POLICIES = ("expert", "random")
 
