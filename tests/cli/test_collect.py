@@ -28,7 +28,7 @@ def test_collect_then_info_stats_viz(tmp_path, capsys):
 
     assert main(["data", "info", str(root), "--verify", "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
-    assert info["episodes"] == 2 and info["verified"] and info["hivla_format_version"] == 1
+    assert info["episodes"] == 2 and info["verified"] and info["hivla_format_version"] == 2
     assert info["features"]["observation.images.front"]["shape"] == [64, 64, 3]
 
     (root / "meta/stats.json").unlink()

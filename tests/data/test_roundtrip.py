@@ -79,7 +79,7 @@ def test_collected_flags_and_meta(collected_root):
     import pyarrow.parquet as pq
 
     meta = DatasetMeta.load(collected_root)
-    assert meta.info["codebase_version"] == "v3.0" and meta.info["hivla_format_version"] == 1
+    assert meta.info["codebase_version"] == "v3.0" and meta.info["hivla_format_version"] == 2
     assert meta.info["features"]["action"]["names"] == ["dx", "dy", "dz", "dyaw", "gripper"]
     e = meta.episodes[1]
     table = pq.read_table(meta.paths.data(0, 1))

@@ -6,6 +6,8 @@ Examples:
     hivla train --preset quick --data data/pick --out runs/pick --resume
     hivla train --preset quick --data data/mixed --out runs/low --language subtask --reasoning
     hivla train --preset debug --out runs/smoke               # no --data: synthetic frames
+    hivla train --preset quick --data lerobot/ds --out runs/lr --action-space native \
+        --cameras front --data-keys front=observation.images.laptop   # a LeRobot v3 dataset
     torchrun --nproc_per_node 2 -m hivla.cli.main train --preset quick --data D --out R   # DDP
     accelerate launch -m hivla.cli.main train --preset default --data D --out R         # GPUs
 
@@ -27,7 +29,15 @@ class Config:
     preset: str = "quick"
     """Named preset: debug (seconds), quick (minutes on 2 CPU cores), default (one GPU)."""
     data: str = ""
-    """Dataset directory written by `hivla collect`; empty trains on synthetic frames."""
+    """Dataset directory (LeRobot v3 layout: written by `hivla collect` or by LeRobot); empty trains
+    on synthetic frames."""
+    data_keys: str = ""
+    """Dataset columns the policy reads when they are not named as hivla names them, as
+    comma-separated INPUT=COLUMN with INPUT one of front, wrist (cameras), state, action, e.g.
+    front=observation.images.laptop,state=observation.state (see docs/dataset_format.md)."""
+    cameras: str = ""
+    """Override the policy's cameras, comma-separated subset of front,wrist (e.g. front for a
+    one-camera dataset)."""
     out: str = "runs/vla"
     """Run directory (checkpoints, logs)."""
     resume: bool = False
@@ -68,6 +78,10 @@ class Config:
             raise ValueError(
                 f"language must be 'task' or 'subtask' (empty keeps the preset's), got {self.language!r}"
             )
+        if self.data_keys:
+            from hivla.data.keymap import KeyMap
+
+            KeyMap.parse(self.data_keys)
         if self.steps < 0 or self.batch_size < 0 or self.threads < 0:
             raise ValueError("steps, batch_size and threads must be >= 0 (0 keeps the preset's value)")
 
@@ -80,6 +94,8 @@ def experiment(cfg: Config) -> Any:
         cfg.preset, data=cfg.data, steps=cfg.steps, batch_size=cfg.batch_size, head=cfg.head,
         action_space=cfg.action_space, eval_every=cfg.eval_every, threads=cfg.threads,
         language=cfg.language, reasoning=cfg.reasoning, localize=cfg.localize,
+        cameras=tuple(c.strip() for c in cfg.cameras.split(",")) if cfg.cameras else (),
+        data_keys=cfg.data_keys,
     )  # fmt: skip
 
 

@@ -19,12 +19,16 @@ def with_overrides(
     language: str = "",
     reasoning: bool = False,
     localize: float = -1.0,
+    cameras: tuple[str, ...] = (),
+    data_keys: str = "",
 ) -> Any:
     """The named preset's :class:`~hivla.configs.presets.ExperimentConfig` with overrides.
 
     Zero / empty / negative values keep the preset's: ``steps``, ``batch_size``, ``threads`` (0);
     ``head``, ``action_space``, ``language`` (""); ``eval_every``, ``localize`` (-1). ``data`` is the
-    dataset path ("" trains on synthetic frames). Raises ``UnknownNameError`` for an unknown preset.
+    dataset path ("" trains on synthetic frames); ``cameras`` the policy's cameras (() keeps the
+    preset's); ``data_keys`` maps a dataset's own column names (``hivla.data.keymap``). Raises
+    ``UnknownNameError`` for an unknown preset.
     """
     from hivla.configs.presets import get_preset
 
@@ -50,4 +54,7 @@ def with_overrides(
         policy = dataclasses.replace(policy, reasoning=dataclasses.replace(policy.reasoning, enabled=True))
     if localize >= 0:
         policy = dataclasses.replace(policy, localize=localize)
-    return dataclasses.replace(exp, policy=policy, train=train, data=dataclasses.replace(exp.data, path=data))
+    if cameras:
+        policy = dataclasses.replace(policy, cameras=tuple(cameras))
+    data_cfg = dataclasses.replace(exp.data, path=data, keys=data_keys)
+    return dataclasses.replace(exp, policy=policy, train=train, data=data_cfg)

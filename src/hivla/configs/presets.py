@@ -46,7 +46,9 @@ class DataConfig:
 
     ``val_fraction``: share of episodes held out for the validation loss. ``cache_features``:
     with a frozen vision encoder, compute its features once (stored in ``cache_dir``, default
-    ``<out>/feature_cache``).
+    ``<out>/feature_cache``). ``keys``: which dataset columns the policy reads, for datasets named
+    otherwise (LeRobot datasets recorded elsewhere): ``front=observation.images.laptop,state=COL``
+    (see ``hivla.data.keymap.KeyMap.parse``; empty: hivla's names).
     """
 
     path: str = ""
@@ -55,8 +57,13 @@ class DataConfig:
     num_workers: int = 0
     cache_features: bool = True
     cache_dir: str = ""
+    keys: str = ""
 
     def __post_init__(self) -> None:
+        if self.keys:
+            from hivla.data.keymap import KeyMap
+
+            KeyMap.parse(self.keys)  # raises for a malformed mapping
         if not 0.0 <= self.val_fraction < 1.0:
             raise ValueError(f"val_fraction must be in [0, 1), got {self.val_fraction}")
         if self.synthetic_size < 1 or self.num_workers < 0:

@@ -86,14 +86,21 @@ class LoaderConfig:
     horizon: action chunk length H (actions t..t+H-1; past the end the last action repeats and
         ``action_is_pad`` is True).
     action_key: the column used as ``action`` ("action" native or "action.universal").
-    cameras: camera names to load (None: all video features).
+    state_key: the column used as ``observation.state``.
+    cameras: camera names to load (None: all image features, named without ``observation.images.``).
+    camera_keys: (camera, feature) pairs naming the dataset feature a camera reads, for datasets
+        whose image features are named otherwise (e.g. ``("front", "observation.images.laptop")``);
+        a camera not listed reads ``observation.images.<camera>``. Samples always use the camera
+        names (``observation.images.front``).
     cache_bytes: decoded-video LRU budget per process. preload: decode everything at open.
     """
 
     n_obs_steps: int = 1
     horizon: int = 16
     action_key: str = fmt.ACTION
+    state_key: str = fmt.STATE
     cameras: tuple[str, ...] | None = None
+    camera_keys: tuple[tuple[str, str], ...] = ()
     uint8_images: bool = False
     cache_bytes: int = 1 << 30
     preload: bool = False
@@ -105,17 +112,16 @@ class LoaderConfig:
 
 
 class _Base(torch.utils.data.Dataset):
-    def __init__(self, root: str | Path, flt: EpisodeFilter, cameras, cache_bytes: int, keys=None) -> None:
+    def __init__(
+        self, root: str | Path, flt: EpisodeFilter, cameras, cache_bytes: int, keys=None, camera_keys=()
+    ) -> None:
         self.root = Path(root)
         self.meta = DatasetMeta.load(self.root)
         self.episodes = flt.select(self.meta)
         if not self.episodes:
             raise DatasetError(self.root, f"no episodes left after selecting {flt}")
-        known = self.meta.cameras
-        self.cameras = list(cameras) if cameras is not None else known
-        unknown = [c for c in self.cameras if c not in known]
-        if unknown:
-            raise ValueError(f"unknown cameras {unknown}; the dataset has {known}")
+        self.camera_features = resolve_cameras(self.meta, cameras, dict(camera_keys))
+        self.cameras = list(self.camera_features)
         self.frames = FrameTable(self.meta, self.episodes, keys)
         self.videos = VideoCache(self.meta, cache_bytes)
         self.videos.check_files(self.episodes)
@@ -124,16 +130,15 @@ class _Base(torch.utils.data.Dataset):
     def preload(self) -> None:
         """Decode every selected episode's videos into the cache now (small datasets)."""
         for e in self.episodes:
-            for cam in self.cameras:
-                self.videos.get(e, fmt.image_key(cam))
+            for key in self.camera_features.values():
+                self.videos.get(e, key)
 
     def _images(self, ep: int, frames: np.ndarray, uint8: bool) -> dict[str, torch.Tensor]:
         out = {}
-        for cam in self.cameras:
-            key = fmt.image_key(cam)
+        for cam, key in self.camera_features.items():
             video = self.videos.get(self.episodes[ep], key)
             x = torch.from_numpy(np.ascontiguousarray(video[frames])).permute(0, 3, 1, 2)  # (T, 3, H, W)
-            out[key] = x if uint8 else x.float().div_(255.0)
+            out[fmt.image_key(cam)] = x if uint8 else x.float().div_(255.0)
         return out
 
     def task_text(self, task_index: int) -> str:
@@ -152,15 +157,19 @@ class ChunkDataset(_Base):
     """
 
     def __init__(self, root: str | Path, cfg: LoaderConfig = LoaderConfig()) -> None:
-        super().__init__(root, cfg.filter, cfg.cameras, cfg.cache_bytes)
+        super().__init__(root, cfg.filter, cfg.cameras, cfg.cache_bytes, camera_keys=cfg.camera_keys)
         self.cfg = cfg
         cols = self.frames.columns
-        for key in (cfg.action_key, fmt.STATE):
+        for key in (cfg.action_key, cfg.state_key):
             if key not in cols:
-                raise DatasetError(self.root, f"the dataset has no {key!r} column; columns: {sorted(cols)}")
+                raise DatasetError(
+                    self.root,
+                    f"the dataset has no {key!r} column; columns: {sorted(cols)}",
+                    "Name the dataset's state/action columns (`hivla train --data-keys state=COL,action=COL`).",
+                )
         self._float = {
             k: np.asarray(cols[k], np.float32).reshape(len(self.frames), -1)
-            for k in (cfg.action_key, fmt.STATE, fmt.ACTION_UNIVERSAL, fmt.PRIVILEGED, fmt.TARGET_UV)
+            for k in (cfg.action_key, cfg.state_key, fmt.ACTION_UNIVERSAL, fmt.PRIVILEGED, fmt.TARGET_UV)
             if k in cols
         }
         if cfg.preload:
@@ -179,7 +188,7 @@ class ChunkDataset(_Base):
         act_t = t + np.arange(cfg.horizon)  # (H,)
         obs_c, act_c = np.clip(obs_t, 0, length - 1), np.clip(act_t, 0, length - 1)
         item: dict[str, Any] = self._images(ep, obs_c, cfg.uint8_images)
-        item[fmt.STATE] = torch.from_numpy(self._float[fmt.STATE][start + obs_c])
+        item[fmt.STATE] = torch.from_numpy(self._float[cfg.state_key][start + obs_c])
         item["observation_is_pad"] = torch.from_numpy(obs_t < 0)
         item[fmt.ACTION] = torch.from_numpy(self._float[cfg.action_key][start + act_c])
         item["action_is_pad"] = torch.from_numpy(act_t >= length)
@@ -197,6 +206,36 @@ class ChunkDataset(_Base):
             if key in cols:
                 item[key] = str(cols[key][i])
         return item
+
+
+def resolve_cameras(meta: DatasetMeta, cameras, mapping: dict[str, str]) -> dict[str, str]:
+    """camera name -> the image feature it reads; raises naming what the dataset has instead."""
+    by_name = {k.removeprefix(fmt.IMAGE_PREFIX): k for k in meta.camera_keys}
+    names = list(cameras) if cameras is not None else list(by_name)
+    out = {c: mapping.get(c) or by_name.get(c) or fmt.image_key(c) for c in names}
+    unknown = {c: k for c, k in out.items() if k not in meta.camera_keys}
+    if unknown:
+        raise ValueError(
+            f"unknown cameras {sorted(unknown)}: no image feature {sorted(unknown.values())}; the dataset "
+            f"has {meta.camera_keys}. Map a camera to one of them, e.g. "
+            f"`--data-keys {next(iter(unknown))}={(meta.camera_keys or ['<feature>'])[0]}`, or use fewer "
+            "cameras (`hivla train --cameras front`)."
+        )
+    for c, k in out.items():
+        if image_channels(meta.features[k]) != 3:
+            raise ValueError(
+                f"camera {c!r} reads {k!r}, which is not an RGB image (shape {meta.features[k]['shape']}, "
+                "or a depth map); hivla policies read RGB cameras only: map the camera to an RGB feature"
+            )
+    return out
+
+
+def image_channels(feature: dict[str, Any]) -> int:
+    """Channels of an image feature shaped [H, W, C] or [C, H, W] (per its names); depth maps: 1."""
+    if feature.get("info", {}).get("video.is_depth_map"):
+        return 1
+    shape, names = feature["shape"], feature.get("names") or []
+    return int(shape[0] if names and names[0] in ("channel", "channels") else shape[-1])
 
 
 class VideoClipDataset(_Base):

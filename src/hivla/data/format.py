@@ -11,8 +11,14 @@ from pathlib import Path
 CODEBASE_VERSION = "v3.0"
 # Our own version on top of the LeRobot layout: bump it when hivla columns or meta change, and
 # add a migration (or a clear error) in ``meta.check_versions``.
-HIVLA_FORMAT_VERSION = 1
+# 2 (2026-12): LeRobot's own tasks index, info/stats/video keys and per-episode stats; exact odd
+# image sizes; short-GOP videos. Format 1 datasets load unchanged (see ``meta.check_versions``).
+HIVLA_FORMAT_VERSION = 2
 CHUNKS_SIZE = 1000
+# LeRobot's file size limits (info.json keys its writer requires when it appends episodes); hivla
+# writes one episode per file, far below them.
+DATA_FILES_SIZE_IN_MB = 100
+VIDEO_FILES_SIZE_IN_MB = 200
 
 DATA_PATH = "data/chunk-{chunk_index:03d}/file-{file_index:03d}.parquet"
 VIDEO_PATH = "videos/{video_key}/chunk-{chunk_index:03d}/file-{file_index:03d}.mp4"

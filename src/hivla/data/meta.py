@@ -40,12 +40,17 @@ def _json_default(o: Any) -> Any:
 
 
 def atomic_write_table(path: Path, rows: list[dict[str, Any]], schema=None) -> None:
+    import pyarrow as pa
+
+    atomic_write_arrow(path, pa.Table.from_pylist(rows, schema=schema))
+
+
+def atomic_write_arrow(path: Path, table) -> None:
+    """Write a pyarrow table as parquet, atomically."""
     import io
 
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    table = pa.Table.from_pylist(rows, schema=schema)
     buf = io.BytesIO()
     pq.write_table(table, buf)
     atomic_write_bytes(path, buf.getvalue())
@@ -81,6 +86,8 @@ def check_versions(info: dict[str, Any], path: Path) -> None:
     hv = info.get("hivla_format_version")
     if hv is None:
         return  # a plain LeRobot v3 dataset
+    # Format 1 (before 2026-12) differs from 2 only in what LeRobot tools read (tasks as a plain
+    # column, fewer info/stats keys, padded odd-size videos); hivla reads both as they are.
     if not isinstance(hv, int) or isinstance(hv, bool) or hv < 1:
         raise DatasetError(path, f"hivla_format_version must be a positive integer, got {hv!r}")
     if hv > fmt.HIVLA_FORMAT_VERSION:
@@ -118,8 +125,13 @@ class DatasetMeta:
         return [k for k, f in self.features.items() if f.get("dtype") == "video"]
 
     @property
+    def camera_keys(self) -> list[str]:
+        """Image features stored as video or as images (LeRobot's ``dtype: image``, PNG in parquet)."""
+        return [k for k, f in self.features.items() if f.get("dtype") in ("video", "image")]
+
+    @property
     def cameras(self) -> list[str]:
-        return [k.removeprefix(fmt.IMAGE_PREFIX) for k in self.video_keys]
+        return [k.removeprefix(fmt.IMAGE_PREFIX) for k in self.camera_keys]
 
     @property
     def total_frames(self) -> int:
@@ -159,16 +171,14 @@ class DatasetMeta:
     def write(self) -> None:
         """Write tasks, episodes, then info.json last (it carries the totals)."""
         paths = self.paths
-        atomic_write_table(
-            paths.tasks,
-            [{"task_index": i, "task": t} for i, t in sorted(self.tasks.items())],
-            _tasks_schema(),
-        )
+        write_tasks(paths.tasks, self.tasks)
         if self.episodes:
             atomic_write_table(paths.episodes, self.episodes)
         elif paths.episodes.exists():
             paths.episodes.unlink()
         n = len(self.episodes)
+        self.info.setdefault("data_files_size_in_mb", fmt.DATA_FILES_SIZE_IN_MB)  # LeRobot requires both
+        self.info.setdefault("video_files_size_in_mb", fmt.VIDEO_FILES_SIZE_IN_MB)
         self.info.update(
             total_episodes=n,
             total_frames=self.total_frames,
@@ -182,29 +192,69 @@ class DatasetMeta:
         atomic_write_json(self.paths.stats, stats)
 
 
-def _tasks_schema():
+def write_tasks(path: Path, tasks: dict[int, str]) -> None:
+    """``meta/tasks.parquet`` as LeRobot keeps it: a pandas DataFrame whose index is the task text
+    (named ``task``) with one column ``task_index``, saved with pandas' schema metadata so that
+    ``pandas.read_parquet`` restores the text as the index (pandas itself is not needed here)."""
     import pyarrow as pa
 
-    return pa.schema([("task_index", pa.int64()), ("task", pa.string())])
+    rows = sorted(tasks.items())
+    table = pa.table(
+        {
+            "task_index": pa.array([i for i, _ in rows], pa.int64()),
+            "task": pa.array([t for _, t in rows], pa.string()),
+        }
+    )
+    atomic_write_arrow(path, table.replace_schema_metadata({b"pandas": json.dumps(_pandas_index_meta())}))
+
+
+def _pandas_index_meta() -> dict[str, Any]:
+    """pandas' parquet schema metadata for a frame (task_index: int64) indexed by ``task`` (str)."""
+    col = {"field_name": None, "metadata": None}
+    return {
+        "index_columns": ["task"],
+        "column_indexes": [{"name": None, "field_name": None, "pandas_type": "unicode", "numpy_type": "object",
+                            "metadata": {"encoding": "UTF-8"}}],
+        "columns": [
+            {**col, "name": "task_index", "field_name": "task_index", "pandas_type": "int64", "numpy_type": "int64"},
+            {**col, "name": "task", "field_name": "task", "pandas_type": "unicode", "numpy_type": "object"},
+        ],
+        "creator": {"library": "pyarrow", "version": _pyarrow_version()},
+        "pandas_version": "2.2.3",
+    }  # fmt: skip
+
+
+def _pyarrow_version() -> str:
+    import pyarrow as pa
+
+    return pa.__version__
 
 
 def _read_tasks(path: Path) -> dict[int, str]:
-    """task_index -> task text. Accepts a ``task`` column or pandas' saved index (LeRobot writes that)."""
+    """task_index -> task text. The text is the pandas index LeRobot saves (named ``task``, or
+    ``__index_level_0__`` when unnamed, as LeRobot 0.4 writes it); hivla format 1 wrote a plain
+    ``task`` column. All three read the same."""
     if not path.is_file():
         return {}
     table = read_table(path, "the tasks table")
     cols = table.column_names
+    pandas_meta = json.loads((table.schema.metadata or {}).get(b"pandas", b"{}"))
+    index_cols = [c for c in pandas_meta.get("index_columns", []) if isinstance(c, str) and c in cols]
     text_col = next(
-        (c for c in ("task", "__index_level_0__") if c in cols),
-        next((c for c in cols if c != "task_index"), None),
+        (c for c in (*index_cols, "task", "__index_level_0__") if c in cols and c != "task_index"), None
     )
     if "task_index" not in cols or text_col is None:
-        raise DatasetError(path, f"expected columns task_index and task, found {cols}")
+        raise DatasetError(
+            path,
+            f"expected a task_index column and the task text (pandas index or a 'task' column), found {cols}",
+            "Rewrite the tasks table with LeRobot or hivla.",
+        )
     return dict(zip(table["task_index"].to_pylist(), table[text_col].to_pylist(), strict=True))
 
 
 def _read_episodes(root: Path, info: dict[str, Any]) -> list[dict[str, Any]]:
-    """Rows of every ``meta/episodes/chunk-*/file-*.parquet``, sorted by episode_index."""
+    """Rows of every ``meta/episodes/chunk-*/file-*.parquet``, sorted by episode_index, without the
+    per-episode ``stats/...`` columns (as LeRobot's reader: only the writer needs them)."""
     files = sorted((root / "meta" / "episodes").glob("chunk-*/file-*.parquet"))
     if not files:
         if info.get("total_episodes", 0):
@@ -219,6 +269,6 @@ def _read_episodes(root: Path, info: dict[str, Any]) -> list[dict[str, Any]]:
         missing = [c for c in ("episode_index", "length") if c not in table.column_names]
         if missing:
             raise DatasetError(f, f"episodes table lacks columns {missing}")
-        rows.extend(table.to_pylist())
+        rows.extend(table.select([c for c in table.column_names if not c.startswith("stats/")]).to_pylist())
     rows.sort(key=lambda r: r["episode_index"])
     return rows

@@ -91,6 +91,9 @@ class FrameTable:
 class VideoCache:
     """Decoded episodes (uint8[T, H, W, 3] per camera) kept in an LRU bounded by ``max_bytes``.
 
+    Cameras are video features (mp4) or image features (LeRobot's ``dtype: image``: one PNG/JPEG
+    per frame inside the data parquet, as ``{bytes, path}``).
+
     Decoding a whole episode once and slicing it keeps random access cheap. Each DataLoader
     worker process holds its own cache; ``preload`` fills it before workers fork.
     """
@@ -130,7 +133,9 @@ class VideoCache:
         return frames
 
     def decode(self, episode: dict[str, Any], key: str) -> np.ndarray:
-        """Decode one episode's frames of video feature ``key``; check the count against meta."""
+        """Decode one episode's frames of camera feature ``key``; check the count against meta."""
+        if self.meta.features[key].get("dtype") == "image":
+            return self.decode_images(episode, key)
         path = self.video_path(episode, key)
         fps = self.meta.fps
         from_ts = float(episode.get(f"videos/{key}/from_timestamp", 0.0))
@@ -146,6 +151,44 @@ class VideoCache:
                 "Re-encode or re-collect the episode.",
             )
         return frames
+
+    def decode_images(self, episode: dict[str, Any], key: str) -> np.ndarray:
+        """One episode's frames of an image feature stored in the data parquet: uint8[T, H, W, 3]."""
+        template = self.meta.info.get("data_path", fmt.DATA_PATH)
+        path = self.meta.paths.data(
+            int(episode["data/chunk_index"]), int(episode["data/file_index"]), template
+        )
+        table = read_table(path, f"data file of episode {episode['episode_index']}")
+        if key not in table.column_names:
+            raise DatasetError(path, f"image feature {key!r} declared in meta/info.json has no column")
+        rows = np.flatnonzero(column_to_numpy(table[fmt.EPISODE_INDEX]) == episode["episode_index"])
+        cells = table[key].take(rows).to_pylist()
+        if len(cells) != int(episode["length"]):
+            raise DatasetError(
+                path,
+                f"mismatched frame counts: {len(cells)} images of {key!r} for episode "
+                f"{episode['episode_index']}, but meta/episodes says {episode['length']}",
+            )
+        h, w = image_hw(self.meta.features[key])
+        frames = np.stack([self._image(cell, path, key) for cell in cells])  # (T, H, W, 3)
+        if frames.shape[1:] != (h, w, 3):
+            raise DatasetError(
+                path, f"images of {key!r} are {list(frames.shape[1:])}, meta/info.json declares {[h, w, 3]}"
+            )
+        return frames
+
+    def _image(self, cell: Any, path, key: str) -> np.ndarray:
+        import io
+
+        from PIL import Image
+
+        data = cell.get("bytes") if isinstance(cell, dict) else cell
+        if data is None and isinstance(cell, dict) and cell.get("path"):
+            data = (self.meta.root / cell["path"]).read_bytes()
+        if not data:
+            raise DatasetError(path, f"an image of {key!r} has neither bytes nor a readable path")
+        with Image.open(io.BytesIO(data)) as img:
+            return np.asarray(img.convert("RGB"))
 
     def video_path(self, episode: dict[str, Any], key: str):
         template = self.meta.info.get("video_path") or fmt.VIDEO_PATH

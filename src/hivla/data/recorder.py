@@ -202,7 +202,8 @@ def _run_seed(cfg: CollectConfig, env, seed: int, staging: Path) -> dict[str, An
     features = infer_features(ep, feature_names(env), cfg.video, env.fps)
     staged = {}
     for cam, frames in ep.images.items():
-        staged[cam] = encode_video(frames, staging / f"{os.getpid()}-{seed}-{cam}.mp4", env.fps, cfg.video)
+        path = staging / f"{os.getpid()}-{seed}-{cam}.mp4"
+        staged[cam] = encode_video(frames, path, env.fps, cfg.video, pad_odd=False)
     ep.images = staged
     return {"seed": seed, "ok": True, "episode": ep, "features": features, "fps": env.fps}
 

@@ -1,4 +1,5 @@
-"""Normalization statistics: mean/std/min/max and q01/q99 per feature, saved to ``meta/stats.json``.
+"""Normalization statistics: mean/std/min/max and the quantiles LeRobot writes (q01, q10, q50, q90,
+q99) per feature, saved to ``meta/stats.json``; per-episode statistics for ``meta/episodes``.
 
 The same JSON (``NormStats.save``/``load``) is a checkpoint asset, so serving normalizes exactly
 as training did.
@@ -17,7 +18,8 @@ from hivla.data import format as fmt
 from hivla.data.meta import DatasetMeta, atomic_write_json
 from hivla.data.reader import FrameTable, VideoCache
 
-STAT_NAMES = ("mean", "std", "min", "max", "q01", "q99")
+QUANTILES = {"q01": 0.01, "q10": 0.10, "q50": 0.50, "q90": 0.90, "q99": 0.99}  # LeRobot's set
+STAT_NAMES = ("mean", "std", "min", "max", *QUANTILES)
 SKIP = (*fmt.LEROBOT_INDEX_COLUMNS, fmt.SUBTASK_INDEX)
 
 
@@ -30,6 +32,9 @@ class FeatureStats:
     min: np.ndarray
     max: np.ndarray
     q01: np.ndarray
+    q10: np.ndarray
+    q50: np.ndarray
+    q90: np.ndarray
     q99: np.ndarray
     count: int = 0
 
@@ -37,14 +42,22 @@ class FeatureStats:
     def of(cls, x: np.ndarray) -> FeatureStats:
         """Statistics over axis 0 of ``x`` float[N, ...]."""
         x = np.asarray(x, np.float64)
-        q01, q99 = np.quantile(x, [0.01, 0.99], axis=0)
-        return cls(x.mean(0), x.std(0), x.min(0), x.max(0), q01, q99, len(x))
+        qs = np.quantile(x, list(QUANTILES.values()), axis=0)  # (5, ...)
+        return cls(x.mean(0), x.std(0), x.min(0), x.max(0), *qs, count=len(x))
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> FeatureStats:
-        missing = [k for k in STAT_NAMES if k not in d]
-        if missing:  # plain LeRobot stats may lack quantiles: fall back to min/max
-            d = {**d, "q01": d.get("q01", d["min"]), "q99": d.get("q99", d["max"])}
+        """Stats without quantiles (older LeRobot, hivla format 1 lacks q10/q50/q90) get stand-ins:
+        q01/q99 fall back to min/max, q10/q90 to q01/q99, q50 to the mean."""
+        d = dict(d)
+        for key, fallback in (
+            ("q01", "min"),
+            ("q99", "max"),
+            ("q10", "q01"),
+            ("q90", "q99"),
+            ("q50", "mean"),
+        ):
+            d.setdefault(key, d[fallback])
         arrays = {k: np.asarray(d[k], np.float32) for k in STAT_NAMES}
         return cls(**arrays, count=int(np.asarray(d.get("count", 0)).reshape(-1)[0]))
 
@@ -105,7 +118,7 @@ def compute_stats(root: str | Path, max_image_frames: int = 2000, seed: int = 0)
     rng = np.random.default_rng(seed)
     per_ep = max(1, max_image_frames // max(1, len(meta.episodes)))
     cache = VideoCache(meta, max_bytes=0)
-    for key in meta.video_keys:
+    for key in meta.camera_keys:
         pixels = []
         for e in meta.episodes:
             video = cache.decode(e, key)  # (T, H, W, 3)
@@ -125,3 +138,41 @@ def write_stats(root: str | Path, **kwargs: Any) -> NormStats:
     stats = compute_stats(root, **kwargs)
     DatasetMeta.load(root).write_stats(stats.to_dict())
     return stats
+
+
+def episode_stats(
+    columns: dict[str, Any], images: dict[str, np.ndarray], max_frames: int = 100
+) -> dict[str, Any]:
+    """One episode's statistics as LeRobot's ``meta/episodes`` columns ``stats/<feature>/<stat>``.
+
+    columns: feature -> values [T] or [T, D] (strings are skipped, bools count as 0/1);
+    images: feature -> uint8[T, H, W, 3], sampled at up to ``max_frames`` evenly spaced frames
+    and every other pixel, per channel in [0, 1] with shape [3, 1, 1] (as in ``stats.json``).
+    """
+    out: dict[str, Any] = {}
+    for key, values in columns.items():
+        x = np.asarray(values)
+        if x.dtype == object or x.dtype.kind in "USO":
+            continue
+        x = x.astype(np.float64)
+        s = FeatureStats.of(x if x.ndim > 1 else x[:, None])
+        out.update(_flat(key, s, (-1,)))
+    for key, video in images.items():
+        pick = np.unique(np.linspace(0, len(video) - 1, min(max_frames, len(video))).round().astype(int))
+        px = video[pick, ::2, ::2].reshape(-1, 3).astype(np.float64) / 255.0  # (N, 3)
+        s = FeatureStats.of(px)
+        out.update(_flat(key, FeatureStats(*(getattr(s, k) for k in STAT_NAMES), count=len(pick)), (3, 1, 1)))
+    return out
+
+
+def _flat(key: str, s: FeatureStats, shape: tuple[int, ...]) -> dict[str, Any]:
+    row = {f"stats/{key}/{k}": _float32_list(getattr(s, k), shape) for k in STAT_NAMES}
+    row[f"stats/{key}/count"] = [int(s.count)]
+    return row
+
+
+def _float32_list(x: Any, shape: tuple[int, ...]) -> list:
+    """Values at float32 precision, as floats with the shortest repr (they are also stored as JSON
+    in every data file's footer: ``0.1``, not ``0.10000000149011612``)."""
+    short = [float(str(v)) for v in np.asarray(x, np.float32).ravel()]
+    return np.asarray(short, np.float64).reshape(shape).tolist()

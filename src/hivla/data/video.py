@@ -16,21 +16,30 @@ class VideoConfig:
 
     codec: an FFmpeg encoder name PyAV can open (libx264, h264, libsvtav1, libaom-av1, ...).
     crf: constant-rate-factor quality (lower is better; 0 is lossless for libx264).
-    gop: key-frame interval in frames (None: the codec default). Small values speed up seeking
-        inside files that hold many episodes.
+    gop: key-frame interval in frames (None: the codec default, one keyframe per episode for
+        libx264). A short GOP makes a random frame cheap to reach (a loader seeks to the keyframe
+        before it and decodes forward); LeRobot encodes with a short GOP too. See BENCHMARKS.md
+        (Dataset loader: random access) for the rate and size this default costs.
+    bframes: most B-frames between references (None: the codec default, 3 for libx264). 1 gives
+        the one-frame encoder delay LeRobot's H.264 streams have: LeRobot's merge tool joins mp4
+        files by stream copy and fails ("non monotonically increasing dts") on files whose delays
+        differ, so hivla and LeRobot files then join in either order.
     """
 
     codec: str = "libx264"
     crf: int = 20
     preset: str = "veryfast"
     pix_fmt: str = "yuv420p"
-    gop: int | None = None
+    gop: int | None = 10
+    bframes: int | None = 1
 
     def __post_init__(self) -> None:
         if not 0 <= self.crf <= 63:
             raise ValueError(f"crf must be within 0..63, got {self.crf}")
         if self.gop is not None and self.gop < 1:
             raise ValueError(f"gop must be >= 1 or None, got {self.gop}")
+        if self.bframes is not None and self.bframes < 0:
+            raise ValueError(f"bframes must be >= 0 or None, got {self.bframes}")
 
     def options(self) -> dict[str, str]:
         opts = {"crf": str(self.crf)}
@@ -38,11 +47,50 @@ class VideoConfig:
             opts["preset"] = self.preset
         if self.gop is not None:
             opts["g"] = str(self.gop)
+        if self.bframes is not None:
+            opts["bf"] = str(self.bframes)
         return opts
 
-    def info(self) -> dict[str, object]:
-        """The LeRobot ``features[key]["info"]`` entries for this encoding."""
-        return {"video.codec": self.codec, "video.pix_fmt": self.pix_fmt, "video.crf": self.crf}
+    def pix_fmt_for(self, height: int, width: int) -> str:
+        """The pixel format a (height, width) stream is encoded in: a 4:2:0 format needs even
+        sizes, so odd sizes are stored in 4:4:4 (exact size, no padding; see ``encode_video``)."""
+        if (height % 2 or width % 2) and self.pix_fmt.startswith(("yuv420", "yuvj420", "nv12")):
+            return "yuv444p"
+        return self.pix_fmt
+
+    def info(self, height: int, width: int, fps: int) -> dict[str, object]:
+        """The LeRobot ``features[key]["info"]`` of a (height, width) stream, with LeRobot's keys:
+        ``video.codec`` is the stream's codec (``h264``), not the encoder (``libx264``)."""
+        return {
+            "video.height": int(height),
+            "video.width": int(width),
+            "video.codec": codec_name(self.codec),
+            "video.pix_fmt": self.pix_fmt_for(height, width),
+            "video.is_depth_map": False,
+            "video.fps": int(fps),
+            "video.channels": 3,
+            "has_audio": False,
+        }
+
+    def to_dict(self) -> dict[str, object]:
+        """The encoder settings hivla records under ``info.json``'s ``hivla.video``."""
+        return {"codec": self.codec, "crf": self.crf, "preset": self.preset, "pix_fmt": self.pix_fmt,
+                "gop": self.gop, "bframes": self.bframes}  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, d: dict[str, object]) -> VideoConfig:
+        """Inverse of ``to_dict``; datasets of hivla format 1 have no ``bframes`` (codec default)."""
+        return cls(d["codec"], d["crf"], d["preset"], d["pix_fmt"], d["gop"], d.get("bframes"))
+
+
+def codec_name(encoder: str) -> str:
+    """The codec an FFmpeg encoder writes (``libx264`` -> ``h264``, ``libsvtav1`` -> ``av1``)."""
+    import av
+
+    try:
+        return av.codec.Codec(encoder, "w").canonical_name
+    except Exception:
+        return encoder
 
 
 def check_encoder(codec: str) -> None:
@@ -65,8 +113,15 @@ def check_encoder(codec: str) -> None:
         ) from None
 
 
-def encode_video(frames: np.ndarray, path: str | Path, fps: int, cfg: VideoConfig = VideoConfig()) -> Path:
-    """Encode uint8[T, H, W, 3] frames to ``path``; odd sizes are padded (the reader crops back)."""
+def encode_video(
+    frames: np.ndarray, path: str | Path, fps: int, cfg: VideoConfig = VideoConfig(), pad_odd: bool = True
+) -> Path:
+    """Encode uint8[T, H, W, 3] frames to ``path``.
+
+    Odd sizes: with ``pad_odd`` (for players that need 4:2:0, e.g. browsers) the frames are padded
+    to even and the reader crops back; without it (datasets) they are stored at their exact size
+    in 4:4:4 (``VideoConfig.pix_fmt_for``), so the stream's size is the declared size.
+    """
     import av
 
     frames = np.asarray(frames)
@@ -76,10 +131,10 @@ def encode_video(frames: np.ndarray, path: str | Path, fps: int, cfg: VideoConfi
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     _, h, w, _ = frames.shape
-    ph, pw = h + h % 2, w + w % 2
+    ph, pw = (h + h % 2, w + w % 2) if pad_odd else (h, w)
     with av.open(str(path), mode="w", format="mp4") as container:
         stream = container.add_stream(cfg.codec, rate=fps, options=cfg.options())
-        stream.width, stream.height, stream.pix_fmt = pw, ph, cfg.pix_fmt
+        stream.width, stream.height, stream.pix_fmt = pw, ph, cfg.pix_fmt_for(ph, pw)
         for i, frame in enumerate(frames):
             if (ph, pw) != (h, w):
                 frame = np.pad(frame, ((0, ph - h), (0, pw - w), (0, 0)))

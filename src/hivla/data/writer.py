@@ -27,7 +27,7 @@ from hivla import __version__
 from hivla.data import format as fmt
 from hivla.data.errors import DatasetError
 from hivla.data.meta import DatasetMeta, read_table
-from hivla.data.video import DEFAULT_VIDEO, VideoConfig, check_encoder, encode_video
+from hivla.data.video import DEFAULT_VIDEO, VideoConfig, check_encoder, decode_video, encode_video
 
 EPISODE_META_KEY = b"hivla.episode"
 
@@ -67,7 +67,7 @@ def infer_features(
             "dtype": "video",
             "shape": [int(h), int(w), 3],
             "names": ["height", "width", "channels"],
-            "info": {"video.fps": fps, "video.height": int(h), "video.width": int(w), **video.info()},
+            "info": video.info(h, w, fps),
         }
     for key, col in ep.frames.items():
         if isinstance(col, list | tuple) and (not col or isinstance(col[0], str)):
@@ -76,8 +76,12 @@ def infer_features(
         arr = np.asarray(col)
         shape = [int(s) for s in arr.shape[1:]] or [1]
         feats[key] = {"dtype": str(arr.dtype), "shape": shape, "names": names.get(key)}
-    for key in (fmt.TIMESTAMP,):
-        feats[key] = {"dtype": "float32", "shape": [1], "names": None}
+    return {**feats, **index_features()}
+
+
+def index_features() -> dict[str, dict[str, Any]]:
+    """The features of LeRobot's index columns (every v3 dataset declares them)."""
+    feats = {fmt.TIMESTAMP: {"dtype": "float32", "shape": [1], "names": None}}
     for key in (fmt.FRAME_INDEX, fmt.EPISODE_INDEX, fmt.INDEX, fmt.TASK_INDEX):
         feats[key] = {"dtype": "int64", "shape": [1], "names": None}
     return feats
@@ -131,6 +135,7 @@ class DatasetWriter:
         if fps < 1:
             raise ValueError(f"fps must be >= 1, got {fps}")
         check_encoder(video.codec)
+        features = {**features, **{k: v for k, v in index_features().items() if k not in features}}
         info = {
             "codebase_version": fmt.CODEBASE_VERSION,
             "robot_type": robot_type,
@@ -138,6 +143,8 @@ class DatasetWriter:
             "total_frames": 0,
             "total_tasks": 0,
             "chunks_size": fmt.CHUNKS_SIZE,
+            "data_files_size_in_mb": fmt.DATA_FILES_SIZE_IN_MB,
+            "video_files_size_in_mb": fmt.VIDEO_FILES_SIZE_IN_MB,
             "fps": int(fps),
             "splits": {"train": "0:0"},
             "data_path": fmt.DATA_PATH,
@@ -146,8 +153,7 @@ class DatasetWriter:
             "hivla_format_version": fmt.HIVLA_FORMAT_VERSION,
             "hivla": {
                 "writer": f"hivla {__version__}",
-                "video": {"codec": video.codec, "crf": video.crf, "preset": video.preset,
-                          "pix_fmt": video.pix_fmt, "gop": video.gop},
+                "video": video.to_dict(),
                 **(hivla or {}),
             },
         }  # fmt: skip
@@ -170,8 +176,7 @@ class DatasetWriter:
         check_versions(info, paths.info)
         if info.get("hivla_format_version") is None:
             raise DatasetError(paths.info, "only datasets written by hivla can be resumed")
-        v = info["hivla"]["video"]
-        video = VideoConfig(v["codec"], v["crf"], v["preset"], v["pix_fmt"], v["gop"])
+        video = VideoConfig.from_dict(info["hivla"]["video"])
         shutil.rmtree(paths.staging, ignore_errors=True)
         for tmp in root.glob("data/chunk-*/.*.tmp"):
             tmp.unlink()
@@ -226,7 +231,9 @@ class DatasetWriter:
             else:
                 if len(src) != length:
                     raise ValueError(f"camera {cam!r} has {len(src)} frames, expected {length}")
-                staged[key] = encode_video(src, self.staging_path(".mp4"), meta.fps, self.video)
+                staged[key] = encode_video(
+                    src, self.staging_path(".mp4"), meta.fps, self.video, pad_odd=False
+                )
         row = self._episode_row(ep, idx, chunk, file, start, task_index)
         cols = {}
         for key, feat in meta.features.items():
@@ -241,11 +248,15 @@ class DatasetWriter:
         cols[fmt.EPISODE_INDEX] = pa.array(np.full(length, idx, np.int64))
         cols[fmt.INDEX] = pa.array(start + frame_index)
         cols[fmt.TASK_INDEX] = pa.array(np.full(length, task_index, np.int64))
-        table = pa.table(cols).replace_schema_metadata({EPISODE_META_KEY: json.dumps(row)})
+        row.update(self._episode_stats(ep, cols, staged))
+        table = pa.table(cols)
         final = paths.data(chunk, file)
         final.parent.mkdir(parents=True, exist_ok=True)
         tmp = final.with_name(f".{final.name}.tmp")
-        pq.write_table(table, tmp)
+        with pq.ParquetWriter(tmp, table.schema) as pw:
+            pw.write_table(table)
+            # In the footer only (not also inside the stored Arrow schema, which would double it).
+            pw.add_key_value_metadata({EPISODE_META_KEY: json.dumps(row, separators=(",", ":"))})
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())
         for key, src in staged.items():
@@ -257,6 +268,20 @@ class DatasetWriter:
         if write_meta:
             meta.write()
         return idx
+
+    def _episode_stats(self, ep: Episode, cols: dict[str, Any], staged: dict[str, Path]) -> dict[str, Any]:
+        """LeRobot's per-episode ``stats/<feature>/<stat>`` columns (numeric columns and cameras)."""
+        from hivla.data.reader import column_to_numpy
+        from hivla.data.stats import episode_stats
+
+        numeric = {
+            k: column_to_numpy(c) for k, c in cols.items() if self.meta.features[k]["dtype"] != "string"
+        }
+        images = {}
+        for key, path in staged.items():
+            src = ep.images[key.removeprefix(fmt.IMAGE_PREFIX)]
+            images[key] = src if isinstance(src, np.ndarray) else decode_video(path, self.meta.fps)
+        return episode_stats(numeric, images)
 
     def _episode_row(self, ep: Episode, idx: int, chunk: int, file: int, start: int, task_index: int):
         length, fps = ep.length, self.meta.fps

@@ -5,6 +5,11 @@ The expert plans in the universal action space (world-frame end-effector deltas,
 embodiment; per-embodiment differences live in the embodiments' mappings and in ``ExpertParams``.
 Each subtask is a short list of phases (move above, descend, close, lift, ...) recomputed from live
 state every step; a phase that times out restarts its subtask (retry).
+
+``act`` follows its plan through time (the demonstrations ``hivla collect`` records). ``label``
+answers for any state, however it was reached (a learned policy's, a perturbed one): it plans the
+subtask from the state and resumes at the phase the scene shows, so it can relabel visited states
+(DAgger) and take over from anywhere.
 """
 
 from __future__ import annotations
@@ -22,6 +27,9 @@ from hivla.types import Annotation, Subtask, describe_motion, describe_offset
 
 SAFE_Z = 0.17  # carry height of the grasp point: above the cabinet and any object in a bowl
 PUSH_Z = 0.025
+ALIGNED_XY = 0.012  # label(): the hand counts as above its target within this horizontal distance
+AT_HEIGHT = 0.02  # label(): ... and at a phase's height within this vertical distance
+OPEN_WIDTH = 0.03  # label(): fingers wider than this count as open
 
 
 @dataclass(frozen=True)
@@ -109,6 +117,98 @@ class ScriptedExpert:
             self._subtask_index = self.env.subtask_index
             self._start(sub)
         return self._universal(self._current_phase(sub))
+
+    def label(self, obs: dict[str, Any] | None = None, sub: Subtask | None = None):
+        """``(native action, Annotation)`` for the current state, whatever led to it.
+
+        The subtask (the env's current one, or ``sub``) is planned from this state and resumed at the
+        phase the scene shows (:meth:`resume_phase`): holding the object, above it, at the handle, ...
+        Nothing from earlier calls is used, so a state reached by a learned or perturbed policy gets
+        the same label as one the expert reached itself.
+        """
+        env = self.env
+        if sub is None:
+            sub = env.spec.subtasks[min(env.subtask_index, len(env.spec.subtasks) - 1)]
+        self._yaw, self._explicit, self._subtask_index = None, sub, env.subtask_index
+        phases = self._plan(sub)
+        self._phases, self._phase_steps = phases[self.resume_phase(sub, phases) :], 0
+        universal = self._universal(self._current_phase(sub))
+        return env.from_universal(universal), self._annotate(sub, self._phases[0], universal)
+
+    def resume_phase(self, sub: Subtask, phases: list[Phase]) -> int:
+        """Index of the phase of ``phases`` (a plan made now for ``sub``) that the scene shows."""
+        names = [p.name for p in phases]
+        held = self.env.grasped()
+        if sub.kind in ("place", "stack") and held == sub.obj:
+            return self._resume_place(phases, names)
+        if sub.kind in ("place", "stack") and self._released_over_target(sub):
+            return len(names) - 1  # "retreat": let it settle, open, clear of it
+        if sub.kind in ("pick", "place", "stack"):
+            return self._resume_pick(sub.obj, names)
+        if sub.kind == "push":
+            return self._resume_push(sub, phases, names)
+        if sub.kind in ("open_drawer", "close_drawer"):
+            return self._resume_reach(phases, names, names[3], lowered=0.05)
+        return self._resume_reach(phases, names, "press", lowered=None)
+
+    def _resume_pick(self, name: str, names: list[str]) -> int:
+        env, ee = self.env, self._ee()
+        pos = env.object_pos(name)
+        if env.grasped() == name:
+            lifted = pos[2] > cat.SLOT_BY_NAME[env.slot_of(name)].rest_height + 0.07
+            return names.index("hold" if lifted else "lift")
+        above = np.linalg.norm(ee[:2] - pos[:2]) < ALIGNED_XY
+        at_grasp = above and ee[2] < max(pos[2], 0.026) + self.p.tol
+        closed = env.embodiment.gripper_width() < OPEN_WIDTH
+        if at_grasp and (not closed or env.touching_hand(name)):
+            return names.index("close")  # close, or keep squeezing until both fingers hold it
+        if above and ee[2] < SAFE_Z + AT_HEIGHT:
+            return names.index("descend")  # also re-opens fingers that closed on nothing
+        return names.index("move above" if abs(ee[2] - SAFE_Z) < AT_HEIGHT else "hover")
+
+    def _released_over_target(self, sub: Subtask) -> bool:
+        env = self.env
+        base = cat.SLOT_BY_NAME[env.slot_of(sub.target)]
+        offset = np.linalg.norm(env.object_pos(sub.obj)[:2] - env.object_pos(sub.target)[:2])
+        return bool(offset < base.size[0]) and env.embodiment.gripper_width() > OPEN_WIDTH
+
+    def _resume_place(self, phases: list[Phase], names: list[str]) -> int:
+        ee = self._ee()
+        release = phases[names.index("lower")].goal()
+        over = np.linalg.norm(ee[:2] - release[:2]) < ALIGNED_XY
+        if over and ee[2] < release[2] + AT_HEIGHT / 2:
+            return names.index("release")
+        if over:
+            return names.index("lower")
+        return names.index("carry above" if ee[2] > SAFE_Z - AT_HEIGHT else "rise")
+
+    def _resume_push(self, sub: Subtask, phases: list[Phase], names: list[str]) -> int:
+        env, ee = self.env, self._ee()
+        behind = phases[names.index("descend")].goal()  # (x, y) behind the object, at PUSH_Z
+        obj = env.object_pos(sub.obj)[:2]
+        toward = np.asarray(env.spec.zone_xy) - obj
+        toward /= max(np.linalg.norm(toward), 1e-6)
+        rel = ee[:2] - obj
+        lateral = abs(rel[0] * toward[1] - rel[1] * toward[0])
+        footprint = cat.SLOT_BY_NAME[env.slot_of(sub.obj)].footprint
+        on_line_behind = lateral < 0.025 and float(rel @ toward) < -0.5 * footprint
+        if abs(ee[2] - PUSH_Z) < self.p.tol + 0.004 and on_line_behind:
+            return names.index("push")
+        if np.linalg.norm(ee[:2] - behind[:2]) < ALIGNED_XY and ee[2] > PUSH_Z:
+            return names.index("descend")
+        return names.index("move behind" if ee[2] > SAFE_Z - AT_HEIGHT else "rise")
+
+    def _resume_reach(self, phases: list[Phase], names: list[str], act: str, lowered: float | None) -> int:
+        """Drawer and button plans: rise, move above the spot, descend onto it, then ``act``."""
+        ee = self._ee()
+        spot = phases[1].goal()  # above the handle slot / the button
+        if lowered is not None and abs(ee[2] - lowered) < AT_HEIGHT / 2 and abs(ee[1] - spot[1]) < ALIGNED_XY:
+            between = sorted((spot[0], phases[names.index(act)].goal()[0]))
+            if between[0] - ALIGNED_XY < ee[0] < between[1] + ALIGNED_XY:
+                return names.index(act)
+        if np.linalg.norm(ee[:2] - spot[:2]) < ALIGNED_XY and ee[2] < SAFE_Z + AT_HEIGHT:
+            return 2  # "descend" onto the handle slot / "press" the button
+        return 1 if ee[2] > SAFE_Z - AT_HEIGHT else 0
 
     def _start(self, sub: Subtask) -> None:
         self._phases = self._plan(sub)

@@ -22,12 +22,17 @@ def make_dataset(data: DataConfig, policy: VLAConfig) -> Any:
             cameras=tuple(policy.cameras), embodiments=embodiments,
         )  # fmt: skip
         return SyntheticVLADataset(spec)
-    return load_recorded(data.path, policy)
+    return load_recorded(data.path, policy, data.keys)
 
 
-def load_recorded(path: str, policy: VLAConfig) -> Any:
-    """A dataset recorded by ``hivla collect`` (``hivla.data``), with chunks of ``policy.horizon``."""
-    return RecordedVLADataset(path, policy)
+def load_recorded(path: str, policy: VLAConfig, keys: str = "") -> Any:
+    """A LeRobot-v3-layout dataset (``hivla collect`` or LeRobot), with chunks of ``policy.horizon``.
+
+    ``keys``: ``DataConfig.keys``, the dataset columns the policy's cameras/state/action read.
+    """
+    from hivla.data.keymap import KeyMap
+
+    return RecordedVLADataset(path, policy, keys=KeyMap.parse(keys))
 
 
 KEEP_KEYS = (
@@ -41,17 +46,24 @@ class RecordedVLADataset(torch.utils.data.Dataset):
     policy's cameras) reduced to the keys a VLA policy reads, plus the fast paths the trainer
     uses: ``fit_arrays`` (statistics from the parquet columns, no video decoding),
     ``episode_indices`` (validation split by episode) and ``fingerprint`` (feature cache key).
+
+    ``keys`` maps the policy's cameras, state and action to the dataset's columns (a LeRobot
+    dataset recorded elsewhere); what the policy needs and the dataset lacks is refused at open.
     """
 
-    def __init__(self, root: str | Path, policy: VLAConfig, preload: bool = False) -> None:
+    def __init__(self, root: str | Path, policy: VLAConfig, preload: bool = False, keys: Any = None) -> None:
         from hivla.data import ChunkDataset, LoaderConfig
+        from hivla.data.keymap import KeyMap
 
         self.root = Path(root)
         self.horizon = policy.horizon
+        self.keymap = keys or KeyMap()
         cfg = LoaderConfig(
-            n_obs_steps=1, horizon=policy.horizon, cameras=tuple(policy.cameras), preload=preload
-        )
+            n_obs_steps=1, horizon=policy.horizon, cameras=tuple(policy.cameras), preload=preload,
+            action_key=self.keymap.action, state_key=self.keymap.state, camera_keys=self.keymap.cameras,
+        )  # fmt: skip
         self.inner = ChunkDataset(self.root, cfg)
+        check_usable(self.inner, policy, self.keymap)
         self.keys = (*KEEP_KEYS, *(f"observation.images.{c}" for c in policy.cameras))
 
     def __len__(self) -> int:
@@ -68,6 +80,7 @@ class RecordedVLADataset(torch.utils.data.Dataset):
         return str(rows[0].get("hivla/embodiment", "default")) if rows else "default"
 
     def _column(self, key: str) -> np.ndarray:
+        key = {"observation.state": self.keymap.state, "action": self.keymap.action}.get(key, key)
         cols = self.inner.frames.columns
         if key not in cols:
             raise KeyError(f"dataset {self.root} has no {key!r} column; columns: {sorted(cols)}")
@@ -83,7 +96,8 @@ class RecordedVLADataset(torch.utils.data.Dataset):
     def fingerprint(self) -> str:
         info = self.root / "meta" / "info.json"
         stamp = info.stat().st_mtime_ns if info.is_file() else 0
-        return f"{self.root.resolve()}:{len(self)}:{stamp}:{self.horizon}:{sorted(self.inner.cameras)}"
+        keys = "" if self.keymap.is_identity else f":{self.keymap}"
+        return f"{self.root.resolve()}:{len(self)}:{stamp}:{self.horizon}:{sorted(self.inner.cameras)}{keys}"
 
     def fit_arrays(self, action_key: str) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         """(states float[N, S], chunks float[N, H, A]) per embodiment, from the columns alone."""
@@ -104,3 +118,31 @@ class RecordedVLADataset(torch.utils.data.Dataset):
             rows = names == name
             states_out[name], chunks_out[name] = state[rows], chunks[rows]
         return states_out, chunks_out
+
+
+def check_usable(inner: Any, policy: VLAConfig, keys: Any) -> None:
+    """Refuse, naming the fix, a dataset lacking what ``policy`` trains on (plain LeRobot datasets
+    have no universal actions, subtasks or reasoning traces)."""
+    from hivla.data import DatasetError
+
+    cols = inner.frames.columns
+    needs = []
+    if policy.action_space == "universal":
+        needs.append(("action.universal", "train with --action-space native (the dataset's own actions)"))
+    if policy.language_key == "subtask":
+        needs.append(("subtask", "train with --language task (the dataset's task text)"))
+    if policy.reasoning.enabled:
+        needs.append(("reasoning", "train without --reasoning"))
+    for column, fix in needs:
+        if column not in cols:
+            raise DatasetError(
+                inner.root,
+                f"the policy needs a {column!r} column, which this dataset lacks (columns: {sorted(cols)})",
+                f"hivla annotations come from `hivla collect`; for this dataset, {fix}.",
+            )
+    if policy.action_space == "universal" and keys.action != "action":
+        from hivla.data.keymap import KeyMapError
+
+        raise KeyMapError(
+            f"--data-keys action={keys.action} has no effect with universal actions; use native"
+        )
