@@ -22,8 +22,8 @@ class Config:
 def run(cfg: Config, quiet: bool = False) -> dict:
     import numpy as np
 
+    from hivla.reporting.images import save_png
     from hivla.sim import make_env
-    from hivla.utils.png import write_png
 
     written: list[str] = []
 
@@ -32,7 +32,7 @@ def run(cfg: Config, quiet: bool = False) -> dict:
         try:
             obs, _ = env.reset(seed=seed)
             image = np.concatenate([obs["images"]["front"], obs["images"]["wrist"]], axis=1)
-            written.append(str(write_png(image, cfg.out / name)))
+            written.append(str(save_png(image, cfg.out / name)))
         finally:
             env.close()
 

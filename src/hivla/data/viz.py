@@ -1,9 +1,8 @@
 """Render an episode for inspection: cameras side by side with the instruction, subtask and
-reasoning text drawn underneath (Pillow's built-in font)."""
+reasoning text drawn underneath (Pillow's bundled font, via ``hivla.reporting.text``)."""
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -13,28 +12,7 @@ from hivla.data.errors import DatasetError
 from hivla.data.meta import DatasetMeta
 from hivla.data.reader import FrameTable, VideoCache
 from hivla.data.video import VideoConfig, encode_video
-
-
-def _pillow():
-    try:
-        from PIL import Image, ImageDraw, ImageFont
-    except ImportError as e:  # pragma: no cover
-        raise ImportError("hivla data viz draws text with Pillow: pip install pillow") from e
-    return Image, ImageDraw, ImageFont
-
-
-def text_panel(lines: list[str], width: int, font_size: int = 12, max_lines: int = 7) -> np.ndarray:
-    """uint8[h, width, 3]: ``lines`` wrapped to the width, white on dark grey."""
-    Image, ImageDraw, ImageFont = _pillow()
-    font = ImageFont.load_default(size=font_size)
-    chars = max(10, int(width / (0.6 * font_size)))
-    wrapped = [w for line in lines for w in (textwrap.wrap(line, chars) or [""])][:max_lines]
-    height = 6 + max_lines * (font_size + 3)
-    img = Image.new("RGB", (width, height), (30, 30, 30))
-    draw = ImageDraw.Draw(img)
-    for i, line in enumerate(wrapped):
-        draw.text((4, 3 + i * (font_size + 3)), line, fill=(240, 240, 240), font=font)
-    return np.asarray(img)
+from hivla.reporting.text import text_panel
 
 
 def render_episode(root: str | Path, episode: int, scale: int = 2) -> np.ndarray:

@@ -8,8 +8,8 @@
 Policies are resolved through the runtime seam in :mod:`hivla.policies` (``load_rollout_policy``).
 Modules, one job each: ``config`` (what to run), ``agent`` (chunk execution + safety around the policy), ``runner`` (episodes in worker processes),
 ``pool`` (the processes), ``failures`` (failure attribution), ``metrics`` and ``stats``
-(aggregates with Wilson intervals), ``results`` (JSON), ``overlay``/``font`` (captioned video
-frames), ``plots`` (inline SVG) and ``report`` (HTML).
+(aggregates with Wilson intervals), ``results`` (JSON), ``overlay`` (captioned video frames) and
+``report`` (the HTML report, built with ``hivla.reporting``).
 """
 
 from hivla.evaluation.config import EvalConfig

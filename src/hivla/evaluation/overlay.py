@@ -2,25 +2,24 @@
 and a cross where a localizing policy sees its target.
 
 A frame is the camera images side by side (upscaled by an integer factor to at least
-``MIN_WIDTH`` px) above a caption band of ``BAND_LINES`` text lines, so every frame of a video
-has the same size.
+``MIN_WIDTH`` px) above a caption band of ``BAND_LINES`` text lines (Pillow's bundled font, via
+``hivla.reporting.text``), so every frame of a video has the same size.
 """
 
 from __future__ import annotations
 
 import math
-import tempfile
-from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from hivla.evaluation.font import CELL_H, CELL_W, draw_text, wrap
+from hivla.reporting.text import draw_text, text_width, wrap
 
 MIN_WIDTH = 256
 BAND_LINES = 8
-LINE_H = CELL_H + 1
+FONT_SIZE = 11  # px; readable in a 256 px wide frame
+LINE_H = FONT_SIZE + 2
+BANNER_SIZE = 18
 WHITE, YELLOW, ORANGE, CYAN, GREY = (
     (240, 240, 240),
     (250, 210, 80),
@@ -46,17 +45,21 @@ class Caption:
     outcome: str | None = None  # "success" or a failure category, shown on the last frames
 
 
-def caption_lines(caption: Caption, width_chars: int) -> list[tuple[str, tuple[int, int, int]]]:
-    """The band's text lines (at most ``BAND_LINES``) with their colours."""
-    lines = [(s, WHITE) for s in wrap(f"task: {caption.instruction}", width_chars)[:2]]
-    lines += [(s, YELLOW) for s in wrap(f"subtask {caption.subtask}", width_chars)[:1]]
+def caption_lines(caption: Caption, width: float) -> list[tuple[str, tuple[int, int, int]]]:
+    """The band's text lines (at most ``BAND_LINES``, each at most ``width`` px) with their colours."""
+
+    def fit(text: str) -> list[str]:
+        return wrap(text, width, FONT_SIZE)
+
+    lines = [(s, WHITE) for s in fit(f"task: {caption.instruction}")[:2]]
+    lines += [(s, YELLOW) for s in fit(f"subtask {caption.subtask}")[:1]]
     if caption.interjection:
-        lines += [(s, GREEN_TEXT) for s in wrap(f"human: {caption.interjection}", width_chars)[:1]]
+        lines += [(s, GREEN_TEXT) for s in fit(f"human: {caption.interjection}")[:1]]
     if caption.plan:
-        lines += [(s, ORANGE) for s in wrap(f"plan: {caption.plan}", width_chars)[:1]]
+        lines += [(s, ORANGE) for s in fit(f"plan: {caption.plan}")[:1]]
     if caption.reasoning:
         room = BAND_LINES - 1 - len(lines)
-        lines += [(s, CYAN) for s in wrap(f"why: {caption.reasoning}", width_chars)[:room]]
+        lines += [(s, CYAN) for s in fit(f"why: {caption.reasoning}")[:room]]
     lines.append((f"step {caption.step}/{caption.max_steps}", GREY))
     return lines
 
@@ -80,8 +83,7 @@ def compose_frame(panel: np.ndarray, caption: Caption) -> np.ndarray:
     s = max(1, math.ceil(MIN_WIDTH / w))
     big = np.repeat(np.repeat(panel, s, axis=0), s, axis=1)  # (H*s, W*s, 3)
     band = np.full((BAND_LINES * LINE_H + 4, w * s, 3), 24, np.uint8)
-    for i, (text, colour) in enumerate(caption_lines(caption, (w * s - 4) // CELL_W)):
-        band = draw_text(band, text, 2, 2 + i * LINE_H, colour)
+    band = draw_text(band, caption_lines(caption, w * s - 4), 2, 2, FONT_SIZE, LINE_H)
     if caption.outcome is not None:
         big = _banner(big, caption.outcome)
     return np.concatenate([big, band], axis=0)
@@ -89,15 +91,7 @@ def compose_frame(panel: np.ndarray, caption: Caption) -> np.ndarray:
 
 def _banner(image: np.ndarray, outcome: str) -> np.ndarray:
     text = "SUCCESS" if outcome == "success" else f"FAILED: {outcome.replace('_', ' ')}"
-    scale = 2 if len(text) * CELL_W * 2 + 8 <= image.shape[1] else 1
+    size = BANNER_SIZE if text_width(text, BANNER_SIZE) + 8 <= image.shape[1] else FONT_SIZE
     out = image.copy()
-    out[: CELL_H * scale + 6] = GREEN if outcome == "success" else RED
-    return draw_text(out, text, 4, 3, WHITE, scale)
-
-
-def encode_mp4(frames: Sequence[np.ndarray], fps: int) -> bytes:
-    """H.264 mp4 bytes of uint8[H, W, 3] frames (via ``hivla.utils.video.write_mp4``)."""
-    from hivla.utils.video import write_mp4
-
-    with tempfile.TemporaryDirectory() as tmp:
-        return write_mp4(frames, Path(tmp) / "clip.mp4", fps=fps).read_bytes()
+    out[: size + 8] = GREEN if outcome == "success" else RED
+    return draw_text(out, [(text, WHITE)], 4, 3, size, size)

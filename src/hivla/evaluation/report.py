@@ -1,5 +1,5 @@
-"""A self-contained HTML report of one or several evaluations: tables, inline SVG plots and
-base64-embedded rollout videos, with inline CSS and no external resources.
+"""A self-contained HTML report of one or several evaluations, built with ``hivla.reporting``:
+tables, matplotlib charts as inline SVG and base64-embedded rollout videos, no external resources.
 
 ``write_report(results, out_dir)`` saves one run's results (``results.json``, ``videos/``) and its
 ``report.html``; given several runs it writes a side-by-side comparison followed by each run.
@@ -7,43 +7,27 @@ base64-embedded rollout videos, with inline CSS and no external resources.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Sequence
 from html import escape
 from pathlib import Path
 from typing import Any
 
 from hivla.evaluation.failures import FAILURE_CATEGORIES
-from hivla.evaluation.plots import bar_chart, histogram_chart
-from hivla.evaluation.results import EvalResults
+from hivla.evaluation.results import EpisodeRecord, EvalResults
+from hivla.reporting import (
+    VIDEO_STATE_SCRIPT,
+    bar_chart,
+    cards,
+    histogram_chart,
+    html_page,
+    plots,
+    table,
+    video_figure,
+    videos,
+)
 from hivla.safety import INTERVENTION_KINDS
 
 REPORT_FILE = "report.html"
-
-CSS = """
-body{font-family:system-ui,sans-serif;margin:0 auto;max-width:1180px;padding:16px 24px;color:#1d1d1f;background:#fafafa}
-h1{font-size:1.5em;margin-bottom:4px}h2{font-size:1.2em;margin-top:28px;border-bottom:1px solid #ccc}
-h3{font-size:1.05em}.muted{color:#666;font-size:.9em}
-table{border-collapse:collapse;margin:8px 0;font-size:.9em;background:white}
-th,td{border:1px solid #d0d0d0;padding:3px 8px;text-align:right}th{background:#eef1f5}
-td.l,th.l,table.config td{text-align:left}.cards{display:flex;flex-wrap:wrap;gap:10px;margin:10px 0}
-.card{background:white;border:1px solid #d0d0d0;border-radius:6px;padding:8px 14px;min-width:140px}
-.card b{display:block;font-size:1.4em}.plots{display:flex;flex-wrap:wrap;gap:12px}
-.plots svg{border:1px solid #d0d0d0;max-width:100%;height:auto}
-.videos{display:flex;flex-wrap:wrap;gap:14px}figure{margin:0;background:white;border:1px solid #d0d0d0;padding:6px;max-width:420px}
-figure video{width:100%;display:block}figcaption{font-size:.85em;margin-top:4px}
-.ok{color:#1b7f3b;font-weight:bold}.bad{color:#b3261e;font-weight:bold}.fallback{display:none;color:#b3261e}
-video[data-state=error]+.fallback{display:block}section.run{margin-top:36px}
-"""
-
-SCRIPT = """
-document.querySelectorAll('video').forEach(function (v) {
-  function mark(state) { v.dataset.state = state; }
-  v.addEventListener('loadeddata', function () { mark('ready'); });
-  v.addEventListener('error', function () { mark('error'); });
-  if (v.readyState >= 2) { mark('ready'); }
-});
-"""
 
 
 def _pct(x: float | None) -> str:
@@ -54,22 +38,10 @@ def _ci(ci: Sequence[float]) -> str:
     return f"[{_pct(ci[0])}, {_pct(ci[1])}]"
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[Any]], cls: str = "") -> str:
-    """First column left-aligned; cells are escaped text."""
-    head = "".join(f'<th class="{"l" if i == 0 else ""}">{escape(str(h))}</th>' for i, h in enumerate(header))
-    body = "".join(
-        "<tr>"
-        + "".join(f'<td class="{"l" if i == 0 else ""}">{escape(str(c))}</td>' for i, c in enumerate(r))
-        + "</tr>"
-        for r in rows
-    )
-    return f'<table class="{cls}"><tr>{head}</tr>{body}</table>'
-
-
 def _cards(m: dict[str, Any]) -> str:
     o, lat = m["overall"], m["latency"]
     hz = lat["control_hz"]
-    cards = [
+    items = [
         ("success", f"{_pct(o['success'])}", f"95% CI {_ci(o['success_ci95'])}, n={o['episodes']}"),
         ("progress", f"{o['progress']:.2f}", "mean fraction of subtasks done"),
         ("avg. completed length", f"{m['calvin']['avg_len']:.2f}", "CALVIN-style, subtasks in a row"),
@@ -89,14 +61,7 @@ def _cards(m: dict[str, Any]) -> str:
             f"{m['safety']['safety_stops']['count']} episodes",
         ),
     ]
-    return (
-        '<div class="cards">'
-        + "".join(
-            f'<div class="card">{escape(k)}<b>{escape(v)}</b><span class="muted">{escape(d)}</span></div>'
-            for k, v, d in cards
-        )
-        + "</div>"
-    )
+    return cards(items)
 
 
 def _outcome_rows(blocks: dict[str, dict[str, Any]], with_delta: bool = False) -> list[list[Any]]:
@@ -120,7 +85,7 @@ def _outcome_rows(blocks: dict[str, dict[str, Any]], with_delta: bool = False) -
 def _chain_section(m: dict[str, Any]) -> str:
     chain = m["by_chain_length"]
     at_least = m["calvin"]["completed_at_least"]
-    plots = [
+    charts = [
         bar_chart(
             "success-by-chain-length", "Success vs chain length", list(chain),
             {"success": [b["success"] for b in chain.values()]},
@@ -135,14 +100,14 @@ def _chain_section(m: dict[str, Any]) -> str:
     calvin_rows = [[f"≥ {k}", r["n"], _pct(r["rate"]), _ci(r["ci95"])] for k, r in at_least.items()]
     return (
         "<h3>Success by chain length</h3>"
-        + _table(
+        + table(
             ["chain length", "episodes", "success", "95% CI", "progress", "mean completed"],
             _outcome_rows(chain),
         )
         + f"<p>Average completed length (CALVIN-style): <b>{m['calvin']['avg_len']:.2f}</b> "
         f"(95% CI {m['calvin']['avg_len_ci95'][0]:.2f}–{m['calvin']['avg_len_ci95'][1]:.2f})</p>"
-        + _table(["completed", "eligible episodes", "rate", "95% CI"], calvin_rows)
-        + f'<div class="plots">{"".join(plots)}</div>'
+        + table(["completed", "eligible episodes", "rate", "95% CI"], calvin_rows)
+        + plots(charts)
     )
 
 
@@ -154,11 +119,7 @@ def _shift_section(m: dict[str, Any]) -> str:
         y_label="success rate",
     )  # fmt: skip
     header = ["condition", "episodes", "success", "95% CI", "progress", "mean completed", "Δ success vs none"]
-    return (
-        "<h3>Per shift</h3>"
-        + _table(header, _outcome_rows(shifts, True))
-        + f'<div class="plots">{plot}</div>'
-    )
+    return "<h3>Per shift</h3>" + table(header, _outcome_rows(shifts, True)) + plots([plot])
 
 
 def _failure_section(m: dict[str, Any]) -> str:
@@ -169,11 +130,7 @@ def _failure_section(m: dict[str, Any]) -> str:
         {"rate": [f[c]["rate"] for c in FAILURE_CATEGORIES]}, {"rate": [f[c]["ci95"] for c in FAILURE_CATEGORIES]},
         y_label="share of episodes",
     )  # fmt: skip
-    return (
-        "<h3>Failures</h3>"
-        + _table(["category", "episodes", "rate", "95% CI"], rows)
-        + f'<div class="plots">{plot}</div>'
-    )
+    return "<h3>Failures</h3>" + table(["category", "episodes", "rate", "95% CI"], rows) + plots([plot])
 
 
 def _safety_latency_section(m: dict[str, Any]) -> str:
@@ -192,18 +149,17 @@ def _safety_latency_section(m: dict[str, Any]) -> str:
     ]
     hist = lat["step_ms_histogram"]
     plot = histogram_chart(
-        "latency-histogram", "Action latency per step", hist["edges"], hist["counts"], "milliseconds"
+        "latency-histogram", "Action latency per step", hist["edges"], hist["counts"], "milliseconds", "steps"
     )
     return (
         f"<h3>Safety interventions</h3><p class='muted'>Per executed step ({s['steps']} steps); the filter "
         "clips to the embodiment's limits, keeps the hand in the workspace and stops on repeated NaN/inf.</p>"
-        + _table(["kind", "steps", "rate", "95% CI"], rows)
+        + table(["kind", "steps", "rate", "95% CI"], rows)
         + "<h3>Latency</h3>"
-        + _table(["what", "median", "p95", "mean", "samples"], lat_rows)
+        + table(["what", "median", "p95", "mean", "samples"], lat_rows)
         + f"<p>Control rate of the policy stack: <b>{'–' if hz is None else f'{hz:.1f} Hz'}</b> "
         f"(environment: {lat['env_hz']:g} Hz; {'fast enough' if lat['realtime'] else 'slower than'} real time); "
-        f"{lat['queries_per_episode']:.1f} policy queries per episode.</p>"
-        + f'<div class="plots">{plot}</div>'
+        f"{lat['queries_per_episode']:.1f} policy queries per episode.</p>" + plots([plot])
     )
 
 
@@ -215,31 +171,31 @@ def _interjection_text(event: dict[str, Any]) -> str:
     return f"interjection at step {event['step']}: “{event['text']}” ({changed})"
 
 
+def _video_caption(ep: EpisodeRecord) -> str:
+    verdict = (
+        '<span class="ok">success</span>'
+        if ep.success
+        else f'<span class="bad">failed: {escape(ep.outcome.replace("_", " "))}</span>'
+    )
+    where = f" on “{escape(ep.failed_subtask)}”" if ep.failed_subtask else ""
+    said = "".join(f"<br>{escape(_interjection_text(e))}" for e in ep.interjections)
+    return (
+        f"{verdict}{where}<br>“{escape(ep.instruction)}”<br><span class='muted'>seed {ep.seed}, "
+        f"condition {escape(ep.condition)}, {ep.completed}/{ep.chain_length} subtasks, {ep.steps} steps</span>{said}"
+    )
+
+
 def _videos_section(run: EvalResults) -> str:
-    figures = []
-    for ep in run.episodes:
-        data = run.video_bytes(ep)
-        if data is None:
-            continue
-        src = "data:video/mp4;base64," + base64.b64encode(data).decode("ascii")
-        verdict = (
-            '<span class="ok">success</span>'
-            if ep.success
-            else f'<span class="bad">failed: {escape(ep.outcome.replace("_", " "))}</span>'
-        )
-        where = f" on “{escape(ep.failed_subtask)}”" if ep.failed_subtask else ""
-        said = "".join(f"<br>{escape(_interjection_text(e))}" for e in ep.interjections)
-        figures.append(
-            f'<figure data-outcome="{escape(ep.outcome)}"><video controls muted loop playsinline preload="auto" src="{src}"></video>'
-            f'<p class="fallback">This browser cannot decode H.264 video; open {escape(ep.video_path or "the mp4")} next to this report.</p>'
-            f"<figcaption>{verdict}{where}<br>“{escape(ep.instruction)}”<br><span class='muted'>seed {ep.seed}, "
-            f"condition {escape(ep.condition)}, {ep.completed}/{ep.chain_length} subtasks, {ep.steps} steps</span>{said}</figcaption></figure>"
-        )
+    figures = [
+        video_figure(data, _video_caption(ep), ep.video_path, ep.outcome)
+        for ep in run.episodes
+        if (data := run.video_bytes(ep)) is not None
+    ]
     if not figures:
         return "<h3>Rollout videos</h3><p class='muted'>No videos were recorded (videos=0).</p>"
     return (
         "<h3>Rollout videos</h3><p class='muted'>Text in the frames: instruction, current subtask, the policy's reasoning (when it has one), step; the last second shows the outcome. A magenta cross marks where a policy trained to localize its target found it at its latest query.</p>"
-        + f'<div class="videos">{"".join(figures)}</div>'
+        + videos(figures)
     )
 
 
@@ -254,7 +210,7 @@ def _episodes_section(run: EvalResults) -> str:
         header.append("interjections")
         for row, e in zip(rows, run.episodes, strict=True):
             row.append("; ".join(_interjection_text(i) for i in e.interjections) or "–")
-    return f"<details><summary>All {len(rows)} episodes</summary>{_table(header, rows)}</details>"
+    return f"<details><summary>All {len(rows)} episodes</summary>{table(header, rows)}</details>"
 
 
 def _config_table(run: EvalResults) -> str:
@@ -272,7 +228,7 @@ def _config_table(run: EvalResults) -> str:
          if c.get("interjections") else "none"],
         ["ran", f"{info['created']}, {info['wall_seconds']:.1f} s, {c['workers']} worker(s), hivla {info['hivla']}, {info['cpus']} CPUs"],
     ]  # fmt: skip
-    return _table(["setting", "value"], rows, cls="config")
+    return table(["setting", "value"], rows, cls="config")
 
 
 def _run_section(run: EvalResults, index: int) -> str:
@@ -320,16 +276,12 @@ def _comparison_section(runs: Sequence[EvalResults]) -> str:
         n: [r.metrics["failures"][c]["rate"] for c in FAILURE_CATEGORIES]
         for n, r in zip(names, runs, strict=True)
     }
-    plots = [
+    charts = [
         grouped("compare-success-by-chain-length", "Success vs chain length", "by_chain_length", lengths, "success rate"),
         grouped("compare-success-by-shift", "Success per shift condition", "by_shift", conditions, "success rate"),
         bar_chart("compare-failure-categories", "Failure categories", list(FAILURE_CATEGORIES), failure_series, y_label="share of episodes"),
     ]  # fmt: skip
-    return (
-        "<h2>Comparison</h2>"
-        + _table(header, rows, cls="comparison")
-        + f'<div class="plots">{"".join(plots)}</div>'
-    )
+    return "<h2>Comparison</h2>" + table(header, rows, cls="comparison") + plots(charts)
 
 
 def render_report(runs: Sequence[EvalResults], title: str | None = None) -> str:
@@ -340,11 +292,7 @@ def render_report(runs: Sequence[EvalResults], title: str | None = None) -> str:
     title = title or default
     parts = [_comparison_section(runs)] if len(runs) > 1 else []
     parts += [_run_section(r, i + 1) for i, r in enumerate(runs)]
-    return (
-        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
-        f'<meta name="viewport" content="width=device-width, initial-scale=1"><style>{CSS}</style></head>'
-        f"<body><h1>{escape(title)}</h1>{''.join(parts)}<script>{SCRIPT}</script></body></html>"
-    )
+    return html_page(title, parts, scripts=[VIDEO_STATE_SCRIPT])
 
 
 def write_report(

@@ -20,7 +20,7 @@ from hivla.evaluation.agent import Agent, Execution
 from hivla.evaluation.config import DEFAULT_IMAGE_SIZE, EvalConfig, Interjection
 from hivla.evaluation.failures import FailureTracker, StepFacts
 from hivla.evaluation.metrics import compute_metrics
-from hivla.evaluation.overlay import Caption, compose_frame, encode_mp4, mark_target
+from hivla.evaluation.overlay import Caption, compose_frame, mark_target
 from hivla.evaluation.pool import run_pool
 from hivla.evaluation.results import EpisodeRecord, EvalResults, run_info
 from hivla.policies import (
@@ -30,6 +30,7 @@ from hivla.policies import (
     interject_method,
     load_rollout_policy,
 )
+from hivla.reporting.video import mp4_bytes
 
 OUTCOME_HOLD_FRAMES = 10  # the last frame, with the outcome banner, is shown this many times
 
@@ -209,7 +210,7 @@ class EpisodeWorker:
             env, agent, seed, label, self.cfg.videos > 0, self.cfg.interjection_schedule()
         )
         if frames and self._want_video(record):
-            record.video = encode_mp4([compose_frame(p, c) for p, c in frames], fps=env.fps)
+            record.video = mp4_bytes([compose_frame(p, c) for p, c in frames], fps=env.fps)
             self._kept[record.outcome] += 1
             self._kept["success" if record.success else "failure"] += 1
         return record

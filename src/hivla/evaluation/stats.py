@@ -1,28 +1,27 @@
-"""Small statistics for evaluation and experiments: Wilson intervals for rates, percentiles, mean
-intervals, ranks, Spearman correlation with a bootstrap interval, and the area under the ROC curve."""
+"""Small statistics for evaluation and experiments, from scipy where it has them: Wilson intervals
+for rates, percentiles, mean intervals, ranks, Spearman correlation with a bootstrap interval, and
+the area under the ROC curve."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-Z95 = 1.959964  # two-sided 95% normal quantile
+LEVEL = 0.95  # two-sided confidence level of every interval here
 
 
-def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
-    """95% Wilson score interval for a binomial rate (Wilson 1927); ``(0, 1)`` when n = 0."""
+def wilson_interval(successes: int, n: int) -> tuple[float, float]:
+    """95% Wilson score interval for a binomial rate (Wilson 1927, via scipy); ``(0, 1)`` when n = 0."""
     if n < 0 or not 0 <= successes <= max(n, 0):
         raise ValueError(f"need 0 <= successes <= n, got successes={successes}, n={n}")
     if n == 0:
         return (0.0, 1.0)
-    p = successes / n
-    denom = 1 + z**2 / n
-    centre = (p + z**2 / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
-    return (round(max(0.0, centre - half), 12), round(min(1.0, centre + half), 12))
+    from scipy.stats import binomtest
+
+    ci = binomtest(successes, n).proportion_ci(confidence_level=LEVEL, method="wilson")
+    return (float(ci.low), float(ci.high))
 
 
 def rate(successes: int, n: int) -> dict[str, Any]:
@@ -36,14 +35,23 @@ def rate(successes: int, n: int) -> dict[str, Any]:
 
 
 def mean_ci(values: Sequence[float]) -> dict[str, Any]:
-    """Mean with a normal-approximation 95% interval (clipped to the data range)."""
+    """Mean with a normal-approximation 95% interval (scipy's normal quantile and standard error of
+    the mean), clipped to the data range."""
     x = np.asarray(values, dtype=np.float64)
     if x.size == 0:
         return {"mean": 0.0, "ci95": [0.0, 0.0], "n": 0}
     mean = float(x.mean())
-    half = Z95 * float(x.std(ddof=1)) / math.sqrt(x.size) if x.size > 1 else 0.0
-    lo, hi = max(float(x.min()), mean - half), min(float(x.max()), mean + half)
-    return {"mean": mean, "ci95": [lo, hi], "n": int(x.size)}
+    from scipy.stats import norm, sem
+
+    scale = float(sem(x)) if x.size > 1 else 0.0
+    if scale == 0.0:  # one value, or all equal: no spread to speak of
+        return {"mean": mean, "ci95": [mean, mean], "n": int(x.size)}
+    lo, hi = norm.interval(LEVEL, loc=mean, scale=scale)
+    return {
+        "mean": mean,
+        "ci95": [max(float(x.min()), float(lo)), min(float(x.max()), float(hi))],
+        "n": int(x.size),
+    }
 
 
 def distribution(values: Sequence[float]) -> dict[str, Any]:
@@ -78,22 +86,20 @@ def histogram(values: Sequence[float], bins: int = 20, log: bool = True) -> dict
 
 
 def ranks(x: Sequence[float]) -> np.ndarray:
-    """Average ranks (1-based; ties share their mean rank)."""
-    x = np.asarray(x, dtype=np.float64)
-    order = np.argsort(x, kind="mergesort")
-    r = np.empty(len(x), np.float64)
-    r[order] = np.arange(1, len(x) + 1)
-    _, inverse, counts = np.unique(x, return_inverse=True, return_counts=True)
-    sums = np.bincount(inverse, weights=r)
-    return sums[inverse] / counts[inverse]
+    """Average ranks (1-based; ties share their mean rank), via ``scipy.stats.rankdata``."""
+    from scipy.stats import rankdata
+
+    return rankdata(np.asarray(x, dtype=np.float64), method="average")
 
 
 def spearman(x: Sequence[float], y: Sequence[float]) -> float:
-    """Spearman's rank correlation (Pearson on average ranks); NaN if either side is constant."""
-    rx, ry = ranks(x), ranks(y)
-    if len(rx) < 2 or rx.std() == 0 or ry.std() == 0:
+    """Spearman's rank correlation (``scipy.stats.spearmanr``); NaN if either side is constant."""
+    x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
+    if len(x) < 2 or np.ptp(x) == 0 or np.ptp(y) == 0:  # undefined: say so without scipy's warning
         return float("nan")
-    return float(np.corrcoef(rx, ry)[0, 1])
+    from scipy.stats import spearmanr
+
+    return float(spearmanr(x, y).statistic)
 
 
 def bootstrap_ci(
@@ -106,7 +112,10 @@ def bootstrap_ci(
 ) -> tuple[float, float]:
     """Percentile bootstrap interval of ``stat(x, y)`` over resampled pairs (Efron 1979).
 
-    Resamples where the statistic is undefined (NaN) are skipped; (NaN, NaN) if all are.
+    Resamples where the statistic is undefined (NaN) are skipped; (NaN, NaN) if all are. Not
+    ``scipy.stats.bootstrap``: it cannot skip such resamples (with binary labels, a resample holding
+    one class leaves Spearman undefined and scipy's interval turns NaN), and it would draw other
+    resamples, changing the seeded intervals of recorded results.
     """
     x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
     if len(x) != len(y):
@@ -126,10 +135,13 @@ def bootstrap_ci(
 
 
 def auroc(scores: Sequence[float], labels: Sequence[float]) -> float:
-    """Area under the ROC curve (Mann-Whitney U / (n_pos n_neg)); NaN without both classes."""
+    """Area under the ROC curve: the Mann-Whitney U of the positives' scores over n_pos * n_neg
+    (``scipy.stats.mannwhitneyu``); NaN without both classes."""
     s, y = np.asarray(scores, np.float64), np.asarray(labels) > 0.5
     n_pos, n_neg = int(y.sum()), int((~y).sum())
     if n_pos == 0 or n_neg == 0:
         return float("nan")
-    r = ranks(s)
-    return float((r[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+    from scipy.stats import mannwhitneyu
+
+    u = mannwhitneyu(s[y], s[~y], method="asymptotic").statistic  # the p-value is not used
+    return float(u / (n_pos * n_neg))

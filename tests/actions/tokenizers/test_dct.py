@@ -1,13 +1,14 @@
 import numpy as np
 import pytest
 
-from hivla.actions.tokenizers.dct import dct, dct_matrix, idct
+from hivla.actions.tokenizers.dct import dct, idct
 
 
 @pytest.mark.parametrize("n", [1, 2, 7, 50])
 def test_dct_matrix_is_orthonormal(n):
-    d = dct_matrix(n)
+    d = dct(np.eye(n))  # (n, n): column t is the transform of the unit impulse at t
     np.testing.assert_allclose(d @ d.T, np.eye(n), atol=1e-12)
+    np.testing.assert_allclose(idct(d), np.eye(n), atol=1e-12)
 
 
 def test_dct_matches_the_textbook_sum():
@@ -31,4 +32,6 @@ def test_constant_signal_has_only_a_dc_coefficient():
 
 def test_dct_length_zero_is_rejected():
     with pytest.raises(ValueError, match="DCT length"):
-        dct_matrix(0)
+        dct(np.zeros((0, 2)))
+    with pytest.raises(ValueError, match="DCT length"):
+        idct(np.zeros((0,)))

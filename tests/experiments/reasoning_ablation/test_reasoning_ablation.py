@@ -55,7 +55,9 @@ def test_three_arms_end_to_end_then_resumed(tmp_path):
     assert root.get("data-plot") == "success-vs-chain-length"
     standalone = ET.fromstring((out / "success_vs_chain_length.svg").read_text())
     assert standalone.get("data-plot") == "success-vs-chain-length"
-    assert len([e for e in root.iter() if e.get("class") == "point"]) == 3 * 5  # arms x chain lengths
+    lines = [e for e in root.iter() if (e.get("id") or "").startswith("success-vs-chain-length-line-")]
+    points = [u for line in lines for u in line.iter("{http://www.w3.org/2000/svg}use")]  # the markers
+    assert len(lines) == 3 and len(points) == 3 * 5  # arms x chain lengths
     second_log: list[str] = []
     again = run_ablation(cfg, log=second_log.append)
     assert all("reused" in line for line in second_log), second_log  # nothing retrained or re-evaluated

@@ -1,12 +1,14 @@
-"""Outputs of the reasoning ablation: ``results.json``, ``summary.md`` and a self-contained ``report.html``."""
+"""Outputs of the reasoning ablation: ``results.json``, ``summary.md`` and a self-contained ``report.html``
+(built with ``hivla.reporting``)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from html import escape
 from pathlib import Path
 from typing import Any
+
+from hivla.reporting import html_page, line_chart, markdown_table, plots, table
 
 JUDGE_NOTE = (
     "Success is the env's own task predicate on held-out seeds (the same seeds for every arm); "
@@ -62,11 +64,6 @@ def latency_rows(results: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
-def _md_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows])
-
-
 def _setup_lines(results: dict[str, Any]) -> list[str]:
     c, d, p = results["config"], results["data"], results["planner"]
     planner = "none (flat arm only)" if p is None else p["spec"]
@@ -94,10 +91,10 @@ def summary_markdown(results: dict[str, Any]) -> str:
         "# Reasoning ablation: flat vs hierarchical vs hierarchical + reasoning",
         "\n".join(_setup_lines(results)),
         "## Success by chain length",
-        _md_table(s_header, s_rows),
+        markdown_table(s_header, s_rows),
         JUDGE_NOTE,
         "## Step latency (one torch thread)",
-        _md_table(l_header, l_rows),
+        markdown_table(l_header, l_rows),
         REUSE_NOTE,
         "## Monitor",
         results["monitor"]["note"],
@@ -105,18 +102,7 @@ def summary_markdown(results: dict[str, Any]) -> str:
     return "\n\n".join(parts) + "\n"
 
 
-def _html_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    def cell(tag: str, i: int, text: str) -> str:
-        return f'<{tag} class="{"l" if i == 0 else ""}">{escape(text)}</{tag}>'  # first column left-aligned
-
-    head = "".join(cell("th", i, h) for i, h in enumerate(header))
-    body = "".join("<tr>" + "".join(cell("td", i, c) for i, c in enumerate(r)) + "</tr>" for r in rows)
-    return f"<table><tr>{head}</tr>{body}</table>"
-
-
 def success_plot(results: dict[str, Any]) -> str:
-    from hivla.evaluation.plots import line_chart
-
     lengths = [str(n) for n in results["config"]["lengths"]]
     series, intervals = {}, {}
     for arm, a in results["arms"].items():
@@ -128,24 +114,19 @@ def success_plot(results: dict[str, Any]) -> str:
 
 
 def report_html(results: dict[str, Any]) -> str:
-    from hivla.evaluation.report import CSS
-
     s_header, s_rows = success_rows(results)
     l_header, l_rows = latency_rows(results)
     setup = "".join(f"<li>{escape(line[2:])}</li>" for line in _setup_lines(results))
     title = "Reasoning ablation: flat vs hierarchical vs hierarchical + reasoning"
-    body = (
-        f"<h1>{escape(title)}</h1><ul>{setup}</ul>"
-        f"<h2>Success by chain length</h2>{_html_table(s_header, s_rows)}"
-        f'<p class="muted">{escape(JUDGE_NOTE)}</p><div class="plots">{success_plot(results)}</div>'
-        f"<h2>Step latency (one torch thread)</h2>{_html_table(l_header, l_rows)}"
-        f'<p class="muted">{escape(REUSE_NOTE)}</p>'
-        f"<h2>Monitor</h2><p>{escape(results['monitor']['note'])}</p>"
-    )
-    return (
-        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
-        f"<style>{CSS}</style></head><body>{body}</body></html>"
-    )
+    sections = [
+        f"<ul>{setup}</ul>",
+        f"<h2>Success by chain length</h2>{table(s_header, s_rows)}",
+        f'<p class="muted">{escape(JUDGE_NOTE)}</p>{plots([success_plot(results)])}',
+        f"<h2>Step latency (one torch thread)</h2>{table(l_header, l_rows)}",
+        f'<p class="muted">{escape(REUSE_NOTE)}</p>',
+        f"<h2>Monitor</h2><p>{escape(results['monitor']['note'])}</p>",
+    ]
+    return html_page(title, sections)
 
 
 def write_outputs(results: dict[str, Any], out: Path) -> dict[str, Path]:

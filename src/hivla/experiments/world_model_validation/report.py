@@ -6,12 +6,14 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from hivla.experiments.world_model_validation.charts import (
+from hivla.reporting import (
     bar_chart,
     html_page,
+    image_figure,
     line_chart,
-    png_data_uri,
-    scatter_chart,
+    markdown_table,
+    plots,
+    strip_chart,
     table,
 )
 from hivla.world_model.events import VIOLATIONS
@@ -67,7 +69,8 @@ def error_section(results: dict[str, Any]) -> tuple[str, dict[str, str]]:
             ]
         charts[f"error-vs-shift-{m['kind']}"] = line_chart(
             f"error-vs-shift-{m['kind']}", f"{m['kind']}: one-step error / copy-last vs shift level", levels, series,
-            y_label="error / copy-last", x_label="shift level (0 = none)", reference=1.0,
+            y_label="error / copy-last", x_label="shift level (0 = none)", y_max=None, percent=False,
+            reference=1.0,
         )  # fmt: skip
     html = (
         "<h2>Next-state prediction error under shifts</h2><p class='muted'>One-step error of the prediction "
@@ -76,7 +79,7 @@ def error_section(results: dict[str, Any]) -> tuple[str, dict[str, str]]:
         "end-effector position read from the predicted latent (mm, copy-last in brackets); the K-step open-loop "
         "error relative to the one-step error; and for the latent model the pixel MSE of the decoded prediction.</p>"
         + table(header, rows)
-        + f'<div class="plots">{"".join(charts.values())}</div>'
+        + plots(list(charts.values()))
     )
     return html, charts
 
@@ -130,8 +133,7 @@ def frames_section(results: dict[str, Any], out: Path) -> str:
     for m in results["models"]:
         for label, name in m["frames"].items():
             png = (out / "figures" / name).read_bytes()
-            figs.append(f"<figure style='max-width:100%'><img src='{png_data_uri(png)}' style='max-width:100%'>"
-                        f"<figcaption>{escape(m['name'])}, condition {escape(label)}</figcaption></figure>")  # fmt: skip
+            figs.append(image_figure(png, f"{escape(m['name'])}, condition {escape(label)}"))
     return (
         "<h2>Real vs imagined frames</h2><p class='muted'>Per camera: real frames t..t+K (the window where the "
         "hand travels farthest in the longest episode), and the world model's open-loop imagination from frame t "
@@ -235,14 +237,9 @@ def veto_section(veto: dict[str, Any] | None) -> tuple[str, dict[str, str]]:
             ],
             rows,
         )
-        + f'<div class="plots">{"".join(charts.values())}</div>'
+        + plots(list(charts.values()))
     )
     return html, charts
-
-
-def _md(header: list[str], rows: list[list[Any]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    return "\n".join(lines + ["| " + " | ".join(str(c) for c in r) + " |" for r in rows])
 
 
 def markdown_summary(results: dict[str, Any]) -> str:
@@ -255,7 +252,7 @@ def markdown_summary(results: dict[str, Any]) -> str:
         es = [m["errors"][c] for m in results["models"]]
         rows.append([c, *[f"{_f(e['latent_vs_copy_last'], 2)} ({_f(e['visual_vs_copy_last'], 2)})" for e in es],
                      *[_f(e["state_mm"], 3) for e in es], _f(es[0]["copy_last_state_mm"], 3)])  # fmt: skip
-    parts.append(_md(header, rows))
+    parts.append(markdown_table(header, rows))
     rows = []
     for m in results["models"]:
         c = m["failure_correlation"]
@@ -264,7 +261,9 @@ def markdown_summary(results: dict[str, Any]) -> str:
                 [m["kind"], name, f"{c['failures']}/{c['episodes']}", _f(v["spearman"], 2), _ci(v["ci95"])]
             )
     parts.append(
-        _md(["model", "per-episode error", "failed/episodes", "Spearman ρ (error, failure)", "95% CI"], rows)
+        markdown_table(
+            ["model", "per-episode error", "failed/episodes", "Spearman ρ (error, failure)", "95% CI"], rows
+        )
     )
     rows = []
     for m in results["models"]:
@@ -272,7 +271,9 @@ def markdown_summary(results: dict[str, Any]) -> str:
             rows.append([m["kind"], split, _f(s["any_violation"]["auroc"], 3), _f(s["events"]["table_contact"]["auroc"], 3),
                          _f(s["events"]["collision"]["auroc"], 3), _f(s["outcome"]["auroc"], 3)])  # fmt: skip
     parts.append(
-        _md(["model", "data", "AUROC any violation", "table contact", "collision", "subtask outcome"], rows)
+        markdown_table(
+            ["model", "data", "AUROC any violation", "table contact", "collision", "subtask outcome"], rows
+        )
     )
     rows = []
     for m in results["models"]:
@@ -281,7 +282,9 @@ def markdown_summary(results: dict[str, Any]) -> str:
                      f"{_f(cem['cem_mm']['mean'], 3)} {_ci(cem['cem_mm']['ci95'])}" if cem else "–",
                      f"{_f(cem['stand_still_mm']['mean'], 3)}" if cem else "–"])  # fmt: skip
     parts.append(
-        _md(["model", "implicit reward ρ", "95% CI", "CEM reach: final EE mm", "standing still mm"], rows)
+        markdown_table(
+            ["model", "implicit reward ρ", "95% CI", "CEM reach: final EE mm", "standing still mm"], rows
+        )
     )
     if results.get("veto"):
         rows = []
@@ -296,7 +299,7 @@ def markdown_summary(results: dict[str, Any]) -> str:
                          f"{_pct(v['success']['rate'])} {_ci(v['success']['ci95'], True)}",
                          f"{_f(s['delta_success']['mean'], 2)} {_ci(s['delta_success']['ci95'])}",
                          f"{v['veto']['wm_veto']}/{v['veto']['wm_checked']}"])  # fmt: skip
-        parts.append(_md(["condition", "episodes / arm", "violation steps / ep (policy)", "(policy + veto)",
+        parts.append(markdown_table(["condition", "episodes / arm", "violation steps / ep (policy)", "(policy + veto)",
                           "Δ paired", "episodes with a violation", "success (policy)", "success (policy + veto)",
                           "Δ success", "chunks vetoed"], rows))  # fmt: skip
     return "\n\n".join(parts) + "\n"
@@ -312,13 +315,11 @@ def write_experiment_report(results: dict[str, Any], out: Path) -> Path:
     parts.append(html)
     for m in results["models"]:
         corr = m["failure_correlation"]
-        charts[f"error-vs-failure-{m['kind']}"] = scatter_chart(
+        charts[f"error-vs-failure-{m['kind']}"] = strip_chart(
             f"error-vs-failure-{m['kind']}", f"{m['kind']}: episode one-step error (ρ = {_f(corr['spearman'], 2)})",
             corr.get("errors", []), corr.get("failed", []), ["success", "failure"], x_label="mean one-step error",
         )  # fmt: skip
-    parts.append(
-        f'<div class="plots">{"".join(v for k, v in charts.items() if k.startswith("error-vs-failure"))}</div>'
-    )
+    parts.append(plots([v for k, v in charts.items() if k.startswith("error-vs-failure")]))
     parts += [
         scores_section(results),
         frames_section(results, out),

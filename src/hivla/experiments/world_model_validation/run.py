@@ -233,7 +233,7 @@ def evaluate_model(
     figures: Path,
     log: Callable[[str], None],
 ) -> dict[str, Any]:
-    from hivla.experiments.world_model_validation.charts import frame_grid_png
+    from hivla.reporting.images import frame_grid, save_png
     from hivla.world_model.checkpoint import load_world_model
     from hivla.world_model.metrics import prediction_scores
     from hivla.world_model.sources import load_episodes
@@ -272,7 +272,7 @@ def evaluate_model(
         start = min(busiest_start(ep, spec.frame_steps), max(0, ep.transitions - spec.frame_steps))
         rows, labels = frame_rows(model, ep, start, spec.frame_steps, data[label])
         path = figures / f"frames-{model.kind}-{label.replace('=', '')}.png"
-        path.write_bytes(frame_grid_png(rows, labels))
+        save_png(frame_grid(rows, labels), path)
         images[label] = path.name
     reach = cem_reach(model, spec.probe.suite, spec.cem_episodes) if spec.cem_episodes else None
     return {"run": str(run), "name": name, "kind": model.kind, "errors": per_condition, "scores": scores,
