@@ -9,7 +9,7 @@ AdamW (0.9, 0.999) with weight decay 1e-4 and no EMA, as their hand-written loop
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 from torch import nn
@@ -20,9 +20,8 @@ from hivla.planning.text_features import UNK, build_vocab
 from hivla.training.core import Split, TrainingTask
 from hivla.training.data import RowsDataset
 
-if TYPE_CHECKING:  # the models call these tasks from their fit(); the tasks only use what they are given
-    from hivla.planning.learned import LearnedPlanner, PlannerConfig, TaggerNet
-    from hivla.planning.monitor import MonitorConfig, MonitorData, SubtaskMonitor, SuccessDetector
+# The models call these tasks from their fit(): the tasks use only the planner (a LearnedPlanner),
+# monitor (a SubtaskMonitor), configs, data and networks they are given, never import their modules.
 
 # The planner's loop replaced 10% of the words by <unk> (PlannerConfig.word_dropout is not read; kept
 # as trained so that accuracy figures stay comparable).
@@ -31,9 +30,7 @@ WEIGHT_DECAY = 1e-4
 BETAS = (0.9, 0.999)
 
 
-def train_config(
-    cfg: PlannerConfig | MonitorConfig, schedule: str, grad_clip: float, log_every: int
-) -> TrainConfig:
+def train_config(cfg: Any | Any, schedule: str, grad_clip: float, log_every: int) -> TrainConfig:
     """The core's settings for a planner or monitor config (its own steps, batch, LR and seed)."""
     return TrainConfig(
         steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr, schedule=schedule, warmup_steps=0,
@@ -50,7 +47,7 @@ def _unwrapped(weights: dict[str, torch.Tensor] | None) -> dict[str, torch.Tenso
 class TaggerLoss(nn.Module):
     """Training view of a :class:`TaggerNet`: cross-entropy of the step tags plus the roles."""
 
-    def __init__(self, net: TaggerNet) -> None:
+    def __init__(self, net: nn.Module) -> None:
         super().__init__()
         self.net = net
 
@@ -71,7 +68,7 @@ class PlannerTask(TrainingTask):
 
     name = "planner"
 
-    def __init__(self, planner: LearnedPlanner, examples: list[Example], log_every: int = 0) -> None:
+    def __init__(self, planner: Any, examples: list[Example], log_every: int = 0) -> None:
         super().__init__(train_config(planner.cfg, "one_cycle", 1.0, log_every))
         self.planner, self.examples = planner, examples
 
@@ -97,7 +94,7 @@ class PlannerTask(TrainingTask):
 class DetectorLoss(nn.Module):
     """Training view of a :class:`SuccessDetector`: class-weighted binary cross-entropy."""
 
-    def __init__(self, net: SuccessDetector, pos_weight: float) -> None:
+    def __init__(self, net: nn.Module, pos_weight: float) -> None:
         super().__init__()
         self.net, self.pos_weight = net, pos_weight
 
@@ -109,7 +106,7 @@ class DetectorLoss(nn.Module):
         return loss, {"loss": float(loss.detach())}
 
 
-def _monitor_rows(data: MonitorData) -> Split:
+def _monitor_rows(data: Any) -> Split:
     rows = RowsDataset(images=data.images, state=data.state, text=data.texts, label=data.labels)
     return Split(rows, range(len(rows)))
 
@@ -119,9 +116,7 @@ class MonitorTask(TrainingTask):
 
     name = "monitor"
 
-    def __init__(
-        self, monitor: SubtaskMonitor, data: MonitorData, val: MonitorData | None = None, log_every: int = 0
-    ) -> None:
+    def __init__(self, monitor: Any, data: Any, val: Any | None = None, log_every: int = 0) -> None:
         super().__init__(train_config(monitor.cfg, "constant", 0.0, log_every))
         self.monitor, self.data, self.val = monitor, data, val
 
