@@ -2,10 +2,13 @@
 
 Commit protocol (crash-safe): videos are encoded under ``.staging/`` (or handed over already
 encoded by a recorder worker) and the episode's parquet is written to a hidden temp name; then the
-videos are renamed into ``videos/``, the parquet is renamed into ``data/`` (the commit point) and
-``meta/`` is rewritten atomically, info.json last. Readers only see episodes listed in ``meta/``,
-so a crash never exposes half an episode; :meth:`DatasetWriter.resume` rebuilds ``meta/`` from the
-committed parquet files (each carries its episode's meta row) and deletes leftovers.
+videos are renamed into ``videos/`` and the parquet is renamed into ``data/`` (the commit point).
+``meta/`` is rewritten atomically, info.json last, after the first episode, then at most every
+``META_INTERVAL_S`` seconds, and on ``close()``: rewriting the growing episodes table after every episode made long collections
+quadratic. Readers only see episodes listed in ``meta/``, so a crash never exposes half an episode;
+:meth:`DatasetWriter.resume` rebuilds ``meta/`` from the committed parquet files (each carries its
+episode's meta row), so committed episodes that ``meta/`` does not list yet are kept, and deletes
+leftovers.
 
 hivla writes one episode per data file and per video file (``file_index = episode % chunks_size``);
 readers handle files holding many episodes, as LeRobot writes them.
@@ -16,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +34,7 @@ from hivla.data.meta import DatasetMeta, read_table
 from hivla.data.video import DEFAULT_VIDEO, VideoConfig, check_encoder, decode_video, encode_video
 
 EPISODE_META_KEY = b"hivla.episode"
+META_INTERVAL_S = 10.0  # seconds between meta/ rewrites while episodes are added (and on close)
 
 
 @dataclass
@@ -113,6 +118,7 @@ class DatasetWriter:
 
     def __init__(self, meta: DatasetMeta, video: VideoConfig) -> None:
         self.meta, self.video = meta, video
+        self._meta_written = -float("inf")  # the first episode is listed at once
         self._task_ids = {t: i for i, t in meta.tasks.items()}
 
     # ---- construction --------------------------------------------------------------------------
@@ -265,8 +271,9 @@ class DatasetWriter:
             os.replace(src, dst)
         os.replace(tmp, final)  # the commit point
         meta.episodes.append(row)
-        if write_meta:
+        if write_meta and time.monotonic() - self._meta_written >= META_INTERVAL_S:
             meta.write()
+            self._meta_written = -float("inf")  # the first episode is listed at once
         return idx
 
     def _episode_stats(self, ep: Episode, cols: dict[str, Any], staged: dict[str, Path]) -> dict[str, Any]:
