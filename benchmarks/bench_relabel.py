@@ -72,8 +72,9 @@ def main() -> None:
         "--after", choices=("label", "act"), default="label", help="who acts after the perturbation"
     )
     args = parser.parse_args()
+    who = "label()" if args.after == "label" else "act(), the plan it remembers"
     print(
-        "| suite | embodiment | episodes | completed from perturbed states | 95% CI | failures at | time (s) |"
+        f"| suite | embodiment | episodes | completed from perturbed states by {who} | 95% CI | failures at | time (s) |"
     )
     print("|---|---|---|---|---|---|---|")
     total = done = 0
