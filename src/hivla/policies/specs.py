@@ -9,7 +9,8 @@
 
 Packages above ``hivla.policies`` register their names and prefixes with
 :func:`register_rollout_policy`; the modules that do so for hivla's own packages are listed in
-:data:`PLUGIN_MODULES` and imported on the first lookup, so the loader never imports them at start-up.
+:data:`PLUGIN_MODULES` and imported on the first lookup of a name not registered yet (so ``expert`` and
+``random`` load without them, and without torch).
 """
 
 from __future__ import annotations
@@ -49,12 +50,12 @@ def rollout_policy_names() -> list[str]:
 def load_rollout_policy(spec: str) -> RolloutPolicy:
     """A policy spec -> :class:`RolloutPolicy`. Raises :class:`PolicyLoadError` for a spec naming nothing
     loadable (with what exists), or the registered loader's own error for a malformed spec."""
-    _load_plugins()
-    if spec in ROLLOUT_POLICIES:
-        return ROLLOUT_POLICIES.get(spec)(spec)
-    prefix = spec.partition(":")[0] + ":"
-    if ":" in spec and prefix in ROLLOUT_POLICIES:
-        return ROLLOUT_POLICIES.get(prefix)(spec)
+    loader = _registered(spec)
+    if loader is None:  # not among what is imported yet: bring in the plug-ins (planning, ...) once
+        _load_plugins()
+        loader = _registered(spec)
+    if loader is not None:
+        return loader(spec)
     path = Path(spec)
     if path.is_dir():
         from hivla.policies import load_policy  # the trainable policies, imported on first use
@@ -69,6 +70,14 @@ def load_rollout_policy(spec: str) -> RolloutPolicy:
         f"not {prefixes} and not package.module:factory. Pass one of those "
         "(a typo in the run directory's path is the usual cause)."
     )
+
+
+def _registered(spec: str) -> SpecLoader | None:
+    """The loader registered for ``spec`` (its name, or its prefix up to the first ":"), if any."""
+    if spec in ROLLOUT_POLICIES:
+        return ROLLOUT_POLICIES.get(spec)
+    prefix = spec.partition(":")[0] + ":"
+    return ROLLOUT_POLICIES.get(prefix) if ":" in spec and prefix in ROLLOUT_POLICIES else None
 
 
 def _load_factory(spec: str) -> RolloutPolicy:
