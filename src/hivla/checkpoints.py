@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hivla.errors import HivlaError
+
 LATEST_FILE = "latest"  # in <run>/checkpoints/: the name of the newest checkpoint directory
 
 
@@ -27,7 +29,7 @@ def latest_in_run(run: str | Path) -> Path | None:
     return latest.parent / latest.read_text().strip() if latest.is_file() else None
 
 
-class CheckpointFormatError(ValueError):
+class CheckpointFormatError(HivlaError, ValueError):
     """A checkpoint's metadata names another format, or a version this hivla cannot read."""
 
 

@@ -91,10 +91,13 @@ def test_bugs_keep_their_traceback(monkeypatch, capsys):
 
 
 def test_user_errors_share_one_family():
+    from hivla.checkpoints import CheckpointFormatError
     from hivla.data import DatasetError
+    from hivla.data.keymap import KeyMapError
     from hivla.errors import HivlaError
     from hivla.policies import ActionSpaceError, InterjectionError, PolicyLoadError
     from hivla.registry import UnknownNameError
 
-    for cls in (DatasetError, UnknownNameError, PolicyLoadError, ActionSpaceError, InterjectionError):
+    for cls in (DatasetError, UnknownNameError, PolicyLoadError, ActionSpaceError, InterjectionError,
+                KeyMapError, CheckpointFormatError):  # fmt: skip
         assert issubclass(cls, HivlaError)
