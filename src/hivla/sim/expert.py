@@ -155,10 +155,9 @@ class ScriptedExpert:
     def _resume_pick(self, name: str, names: list[str], phases: list[Phase]) -> int:
         env, ee = self.env, self._ee()
         pos = env.object_pos(name)
-        if env.grasped() == name:
-            lifted = pos[2] > cat.SLOT_BY_NAME[env.slot_of(name)].rest_height + 0.07
-            return names.index("hold" if lifted else "lift")
-        grasp_z = max(pos[2], 0.026)
+        if env.grasped() == name:  # lifted high enough (the lift phase's own test): hold, else lift
+            return names.index("hold" if phases[names.index("lift")].done() else "lift")
+        grasp_z = phases[names.index("descend")].goal()[2]
         off = float(np.linalg.norm(ee[:2] - pos[:2]))
         at_grasp = off < ALIGNED_XY and ee[2] < grasp_z + self.p.tol
         closed = env.embodiment.gripper_width() < OPEN_WIDTH
@@ -192,13 +191,9 @@ class ScriptedExpert:
     def _resume_push(self, sub: Subtask, phases: list[Phase], names: list[str]) -> int:
         env, ee = self.env, self._ee()
         behind = phases[names.index("descend")].goal()  # (x, y) behind the object, at PUSH_Z
-        obj = env.object_pos(sub.obj)[:2]
-        toward = np.asarray(env.spec.zone_xy) - obj
-        toward /= max(np.linalg.norm(toward), 1e-6)
-        rel = ee[:2] - obj
-        lateral = abs(rel[0] * toward[1] - rel[1] * toward[0])
+        lateral, along = self._push_line(sub.obj)
         footprint = cat.SLOT_BY_NAME[env.slot_of(sub.obj)].footprint
-        on_line_behind = lateral < 0.025 and float(rel @ toward) < -0.5 * footprint
+        on_line_behind = lateral < 0.025 and along < -0.5 * footprint
         if abs(ee[2] - PUSH_Z) < self.p.tol + 0.004 and on_line_behind:
             return names.index("push")
         if np.linalg.norm(ee[:2] - behind[:2]) < ALIGNED_XY and ee[2] > PUSH_Z:
@@ -376,12 +371,10 @@ class ScriptedExpert:
     def _push_phases(self, sub: Subtask) -> list[Phase]:
         env = self.env
         slot = cat.SLOT_BY_NAME[env.slot_of(sub.obj)]
-        zone = np.asarray(env.spec.zone_xy)
         standoff = slot.footprint + 0.025
 
         def direction() -> np.ndarray:
-            d = zone - env.object_pos(sub.obj)[:2]
-            return d / max(np.linalg.norm(d), 1e-6)
+            return self._push_direction(sub.obj)
 
         start = env.object_pos(sub.obj)[:2] - direction() * standoff
 
@@ -395,11 +388,8 @@ class ScriptedExpert:
             return np.r_[contact + d * 0.012, PUSH_Z]
 
         def off_line() -> bool:
-            obj = env.object_pos(sub.obj)[:2]
-            d = direction()
-            rel = self._ee()[:2] - obj
-            lateral = abs(rel[0] * d[1] - rel[1] * d[0])
-            return lateral > 0.025 or float(rel @ d) > 0.0
+            lateral, along = self._push_line(sub.obj)
+            return lateral > 0.025 or along > 0.0
 
         yaw = float(np.arctan2(direction()[1], direction()[0]))
         return [
@@ -409,6 +399,18 @@ class ScriptedExpert:
             Phase("push", push_goal, 1.0, "the square", done=off_line),
             Phase("back off", lambda: np.r_[self._ee()[:2], SAFE_Z], 1.0, sub.obj),
         ]
+
+    def _push_direction(self, name: str) -> np.ndarray:
+        """Unit vector (x, y) from object ``name`` toward the push zone."""
+        d = np.asarray(self.env.spec.zone_xy) - self.env.object_pos(name)[:2]
+        return d / max(np.linalg.norm(d), 1e-6)
+
+    def _push_line(self, name: str) -> tuple[float, float]:
+        """The hand against the line through object ``name`` toward the zone: (distance off the line,
+        distance along it past the object's centre; negative behind it)."""
+        d = self._push_direction(name)
+        rel = self._ee()[:2] - self.env.object_pos(name)[:2]
+        return abs(rel[0] * d[1] - rel[1] * d[0]), float(rel @ d)
 
     def _handle_x(self) -> float:
         return cat.DRAWER_POS[0] - 0.157 - self.env.drawer_q()
