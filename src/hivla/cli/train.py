@@ -6,6 +6,9 @@ Examples:
     hivla train --preset quick --data data/pick --out runs/pick --resume
     hivla train --preset quick --data data/mixed --out runs/low --language subtask --reasoning
     hivla train --preset debug --out runs/smoke               # no --data: synthetic frames
+    hivla train --preset standard --data data/mixed_floating,data/mixed_arm6 --out runs/std \
+        --language subtask --action-space universal             # one policy, two embodiments
+    hivla train --preset quick --data data/mixed,runs/dagger/round_1/data --init runs/low --out runs/ft
     hivla train --preset quick --data lerobot/ds --out runs/lr --action-space native \
         --cameras front --data-keys front=observation.images.laptop   # a LeRobot v3 dataset
     torchrun --nproc_per_node 2 -m hivla.cli.main train --preset quick --data D --out R   # DDP
@@ -29,8 +32,9 @@ class Config:
     preset: str = "quick"
     """Named preset: debug (seconds), quick (minutes on 2 CPU cores), default (one GPU)."""
     data: str = ""
-    """Dataset directory (LeRobot v3 layout: written by `hivla collect` or by LeRobot); empty trains
-    on synthetic frames."""
+    """Dataset directory (LeRobot v3 layout: written by `hivla collect` or by LeRobot), or several
+    separated by commas, read as one (e.g. one per embodiment with --action-space universal); empty
+    trains on synthetic frames."""
     data_keys: str = ""
     """Dataset columns the policy reads when they are not named as hivla names them, as
     comma-separated INPUT=COLUMN with INPUT one of front, wrist (cameras), state, action, e.g.
@@ -59,6 +63,11 @@ class Config:
     the low level of a hierarchical policy); empty keeps the preset's."""
     reasoning: bool = False
     """Generate a grounded reasoning trace before the actions (Embodied Chain-of-Thought)."""
+    init: str = ""
+    """Start from this trained policy (run or checkpoint directory: weights, configuration and
+    normalization) and fine-tune it on --data; the preset's optimization settings still apply."""
+    lr: float = 0.0
+    """Override the peak learning rate."""
     localize: float = -1.0
     """Weight of the auxiliary loss that puts the CNN's first keypoint on the target object in each
     image (0 disables; -1 keeps the preset's)."""
@@ -82,8 +91,12 @@ class Config:
             from hivla.data.keymap import KeyMap
 
             KeyMap.parse(self.data_keys)
-        if self.steps < 0 or self.batch_size < 0 or self.threads < 0:
-            raise ValueError("steps, batch_size and threads must be >= 0 (0 keeps the preset's value)")
+        if self.init:
+            from hivla.policies.base import resolve_checkpoint
+
+            resolve_checkpoint(self.init)  # a clear error for a directory with no policy
+        if self.steps < 0 or self.batch_size < 0 or self.threads < 0 or self.lr < 0:
+            raise ValueError("steps, batch_size, threads and lr must be >= 0 (0 keeps the preset's value)")
 
 
 def experiment(cfg: Config) -> Any:
@@ -95,7 +108,7 @@ def experiment(cfg: Config) -> Any:
         action_space=cfg.action_space, eval_every=cfg.eval_every, threads=cfg.threads,
         language=cfg.language, reasoning=cfg.reasoning, localize=cfg.localize,
         cameras=tuple(c.strip() for c in cfg.cameras.split(",")) if cfg.cameras else (),
-        data_keys=cfg.data_keys,
+        data_keys=cfg.data_keys, init=cfg.init, lr=cfg.lr,
     )  # fmt: skip
 
 

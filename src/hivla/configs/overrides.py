@@ -21,13 +21,16 @@ def with_overrides(
     localize: float = -1.0,
     cameras: tuple[str, ...] = (),
     data_keys: str = "",
+    init: str = "",
+    lr: float = 0.0,
 ) -> Any:
     """The named preset's :class:`~hivla.configs.presets.ExperimentConfig` with overrides.
 
     Zero / empty / negative values keep the preset's: ``steps``, ``batch_size``, ``threads`` (0);
     ``head``, ``action_space``, ``language`` (""); ``eval_every``, ``localize`` (-1). ``data`` is the
     dataset path ("" trains on synthetic frames); ``cameras`` the policy's cameras (() keeps the
-    preset's); ``data_keys`` maps a dataset's own column names (``hivla.data.keymap``). Raises
+    preset's); ``data_keys`` maps a dataset's own column names (``hivla.data.keymap``); ``init`` a
+    trained policy to start from (``TrainConfig.init``); ``lr`` the peak learning rate (0 keeps). Raises
     ``UnknownNameError`` for an unknown preset.
     """
     from hivla.configs.presets import get_preset
@@ -42,6 +45,10 @@ def with_overrides(
         train = dataclasses.replace(train, eval_every=eval_every)
     if threads:
         train = dataclasses.replace(train, threads=threads)
+    if init:
+        train = dataclasses.replace(train, init=init)
+    if lr:
+        train = dataclasses.replace(train, lr=lr)
     policy = exp.policy
     if head:
         mode = "autoregressive" if head == "fast" else policy.head.mode

@@ -42,7 +42,9 @@ class RolloutEvalConfig:
 
 @dataclass(frozen=True)
 class DataConfig:
-    """``path``: a recorded dataset directory (``hivla collect``); empty: synthetic frames.
+    """``path``: a recorded dataset directory (``hivla collect``), or several separated by commas
+    (read as one dataset: e.g. one per embodiment, or expert data plus DAgger rounds); empty:
+    synthetic frames.
 
     ``val_fraction``: share of episodes held out for the validation loss. ``cache_features``:
     with a frozen vision encoder, compute its features once (stored in ``cache_dir``, default
@@ -60,6 +62,8 @@ class DataConfig:
     keys: str = ""
 
     def __post_init__(self) -> None:
+        if self.path and not all(p.strip() for p in self.path.split(",")):
+            raise ValueError(f"data.path has an empty entry in {self.path!r}: separate directories by commas")
         if self.keys:
             from hivla.data.keymap import KeyMap
 
@@ -70,6 +74,10 @@ class DataConfig:
             raise ValueError(
                 f"need synthetic_size >= 1 and num_workers >= 0, got {self.synthetic_size}, {self.num_workers}"
             )
+
+    def paths(self) -> tuple[str, ...]:
+        """The dataset directories ``path`` names (empty: synthetic frames)."""
+        return tuple(p.strip() for p in self.path.split(",")) if self.path else ()
 
 
 SCHEDULES = ("warmup_cosine", "one_cycle", "constant")
@@ -83,7 +91,9 @@ class TrainConfig:
     threads per process, 0 = cores / processes. ``*_every``: 0 disables. ``eval``: the rollout hook.
     ``schedule``: "warmup_cosine" (``warmup_steps``, ``min_lr_ratio``), "one_cycle" (Smith &
     Topin 2019, torch's OneCycleLR defaults, beta1 cycled too) or "constant".
-    ``betas``: AdamW's (beta1, beta2).
+    ``betas``: AdamW's (beta1, beta2). ``init``: start from this trained policy (a run or
+    checkpoint directory: its weights, configuration and normalization statistics) instead of a new
+    one, to fine-tune it on more data (e.g. a DAgger round); empty: a new policy.
     """
 
     steps: int = 1000
@@ -106,6 +116,7 @@ class TrainConfig:
     threads: int = 0
     schedule: str = "warmup_cosine"
     betas: tuple[float, float] = (0.9, 0.95)
+    init: str = ""
 
     def __post_init__(self) -> None:
         if self.schedule not in SCHEDULES:

@@ -14,7 +14,8 @@ from hivla.training.data import SyntheticSpec, SyntheticVLADataset
 
 
 def make_dataset(data: DataConfig, policy: VLAConfig) -> Any:
-    """``data.path`` empty: :class:`SyntheticVLADataset` shaped for ``policy``; else the recorded dataset."""
+    """``data.path`` empty: :class:`SyntheticVLADataset` shaped for ``policy``; else the recorded
+    dataset, or several read as one (:class:`ConcatVLADataset`)."""
     if not data.path:
         embodiments = ("floating", "arm6", "arm5") if policy.action_space == "universal" else ("floating",)
         spec = SyntheticSpec(
@@ -22,7 +23,8 @@ def make_dataset(data: DataConfig, policy: VLAConfig) -> Any:
             cameras=tuple(policy.cameras), embodiments=embodiments,
         )  # fmt: skip
         return SyntheticVLADataset(spec)
-    return load_recorded(data.path, policy, data.keys)
+    parts = [load_recorded(p, policy, data.keys) for p in data.paths()]
+    return parts[0] if len(parts) == 1 else ConcatVLADataset(parts)
 
 
 def load_recorded(path: str, policy: VLAConfig, keys: str = "") -> Any:
@@ -145,4 +147,65 @@ def check_usable(inner: Any, policy: VLAConfig, keys: Any) -> None:
 
         raise KeyMapError(
             f"--data-keys action={keys.action} has no effect with universal actions; use native"
+        )
+
+
+class ConcatVLADataset(torch.utils.data.Dataset):
+    """Several :class:`RecordedVLADataset` read as one: samples in order, episode indices made
+    distinct (dataset k's episodes follow dataset k-1's), and the trainer's fast paths
+    (``fit_arrays`` per embodiment, ``reasoning_column``, ``fingerprint``) over all of them.
+
+    The datasets may hold different embodiments (train a universal-action policy on all) or be
+    expert data plus relabelled rollouts (``hivla dagger``); each keeps its own video decoding.
+    """
+
+    def __init__(self, parts: list[RecordedVLADataset]) -> None:
+        if not parts:
+            raise ValueError("ConcatVLADataset needs at least one dataset")
+        self.parts = parts
+        self.offsets = np.cumsum([0, *(len(p) for p in parts)])  # (K + 1,)
+
+    def __len__(self) -> int:
+        return int(self.offsets[-1])
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        if not 0 <= i < len(self):
+            raise IndexError(f"index {i} out of range for {len(self)} frames")
+        k = int(np.searchsorted(self.offsets, i, side="right")) - 1
+        return self.parts[k][i - int(self.offsets[k])]
+
+    def episode_indices(self) -> list[int]:
+        out: list[int] = []
+        base = 0
+        for part in self.parts:
+            episodes = np.asarray(part.episode_indices(), np.int64)
+            out.extend((episodes + base).tolist())
+            base += int(episodes.max()) + 1 if len(episodes) else 0
+        return out
+
+    def reasoning_column(self) -> np.ndarray:
+        return np.concatenate([p.reasoning_column() for p in self.parts])
+
+    def fingerprint(self) -> str:
+        return "+".join(p.fingerprint() for p in self.parts)
+
+    def fit_arrays(self, action_key: str) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """States and chunks per embodiment over every dataset (see ``RecordedVLADataset.fit_arrays``)."""
+        states: dict[str, list[np.ndarray]] = {}
+        chunks: dict[str, list[np.ndarray]] = {}
+        for part in self.parts:
+            part_states, part_chunks = part.fit_arrays(action_key)
+            for name in part_states:
+                states.setdefault(name, []).append(part_states[name])
+                chunks.setdefault(name, []).append(part_chunks[name])
+        widths = {name: {a.shape[1] for a in arrays} for name, arrays in states.items()}
+        for name, sizes in widths.items():
+            if len(sizes) > 1:
+                raise ValueError(
+                    f"the datasets disagree on the state size of embodiment {name!r}: {sorted(sizes)}; "
+                    "train on datasets recorded with the same embodiment definition"
+                )
+        return (
+            {k: np.concatenate(v) for k, v in states.items()},
+            {k: np.concatenate(v) for k, v in chunks.items()},
         )

@@ -100,6 +100,8 @@ class VLATask(TrainingTask):
             policy = VLAPolicy(pcfg, VLAProcessor.load(pcfg, resume_from / ASSETS_DIR))
             policy.load_weights(load_weights(resume_from / WEIGHTS_FILE))
             return policy
+        if self.cfg.train.init:
+            return self._initial_policy(train_idx)
         fit = fit_data(self.dataset, self.cfg.policy, train_idx)
         pcfg = resolve_policy_config(self.cfg.policy, fit)
         if self.accelerator.is_main_process:
@@ -107,6 +109,29 @@ class VLATask(TrainingTask):
             exp = dataclasses.replace(self.cfg, policy=pcfg)
             (self.out / EXPERIMENT_FILE).write_text(json.dumps(config_to_dict(exp), indent=2))
         return VLAPolicy(pcfg, VLAProcessor.fit(pcfg, fit))
+
+    def _initial_policy(self, train_idx: list[int]) -> VLAPolicy:
+        """The policy of ``train.init`` (weights, configuration, normalization), to fine-tune; the
+        run's ``experiment.json`` records its configuration in place of the preset's."""
+        from hivla.policies.base import load_policy
+
+        policy = load_policy(self.cfg.train.init)
+        if not isinstance(policy, VLAPolicy):
+            raise TypeError(
+                f"train.init={self.cfg.train.init!r} is a {type(policy).__name__}, not a VLA policy"
+            )
+        states, _ = fit_arrays(self.dataset, policy.config.action_key, train_idx)
+        missing = sorted(set(states) - set(policy.embodiments))
+        if missing:
+            raise ValueError(
+                f"train.init={self.cfg.train.init!r} was trained for embodiments {list(policy.embodiments)}, "
+                f"but the data also holds {missing}; fine-tune on its embodiments or train a new policy"
+            )
+        if self.accelerator.is_main_process:
+            self.out.mkdir(parents=True, exist_ok=True)
+            exp = dataclasses.replace(self.cfg, policy=policy.config)
+            (self.out / EXPERIMENT_FILE).write_text(json.dumps(config_to_dict(exp), indent=2))
+        return policy.train()
 
     def _maybe_cache_features(self, policy: VLAPolicy) -> None:
         if not (self.cfg.data.cache_features and policy.vision_frozen):
