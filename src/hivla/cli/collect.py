@@ -43,10 +43,9 @@ class Config:
 
 
 def run(cfg: Config, quiet: bool = False) -> dict:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
     from hivla.data.recorder import CollectConfig, collect
     from hivla.data.video import VideoConfig
+    from hivla.utils.progress import JobProgress
 
     ccfg = CollectConfig(
         out=cfg.out, suite=cfg.suite, embodiment=cfg.embodiment, episodes=cfg.episodes,
@@ -54,15 +53,16 @@ def run(cfg: Config, quiet: bool = False) -> dict:
         max_steps=cfg.max_steps, max_failures=cfg.max_failures, video=VideoConfig(cfg.codec, cfg.crf),
         action_noise=cfg.action_noise,
     )  # fmt: skip
-    columns = (
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("dropped {task.fields[dropped]}"), TimeRemainingColumn(),
-    )  # fmt: skip
-    with Progress(*columns, disable=quiet) as progress:
-        bar = progress.add_task(f"collect {cfg.suite}/{cfg.embodiment}", total=cfg.episodes, dropped=0)
+    name = f"collect {cfg.suite}/{cfg.embodiment}"
+    with JobProgress(name, cfg.episodes, "episodes", quiet=quiet, dropped=0) as progress:
+        first = True
 
         def update(kept: int, dropped: int) -> None:
-            progress.update(bar, completed=kept, dropped=dropped)
+            nonlocal first
+            if first and cfg.resume:  # episodes of the earlier run are not part of this run's rate
+                progress.begin_at(max(kept - 1, 0))
+            first = False
+            progress.update(kept, dropped=dropped)
 
         out = collect(ccfg, on_progress=update)
     if not quiet:

@@ -54,7 +54,14 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "quickstart", "hivla.cli.quickstart", "The main job: collect -> train (quick) -> eval -> report."
     ),
-    Command("train", "hivla.cli.train", "Train a VLA policy from a preset (debug | quick | default)."),
+    Command(
+        "dagger",
+        "hivla.cli.dagger",
+        "Interactive relabelling: roll out, label with the expert, retrain, evaluate.",
+    ),
+    Command(
+        "train", "hivla.cli.train", "Train a VLA policy from a preset (debug | quick | standard | default)."
+    ),
     Command(
         "train-world-model",
         "hivla.cli.train_world_model",

@@ -1,4 +1,4 @@
-"""Train a VLA policy from a named preset (debug | quick | default) on a recorded dataset.
+"""Train a VLA policy from a named preset (debug | quick | standard | default) on a recorded dataset.
 
 Examples:
 
@@ -30,7 +30,8 @@ class Config:
     """Train a VLA policy. Zero / empty overrides keep the preset's value."""
 
     preset: str = "quick"
-    """Named preset: debug (seconds), quick (minutes on 2 CPU cores), default (one GPU)."""
+    """Named preset: debug (seconds), quick (minutes on 2 CPU cores), standard (the hierarchical low level
+    for every embodiment, <= 2 h on 2 CPU cores), default (one GPU)."""
     data: str = ""
     """Dataset directory (LeRobot v3 layout: written by `hivla collect` or by LeRobot), or several
     separated by commas, read as one (e.g. one per embodiment with --action-space universal); empty

@@ -4,6 +4,7 @@
 |---------|-----|-------|
 | debug   | tests: the whole pipeline in seconds | 32 px, tiny CNN, 1-layer backbone, flow head, chunk 4, 6 steps |
 | quick   | 2 CPU cores in minutes (``hivla quickstart``) | 64 px, two cameras, small FiLM ResNet with 16 keypoints, localization loss, random shifts, 2-layer backbone, L1 head (OpenVLA-OFT), chunk 10 (5 executed), 3500 steps of 16 at lr 1e-3 |
+| standard | the low level of the hierarchical stack, at most 2 hours on 2 CPU cores | the quick network conditioned on the current subtask, universal actions (one policy for every embodiment), 18000 steps of 32 |
 | default | one GPU | 128 px, EfficientNet-Lite0 fine-tuned, MiniLM, 6-layer backbone, flow head (pi0), bf16, 50k steps |
 
 Variants via ``dataclasses.replace`` or CLI flags (``hivla train --preset quick --train.steps 500``).
@@ -202,6 +203,26 @@ PRESETS.add(
             ema_decay=0.999,
             eval=RolloutEvalConfig(episodes=4, max_steps=90),
         ),
+        data=DataConfig(num_workers=0),
+    ),
+)
+
+PRESETS.add(
+    "standard",
+    ExperimentConfig(
+        name="standard",
+        policy=dataclasses.replace(
+            PRESETS.get("quick").policy, language_key="subtask", action_space="universal"
+        ),
+        train=dataclasses.replace(  # 18000 x 32 at ~85 samples/s on 2 cores: 1.9 h
+            PRESETS.get("quick").train,
+            steps=18_000,
+            batch_size=32,
+            warmup_steps=300,
+            val_every=2000,
+            save_every=2000,
+            eval=RolloutEvalConfig(suite="tabletop-mixed", episodes=4, max_steps=450),
+        ),  # fmt: skip
         data=DataConfig(num_workers=0),
     ),
 )

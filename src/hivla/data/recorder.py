@@ -14,6 +14,7 @@ import os
 import queue as queue_mod
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,10 @@ from hivla.data.video import VideoConfig, check_encoder, encode_video
 from hivla.data.writer import DatasetWriter, Episode, infer_features
 
 # Config fields that must match when resuming (they change what the data means).
-_RESUME_KEYS = ("suite", "embodiment", "image_size", "shifts", "max_steps", "seed_offset", "action_noise")
+_RESUME_KEYS = (
+    "suite", "embodiment", "image_size", "shifts", "max_steps", "seed_offset", "action_noise", "source",
+)  # fmt: skip
+EXPERT_SOURCE = "expert"  # the hivla/source of scripted-expert episodes (older datasets: no column)
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,10 @@ class CollectConfig:
     every state it visits (in the spirit of DART, Laskey et al. 2017): the data then shows how to
     come back from a few centimetres off the expert's path, which a cloned policy needs in closed
     loop. 0: none.
+
+    ``source``: where the episodes come from, stored per episode (``hivla/source``): ``expert``
+    for the scripted expert, e.g. ``dagger-1`` for a relabelled round. ``keep_failed``: commit the
+    episodes whose task failed too (relabelled rollouts teach from every visited state).
     """
 
     out: Path
@@ -53,6 +61,8 @@ class CollectConfig:
     video: VideoConfig = field(default_factory=VideoConfig)
     stats: bool = True
     action_noise: float = 0.0
+    source: str = EXPERT_SOURCE
+    keep_failed: bool = False
 
     def __post_init__(self) -> None:
         from hivla.sim import EMBODIMENTS, SUITES, parse_shifts
@@ -71,6 +81,10 @@ class CollectConfig:
         if self.max_steps is not None and self.max_steps < 1:
             raise ValueError(f"max_steps must be >= 1 or None, got {self.max_steps}")
         check_encoder(self.video.codec)
+        if not self.source or not self.source.replace("-", "").replace("_", "").isalnum():
+            raise ValueError(
+                f"source must be a short name of letters, digits, '-' or '_', got {self.source!r}"
+            )
 
     def resume_key(self) -> dict[str, Any]:
         d = {k: getattr(self, k) for k in _RESUME_KEYS}
@@ -112,27 +126,20 @@ class PushAside:
         return env.from_universal(universal)
 
 
-def record_episode(env, seed: int, action_noise: float = 0.0) -> tuple[Episode, bool]:
-    """Roll out the scripted expert from ``seed``; return the episode (image arrays) and success.
+class EpisodeBuilder:
+    """The frames of one episode as it is rolled out: ``add`` the observation, the labelled action
+    (what the dataset teaches) and its annotation before each step, ``stepped`` after it, then
+    ``build``. Frame t holds the observation before action t; the final observation is not stored."""
 
-    Frame t holds the observation before action t; the final observation is not stored. With
-    ``action_noise`` the robot executes a perturbed action (:class:`PushAside`) and the
-    frame records the expert's clean one.
-    """
-    from hivla.sim import ScriptedExpert
+    def __init__(self, env, obs: dict[str, Any], info: dict[str, Any]) -> None:
+        self.env, self.first = env, info
+        self.cols: dict[str, list] = {k: [] for k in _FRAME_COLUMNS}
+        self.images: dict[str, list] = {c: [] for c in obs["images"]}
 
-    obs, info = env.reset(seed=seed)
-    expert = ScriptedExpert(env)
-    expert.reset()
-    emb = env.embodiment
-    cols: dict[str, list] = {k: [] for k in _FRAME_COLUMNS}
-    images: dict[str, list] = {c: [] for c in obs["images"]}
-    first = info
-    noise = PushAside(action_noise, seed) if action_noise > 0 else None
-    while True:
-        action, note = expert.act(obs, info)
+    def add(self, obs: dict[str, Any], info: dict[str, Any], action: np.ndarray, note: Any) -> None:
+        env, cols = self.env, self.cols
         for cam, img in obs["images"].items():
-            images[cam].append(img)
+            self.images[cam].append(img)
         cols[fmt.ACTION].append(np.asarray(action, np.float32))
         cols[fmt.ACTION_UNIVERSAL].append(np.asarray(env.to_universal(action), np.float32))
         cols[fmt.STATE].append(np.asarray(obs["state"], np.float32))
@@ -141,33 +148,67 @@ def record_episode(env, seed: int, action_noise: float = 0.0) -> tuple[Episode, 
         cols[fmt.SUBTASK_INDEX].append(int(info["subtask_index"]))
         cols[fmt.SUBTASK].append(note.subtask)
         cols[fmt.REASONING].append(note.text())
-        cols[fmt.EMBODIMENT].append(emb.name)
+        cols[fmt.EMBODIMENT].append(env.embodiment.name)
+
+    def stepped(self, reward: float, terminated: bool, truncated: bool, info: dict[str, Any]) -> None:
+        self.cols[fmt.REWARD].append(float(reward))
+        self.cols[fmt.DONE].append(bool(terminated or truncated))
+        self.cols[fmt.SUCCESS].append(bool(info["success"]))
+
+    @property
+    def length(self) -> int:
+        return len(self.cols[fmt.REWARD])
+
+    def build(self, seed: int, last: dict[str, Any], **extra: Any) -> Episode:
+        """The episode; ``last`` is the info after the final step, ``extra`` more episode metadata."""
+        frames = {k: (np.stack(v) if k in _VECTOR_COLUMNS else v) for k, v in self.cols.items()}
+        frames[fmt.SUBTASK_INDEX] = np.asarray(frames[fmt.SUBTASK_INDEX], np.int64)
+        frames[fmt.REWARD] = np.asarray(frames[fmt.REWARD], np.float32)
+        frames[fmt.DONE] = np.asarray(frames[fmt.DONE], bool)
+        frames[fmt.SUCCESS] = np.asarray(frames[fmt.SUCCESS], bool)
+        first, env = self.first, self.env
+        ep_info = {
+            "seed": int(seed),
+            "suite": env.suite.name,
+            "suite_version": env.suite.version,
+            "embodiment": env.embodiment.name,
+            "chain_length": int(first["chain_length"]),
+            "subtasks": list(first["subtasks"]),
+            "task_kinds": list(first["task_kinds"]),
+            "shifts": dict(first["shifts"]),
+            "success": bool(last["success"]),
+            "completed": int(last["completed"]),
+            **extra,
+        }
+        images = {c: np.stack(v) for c, v in self.images.items()}
+        return Episode(frames, images, first["instruction"], ep_info)
+
+
+def record_episode(
+    env, seed: int, action_noise: float = 0.0, source: str = EXPERT_SOURCE
+) -> tuple[Episode, bool]:
+    """Roll out the scripted expert from ``seed``; return the episode (image arrays) and success.
+
+    With ``action_noise`` the robot executes a perturbed action (:class:`PushAside`) and the
+    frame records the expert's clean one. ``source`` names where the episode came from (the
+    episodes table's ``hivla/source`` column).
+    """
+    from hivla.sim import ScriptedExpert
+
+    obs, info = env.reset(seed=seed)
+    expert = ScriptedExpert(env)
+    expert.reset()
+    episode = EpisodeBuilder(env, obs, info)
+    noise = PushAside(action_noise, seed) if action_noise > 0 else None
+    while True:
+        action, note = expert.act(obs, info)
+        episode.add(obs, info, action, note)
         executed = noise.perturb(env, action) if noise is not None else action
         obs, reward, terminated, truncated, info = env.step(executed)
-        cols[fmt.REWARD].append(float(reward))
-        cols[fmt.DONE].append(bool(terminated or truncated))
-        cols[fmt.SUCCESS].append(bool(info["success"]))
+        episode.stepped(reward, terminated, truncated, info)
         if terminated or truncated:
             break
-    frames = {k: (np.stack(v) if k in _VECTOR_COLUMNS else v) for k, v in cols.items()}
-    frames[fmt.SUBTASK_INDEX] = np.asarray(frames[fmt.SUBTASK_INDEX], np.int64)
-    frames[fmt.REWARD] = np.asarray(frames[fmt.REWARD], np.float32)
-    frames[fmt.DONE] = np.asarray(frames[fmt.DONE], bool)
-    frames[fmt.SUCCESS] = np.asarray(frames[fmt.SUCCESS], bool)
-    ep_info = {
-        "seed": int(seed),
-        "suite": env.suite.name,
-        "suite_version": env.suite.version,
-        "embodiment": emb.name,
-        "chain_length": int(first["chain_length"]),
-        "subtasks": list(first["subtasks"]),
-        "task_kinds": list(first["task_kinds"]),
-        "shifts": dict(first["shifts"]),
-        "success": bool(info["success"]),
-        "completed": int(info["completed"]),
-    }
-    ep = Episode(frames, {c: np.stack(v) for c, v in images.items()}, first["instruction"], ep_info)
-    return ep, bool(info["success"])
+    return episode.build(seed, info, source=source), bool(info["success"])
 
 
 _VECTOR_COLUMNS = (fmt.ACTION, fmt.ACTION_UNIVERSAL, fmt.STATE, fmt.PRIVILEGED, fmt.TARGET_UV)
@@ -194,10 +235,18 @@ class _ParentGone(Exception):
     pass
 
 
-def _run_seed(cfg: CollectConfig, env, seed: int, staging: Path) -> dict[str, Any]:
-    """Record one seed; for a success, encode its videos under ``staging`` and return paths."""
-    ep, ok = record_episode(env, seed, cfg.action_noise)
-    if not ok:
+EpisodeRecorder = Callable[[int], tuple[Episode, bool]]  # seed -> (episode with image arrays, success)
+
+
+def expert_recorder(cfg: CollectConfig, env) -> EpisodeRecorder:
+    """The default recorder of :func:`collect`: the scripted expert (:func:`record_episode`)."""
+    return partial(record_episode, env, action_noise=cfg.action_noise, source=cfg.source)
+
+
+def _run_seed(cfg: CollectConfig, record: EpisodeRecorder, env, seed: int, staging: Path) -> dict[str, Any]:
+    """Record one seed; for a kept episode, encode its videos under ``staging`` and return paths."""
+    ep, ok = record(seed)
+    if not (ok or cfg.keep_failed):
         return {"seed": seed, "ok": False, "steps": ep.length}
     features = infer_features(ep, feature_names(env), cfg.video, env.fps)
     staged = {}
@@ -208,11 +257,12 @@ def _run_seed(cfg: CollectConfig, env, seed: int, staging: Path) -> dict[str, An
     return {"seed": seed, "ok": True, "episode": ep, "features": features, "fps": env.fps}
 
 
-def _worker(cfg: CollectConfig, staging: Path, tasks, results, parent: int) -> None:
+def _worker(cfg: CollectConfig, make_recorder, staging: Path, tasks, results, parent: int) -> None:
     from hivla.utils.threads import limit_threads
 
     limit_threads(1)
     env = cfg.make_env()
+    record = make_recorder(cfg, env)
     try:
         while os.getppid() == parent:  # a killed parent leaves no orphan recording forever
             try:
@@ -221,7 +271,7 @@ def _worker(cfg: CollectConfig, staging: Path, tasks, results, parent: int) -> N
                 continue
             if seed is None:
                 return
-            results.put(_run_seed(cfg, env, seed, staging))
+            results.put(_run_seed(cfg, record, env, seed, staging))
     finally:
         env.close()
 
@@ -229,12 +279,14 @@ def _worker(cfg: CollectConfig, staging: Path, tasks, results, parent: int) -> N
 class _Pool:
     """K worker processes fed seeds through a queue; results come back in completion order."""
 
-    def __init__(self, cfg: CollectConfig, staging: Path) -> None:
+    def __init__(self, cfg: CollectConfig, staging: Path, make_recorder) -> None:
         ctx = mp.get_context("spawn")
         self.tasks, self.results = ctx.Queue(), ctx.Queue()
         self.procs = [
             ctx.Process(
-                target=_worker, args=(cfg, staging, self.tasks, self.results, os.getpid()), daemon=True
+                target=_worker,
+                args=(cfg, make_recorder, staging, self.tasks, self.results, os.getpid()),
+                daemon=True,
             )
             for _ in range(cfg.workers)
         ]
@@ -265,24 +317,32 @@ class _Pool:
 class _Inline:
     """The one-worker case: record in this process (no spawn cost)."""
 
-    def __init__(self, cfg: CollectConfig, staging: Path) -> None:
+    def __init__(self, cfg: CollectConfig, staging: Path, make_recorder) -> None:
         self.cfg, self.staging, self.env, self.pending = cfg, staging, cfg.make_env(), []
+        self.record = make_recorder(cfg, self.env)
 
     def submit(self, seed: int) -> None:
         self.pending.append(seed)
 
     def get(self) -> dict[str, Any]:
-        return _run_seed(self.cfg, self.env, self.pending.pop(0), self.staging)
+        return _run_seed(self.cfg, self.record, self.env, self.pending.pop(0), self.staging)
 
     def close(self) -> None:
         self.env.close()
 
 
 # ---- main loop -----------------------------------------------------------------------------------
-def collect(cfg: CollectConfig, on_progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
-    """Record until ``cfg.episodes`` successful episodes are committed; return a summary.
+def collect(
+    cfg: CollectConfig,
+    on_progress: Callable[[int, int], None] | None = None,
+    make_recorder: Callable[[CollectConfig, Any], EpisodeRecorder] = expert_recorder,
+) -> dict[str, Any]:
+    """Record until ``cfg.episodes`` episodes are committed (successful ones, unless
+    ``cfg.keep_failed``); return a summary.
 
-    ``on_progress(kept, dropped)`` is called after every finished episode.
+    ``on_progress(kept, dropped)`` is called after every finished episode. ``make_recorder(cfg, env)``
+    builds, once per worker process, what rolls out a seed (picklable: a module-level function or a
+    ``functools.partial`` of one); the default records the scripted expert.
     """
     from hivla.sim import SUITES
 
@@ -298,7 +358,7 @@ def collect(cfg: CollectConfig, on_progress: Callable[[int, int], None] | None =
     seeds = (s for s in pool_seeds if s not in done_seeds)
     staging = paths.staging
     staging.mkdir(parents=True, exist_ok=True)
-    runner = _Pool(cfg, staging) if cfg.workers > 1 else _Inline(cfg, staging)
+    runner = (_Pool if cfg.workers > 1 else _Inline)(cfg, staging, make_recorder)
     in_flight, kept, failed = 0, kept0, 0
     try:
         while True:
@@ -360,10 +420,12 @@ def _open_run(cfg: CollectConfig, paths: fmt.Paths) -> dict[str, Any]:
         import json
 
         state = json.loads(paths.collect.read_text()) if paths.collect.is_file() else None
-        if state is None or {"action_noise": 0.0, **state.get("config", {})} != key:  # older runs: no noise
+        if (
+            state is None or {"action_noise": 0.0, "source": EXPERT_SOURCE, **state.get("config", {})} != key
+        ):  # older: fewer keys
             raise ValueError(
                 f"cannot resume {paths.root}: it was recorded with {state and state.get('config')}, "
-                f"but this run asks for {key}; use the same suite, embodiment, image size, shifts, action noise"
+                f"but this run asks for {key}; use the same suite, embodiment, image size, shifts, action noise, source"
             )
         return state
     state = {"config": key, "dropped_seeds": [], "video": asdict(cfg.video)}
