@@ -67,7 +67,9 @@ def test_a_round_writes_labelled_episodes_and_resumes_after_a_kill(
     assert all(e["hivla/policy"] == str(out / "round_0" / "policy") for e in episodes)
     frames = ChunkDataset(rounds[1]["data"][0], LoaderConfig(horizon=1)).frames.columns
     assert np.isfinite(np.asarray(frames["action"], np.float32)).all()
-    assert all(s and r.startswith("subtask:") for s, r in zip(frames["subtask"], frames["reasoning"]))
+    assert all(
+        s and r.startswith("subtask:") for s, r in zip(frames["subtask"], frames["reasoning"], strict=True)
+    )
 
     experiment = json.loads((out / "round_1" / "policy" / "experiment.json").read_text())
     assert experiment["train"]["init"] == str(out / "round_0" / "policy")  # fine-tuned, not retrained

@@ -222,7 +222,7 @@ PRESETS.add(
             val_every=2000,
             save_every=2000,
             eval=RolloutEvalConfig(suite="tabletop-mixed", episodes=4, max_steps=450),
-        ),  # fmt: skip
+        ),
         data=DataConfig(num_workers=0),
     ),
 )
