@@ -120,8 +120,10 @@ def test_in_memory_run_writes_nothing(tmp_path, monkeypatch):
 def test_progress_lines_without_a_terminal(tmp_path, capsys):
     TrainerCore(FakeTask(tiny()), None, quiet=False).fit()
     lines = capsys.readouterr().out.splitlines()
-    assert lines and lines[-1].startswith("fake step 12/12  loss ") and lines[-1].endswith(" samples/s")
-    assert float(lines[-1].split()[-2]) > 0  # counted from the start, not only at log steps
+    assert (
+        lines and lines[-1].startswith("fake step 12/12  loss ") and lines[-1].endswith(" samples/s  left 0s")
+    )
+    assert float(lines[-1].split()[-4]) > 0  # counted from the start, not only at log steps
 
 
 def test_a_new_run_refuses_a_directory_with_checkpoints(tmp_path):

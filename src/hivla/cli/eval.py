@@ -64,8 +64,6 @@ def default_out(cfg: Config) -> Path:
 
 
 def run(cfg: Config, quiet: bool = False) -> dict:
-    from rich.progress import Progress
-
     from hivla.evaluation import EvalConfig, evaluate, write_report
     from hivla.policies import ActionSpaceError, InterjectionError, PolicyLoadError
     from hivla.registry import UnknownNameError
@@ -82,9 +80,18 @@ def run(cfg: Config, quiet: bool = False) -> dict:
         raise SystemExit(f"hivla eval: {err}") from None
     total = len(ecfg.conditions()) * ecfg.episodes
     try:
-        with Progress(disable=quiet, transient=True) as progress:
-            task = progress.add_task(f"{cfg.policy} on {cfg.suite} / {cfg.embodiment}", total=total)
-            results = evaluate(ecfg, progress=lambda _: progress.advance(task))
+        from hivla.utils.progress import JobProgress
+
+        name = f"eval {cfg.policy} on {cfg.suite} / {cfg.embodiment}"
+        with JobProgress(name, total, "episodes", quiet=quiet, success="0/0") as progress:
+            tally = {"done": 0, "wins": 0}
+
+            def advance(record) -> None:
+                tally["done"] += 1
+                tally["wins"] += bool(record.success)
+                progress.update(tally["done"], success=f"{tally['wins']}/{tally['done']}")
+
+            results = evaluate(ecfg, progress=advance)
     except (ActionSpaceError, PolicyLoadError, InterjectionError, FileNotFoundError) as err:  # pre-rollout
         raise SystemExit(f"hivla eval: {err}") from None
     out = cfg.out or default_out(cfg)

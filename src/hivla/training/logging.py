@@ -83,9 +83,13 @@ class RunLogger:
             return
         now = time.monotonic()
         if now - self._last_line >= self.line_seconds or step == self.total:
+            from hivla.utils.progress import format_seconds
+
             self._last_line = now
+            rate = (step - self._start[0]) / max(now - self._start[1], 1e-9)  # steps/s since start
+            left = format_seconds((self.total - step) / rate) if rate > 0 else "?"
             print(
-                f"{self.name} step {step}/{self.total}  loss {loss:.4f}  {self._sps:.1f} samples/s",
+                f"{self.name} step {step}/{self.total}  loss {loss:.4f}  {self._sps:.1f} samples/s  left {left}",
                 flush=True,
             )
 
