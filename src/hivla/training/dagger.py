@@ -161,10 +161,10 @@ def relabel_recorder(policy: str, beta: float, collect_cfg: Any, env: Any) -> Re
 def low_level_spec(policy_dir: Path) -> str:
     """How a round's policy is rolled out: under the oracle planner and monitor when it is
     conditioned on the subtask, on the whole instruction otherwise."""
-    from hivla.training.trainer import load_experiment
+    from hivla.policies.base import read_policy_meta, resolve_checkpoint
 
-    exp = load_experiment(policy_dir)
-    if exp.policy.language_key == "subtask":
+    _, config = read_policy_meta(resolve_checkpoint(policy_dir))
+    if getattr(config, "language_key", "task") == "subtask":
         return f"hierarchical:low={policy_dir},planner=oracle,monitor=oracle"
     return str(policy_dir)
 
