@@ -48,7 +48,12 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "monitor train",
         "hivla.cli.monitor_train",
-        "Train the subtask monitor on a dataset's subtask boundaries.",
+        "Train the subtask monitor on datasets' subtask boundaries.",
+    ),
+    Command(
+        "monitor eval",
+        "hivla.cli.monitor_eval",
+        "Score a subtask monitor on datasets: frame- and event-level precision/recall.",
     ),
     Command("plan", "hivla.cli.plan", "Plan an instruction into subtasks (learned planner or LLM endpoint)."),
     Command(

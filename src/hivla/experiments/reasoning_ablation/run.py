@@ -103,12 +103,16 @@ def monitor_info(monitor: str) -> dict[str, Any]:
             f"--out {monitor}` (it holds monitor.json)"
         )
     metrics = root / "metrics.json"
-    val = json.loads(metrics.read_text()).get("val") if metrics.is_file() else None
+    saved = json.loads(metrics.read_text()) if metrics.is_file() else {}
+    val, event = saved.get("val"), saved.get("val_event")
     note = "Learned SubtaskMonitor" + (
-        f": val precision {val['precision']:.0%}, recall {val['recall']:.0%}."
+        f": val frame-level precision {val['precision']:.0%}, recall {val['recall']:.0%}"
         if val
-        else " (no metrics.json)."
+        else " (no metrics.json)"
     )
+    if event:
+        note += f"; event-level precision {event['precision']:.0%}, recall {event['recall']:.0%} (within ±3 steps)"
+    note += "."
     return {"spec": str(root), "note": note, "val": val}
 
 
