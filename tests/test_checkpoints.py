@@ -87,7 +87,9 @@ def test_every_saver_uses_the_helper():
 
     formats = [EXPERT_FORMAT, TOKENIZER_FORMAT, PLANNER_FORMAT, MONITOR_FORMAT, POLICY_FORMAT,
                PROCESSOR_FORMAT, TRAIN_STATE_FORMAT, WORLD_MODEL_FORMAT]  # fmt: skip
-    assert all(f.version == 1 for f in formats)  # the versions existing checkpoints carry
+    versions = {f.name: f.version for f in formats}
+    assert versions.pop(MONITOR_FORMAT.name) == 2  # version 2: image size, calibrated threshold (v1 migrates)
+    assert all(v == 1 for v in versions.values())  # the versions existing checkpoints carry
     assert len({f.name for f in formats}) == len({f.meta_file for f in formats}) == len(formats)
 
 
