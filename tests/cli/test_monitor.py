@@ -31,7 +31,7 @@ def test_monitor_train_on_two_datasets_then_eval(datasets, tmp_path, capsys):
     out = tmp_path / "monitor"
     result = run_json(
         capsys, "monitor", "train", "--data", data, "--out", str(out), "--steps", "3", "--after-boundary", "5",
-        "--ambiguous", "0", "--val-fraction", "0.25", "--calibration-fraction", "0.5",
+        "--ambiguous", "0", "--val-fraction", "0.25", "--calibration-fraction", "0.5", "--calibration-beta", "0.5",
     )  # fmt: skip
     # 4 episodes per dataset: 1 val each; of the 6 training ones every second one calibrates
     assert result["val_episodes"] == 2 and result["train_episodes"] == 3

@@ -18,6 +18,8 @@ def test_counts_add_up_and_handle_empty_lists():
     total = match_events([], [5], 3) + match_events([7], [], 3) + match_events([5], [5], 0)
     assert total == EventCounts(detections=2, events=2, matched=1)
     assert total.f1 == pytest.approx(0.5)
+    precise = EventCounts(detections=2, events=4, matched=2)  # precision 1, recall 0.5
+    assert precise.fbeta(0.5) == pytest.approx(1.25 * 0.5 / (0.25 + 0.5)) and precise.fbeta(0.5) > precise.f1
     assert EventCounts().precision == 0.0 and EventCounts().recall == 0.0
     with pytest.raises(ValueError, match="tolerance"):
         match_events([1], [1], -1)

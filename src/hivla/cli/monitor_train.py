@@ -20,15 +20,19 @@ class Config:
     """Dataset directories, comma-separated (e.g. one per embodiment), written by `hivla collect` with
     chains of 2 or more subtasks (they have boundaries)."""
     out: Path = Path("runs/monitor")
-    steps: int = 800
-    after_boundary: int = 3
-    """Frames after a subtask's end labelled "done" for it."""
-    ambiguous: int = 2
-    """Last frames of a subtask left out of the "running" examples."""
+    steps: int = 2000
+    after_boundary: int = 8
+    """Frames after a subtask's end labelled "done" for it (version 1: 3)."""
+    ambiguous: int = 0
+    """Last frames of a subtask left out of the "running" examples (version 1: 2; they are not done
+    yet, so they are the hard negatives)."""
     val_fraction: float = 0.2
-    calibration_fraction: float = 0.0
+    calibration_fraction: float = 0.1
     """Share of the training episodes kept out of training to calibrate the threshold and confirm
-    count for event-level F1 (0: keep 0.5 and 2)."""
+    count for event-level F-beta (0: keep 0.5 and 2)."""
+    calibration_beta: float = 1.0
+    """Beta of the calibrated F-beta: below 1 weighs precision more (an early "done" skips a subtask,
+    a late one only waits)."""
     image_size: int | None = None
     """Resize observations to this size (default: the datasets' camera size)."""
     resume: bool = False
@@ -37,6 +41,8 @@ class Config:
     def __post_init__(self) -> None:
         if not 0.0 <= self.calibration_fraction < 1.0:
             raise ValueError(f"calibration_fraction must be within [0, 1), got {self.calibration_fraction}")
+        if self.calibration_beta <= 0:
+            raise ValueError(f"calibration_beta must be > 0, got {self.calibration_beta}")
 
 
 def run(cfg: Config, quiet: bool = False) -> dict:
@@ -70,7 +76,7 @@ def run(cfg: Config, quiet: bool = False) -> dict:
     val = monitor_examples(val_eps, mcfg.after_boundary, mcfg.ambiguous)
     monitor = SubtaskMonitor(mcfg)
     losses = monitor.fit(train, log_every=0 if quiet else 100, out=cfg.out, resume=cfg.resume, val=val)
-    calibration = monitor.calibrate(calib_eps) if calib_eps else None
+    calibration = monitor.calibrate(calib_eps, beta=cfg.calibration_beta) if calib_eps else None
     monitor.save(cfg.out)
     result = {"config": {k: str(v) for k, v in asdict(cfg).items()}, "final_loss": losses[-1] if losses else None,
               "calibration": calibration, "train_episodes": len(fit_eps), "val_episodes": len(val_eps),

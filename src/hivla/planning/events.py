@@ -35,8 +35,13 @@ class EventCounts:
 
     @property
     def f1(self) -> float:
+        return self.fbeta(1.0)
+
+    def fbeta(self, beta: float) -> float:
+        """F-beta of precision and recall (beta < 1 weighs precision more: an early "done" skips a
+        subtask, a late one only waits)."""
         p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r else 0.0
+        return (1 + beta**2) * p * r / (beta**2 * p + r) if p + r else 0.0
 
     def as_dict(self) -> dict[str, float]:
         return {"precision": self.precision, "recall": self.recall, "f1": self.f1,
