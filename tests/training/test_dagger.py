@@ -65,6 +65,11 @@ def test_a_round_writes_labelled_episodes_and_resumes_after_a_kill(
     assert len(episodes) == 2  # one from before the kill, one after
     assert {e["hivla/source"] for e in episodes} == {"dagger-1"}
     assert all(e["hivla/policy"] == str(out / "round_0" / "policy") for e in episodes)
+    from hivla.cli.data_info import Config as InfoConfig
+    from hivla.cli.data_info import run as info
+
+    assert info(InfoConfig(Path(rounds[1]["data"][0])), quiet=True)["by_source"] == {"dagger-1": 2}
+    assert info(InfoConfig(expert_data), quiet=True)["by_source"] == {"expert": 3}
     frames = ChunkDataset(rounds[1]["data"][0], LoaderConfig(horizon=1)).frames.columns
     assert np.isfinite(np.asarray(frames["action"], np.float32)).all()
     assert all(

@@ -35,6 +35,7 @@ def run(cfg: Config, quiet: bool = False) -> dict:
         "tasks": len(meta.tasks),
         "features": {k: {"dtype": f["dtype"], "shape": f["shape"]} for k, f in meta.features.items()},
         "by_chain_length": dict(Counter(str(e.get("hivla/chain_length", "?")) for e in eps)),
+        "by_source": dict(Counter(_source(e) for e in eps)),
         "stats": {
             k: {"mean": _short(v["mean"]), "std": _short(v["std"])}
             for k, v in meta.stats.items()
@@ -55,6 +56,14 @@ def run(cfg: Config, quiet: bool = False) -> dict:
     return out
 
 
+def _source(episode: dict) -> str:
+    """Where an episode came from (``hivla/source``); hivla episodes recorded before the column
+    existed are the scripted expert's, episodes recorded elsewhere are unknown."""
+    if episode.get("hivla/source"):
+        return str(episode["hivla/source"])
+    return "expert" if "hivla/seed" in episode else "unknown"
+
+
 def _short(values, n: int = 4) -> str:
     import numpy as np
 
@@ -72,7 +81,7 @@ def _print(out: dict) -> None:
         f"[bold]{out['root']}[/bold]: {out['episodes']} episodes, {out['frames']} frames at {out['fps']} fps, "
         f"{out['tasks']} tasks (LeRobot {out['codebase_version']}, hivla format {out['hivla_format_version']})"
     )
-    console.print(f"episodes by chain length: {out['by_chain_length']}")
+    console.print(f"episodes by chain length: {out['by_chain_length']}; by source: {out['by_source']}")
     table = Table(title="features")
     for col in ("feature", "dtype", "shape", "mean", "std"):
         table.add_column(col)
