@@ -42,3 +42,16 @@ def test_format_seconds() -> None:
         "3h02m",
         "?",
     ]
+
+
+def test_success_tally_shows_successes_so_far() -> None:
+    from types import SimpleNamespace
+
+    from hivla.evaluation import SuccessTally
+
+    shown = []
+    bar = SimpleNamespace(update=lambda done, **fields: shown.append((done, fields["success"])))
+    tally = SuccessTally(bar)
+    for ok in (True, False, True):
+        tally(SimpleNamespace(success=ok))
+    assert shown == [(1, "1/1"), (2, "1/2"), (3, "2/3")]

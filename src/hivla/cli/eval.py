@@ -64,7 +64,7 @@ def default_out(cfg: Config) -> Path:
 
 
 def run(cfg: Config, quiet: bool = False) -> dict:
-    from hivla.evaluation import EvalConfig, evaluate, write_report
+    from hivla.evaluation import EvalConfig, SuccessTally, evaluate, write_report
     from hivla.policies import ActionSpaceError, InterjectionError, PolicyLoadError
     from hivla.registry import UnknownNameError
 
@@ -84,14 +84,7 @@ def run(cfg: Config, quiet: bool = False) -> dict:
 
         name = f"eval {cfg.policy} on {cfg.suite} / {cfg.embodiment}"
         with JobProgress(name, total, "episodes", quiet=quiet, success="0/0") as progress:
-            tally = {"done": 0, "wins": 0}
-
-            def advance(record) -> None:
-                tally["done"] += 1
-                tally["wins"] += bool(record.success)
-                progress.update(tally["done"], success=f"{tally['wins']}/{tally['done']}")
-
-            results = evaluate(ecfg, progress=advance)
+            results = evaluate(ecfg, progress=SuccessTally(progress))
     except (ActionSpaceError, PolicyLoadError, InterjectionError, FileNotFoundError) as err:  # pre-rollout
         raise SystemExit(f"hivla eval: {err}") from None
     out = cfg.out or default_out(cfg)

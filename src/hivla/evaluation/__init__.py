@@ -16,13 +16,14 @@ from hivla.evaluation.config import EvalConfig
 from hivla.evaluation.failures import FAILURE_CATEGORIES
 from hivla.evaluation.report import render_report, write_report
 from hivla.evaluation.results import EpisodeRecord, EvalResults
-from hivla.evaluation.runner import evaluate, run_episode
+from hivla.evaluation.runner import SuccessTally, evaluate, run_episode
 
 __all__ = [
     "FAILURE_CATEGORIES",
     "EpisodeRecord",
     "EvalConfig",
     "EvalResults",
+    "SuccessTally",
     "evaluate",
     "render_report",
     "run_episode",

@@ -240,6 +240,20 @@ def _env_image_size(policy_size: int | None) -> int:
     return DEFAULT_IMAGE_SIZE if policy_size is None else min(224, max(64, policy_size))
 
 
+class SuccessTally:
+    """A ``progress`` callback for :func:`evaluate` that moves a progress display (anything with
+    ``update(done, **fields)``, e.g. ``hivla.utils.progress.JobProgress``) and shows the successes
+    so far as ``success W/N``."""
+
+    def __init__(self, progress: Any) -> None:
+        self.progress, self.done, self.wins = progress, 0, 0
+
+    def __call__(self, record: EpisodeRecord) -> None:
+        self.done += 1
+        self.wins += bool(record.success)
+        self.progress.update(self.done, success=f"{self.wins}/{self.done}")
+
+
 def evaluate(
     cfg: EvalConfig, policy: Any = None, progress: Callable[[EpisodeRecord], None] | None = None
 ) -> EvalResults:

@@ -272,9 +272,8 @@ class DaggerRun:
         steps = cfg.round0_steps if k == 0 else cfg.steps
         exp = with_overrides(cfg.preset, data=self._datasets(k), steps=steps, threads=cfg.threads, eval_every=0,
                              init=init, lr=cfg.lr)  # fmt: skip
-        exp = dataclasses.replace(
-            exp, train=dataclasses.replace(exp.train, warmup_steps=0) if init else exp.train
-        )
+        if init:  # fine-tuning starts at the peak rate
+            exp = dataclasses.replace(exp, train=dataclasses.replace(exp.train, warmup_steps=0))
         resume = (out / "checkpoints").is_dir()
         self.say(f"dagger round {k}/{cfg.rounds}: train {exp.train.steps} steps on {exp.data.path}"
                  + (f" from {init}" if init else ""))  # fmt: skip
@@ -282,7 +281,7 @@ class DaggerRun:
         return str(out)
 
     def _evaluate(self, k: int, policy: Path) -> dict[str, Any]:
-        from hivla.evaluation import EvalConfig, evaluate, write_report
+        from hivla.evaluation import EvalConfig, SuccessTally, evaluate, write_report
         from hivla.utils.progress import JobProgress
 
         cfg, spec = self.cfg, low_level_spec(policy)
@@ -292,14 +291,7 @@ class DaggerRun:
                               workers=cfg.workers, videos=1)  # fmt: skip
             name = f"dagger round {k}/{cfg.rounds} evaluate {emb}"
             with JobProgress(name, cfg.eval_episodes, "episodes", quiet=self.quiet) as bar:
-                done = {"n": 0, "wins": 0}
-
-                def advance(record, done=done, bar=bar) -> None:
-                    done["n"] += 1
-                    done["wins"] += bool(record.success)
-                    bar.update(done["n"], success=f"{done['wins']}/{done['n']}")
-
-                results = evaluate(ecfg, progress=advance)
+                results = evaluate(ecfg, progress=SuccessTally(bar))
             where = self.out / f"round_{k}" / f"eval_{emb}"
             write_report(results, where)
             overall = results.metrics["overall"]
