@@ -43,6 +43,11 @@ COMMANDS: tuple[Command, ...] = (
     Command("collect", "hivla.cli.collect", "Record scripted-expert episodes into a dataset."),
     Command("data info", "hivla.cli.data_info", "Summarize a dataset: episodes, frames, features, stats."),
     Command("data stats", "hivla.cli.data_stats", "Compute normalization statistics into meta/stats.json."),
+    Command(
+        "data synthesize",
+        "hivla.cli.data_synthesize",
+        "Re-render a dataset under new looks (more data, no expert time).",
+    ),
     Command("data viz", "hivla.cli.data_viz", "Write an episode as mp4 with its text annotations overlaid."),
     Command("planner train", "hivla.cli.planner_train", "Train the learned planner; report generalization."),
     Command(

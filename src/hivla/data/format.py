@@ -38,6 +38,12 @@ IMAGE_PREFIX = "observation.images."
 # hivla only: where the expert's current target appears in each camera, (u, v, visible) per camera of
 # hivla.types.CAMERAS, u/v in -1..1 across the image (a training label, never a policy input).
 TARGET_UV = "annotation.target_uv"
+# hivla only: the expert's current target as a world point (metres), so that re-rendered episodes can
+# project it into moved cameras (a training label, never a policy input).
+TARGET_XYZ = "annotation.target_xyz"
+# hivla only: the simulator's generalized positions (MuJoCo qpos, float32) at each frame: enough to
+# render the frame again under other visuals (`hivla data synthesize`); never a policy input.
+SIM_QPOS = "sim.qpos"
 TIMESTAMP, FRAME_INDEX, EPISODE_INDEX, INDEX, TASK_INDEX = (
     "timestamp",
     "frame_index",

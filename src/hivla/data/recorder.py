@@ -145,6 +145,8 @@ class EpisodeBuilder:
         cols[fmt.STATE].append(np.asarray(obs["state"], np.float32))
         cols[fmt.PRIVILEGED].append(np.asarray(info["privileged_vector"], np.float32))
         cols[fmt.TARGET_UV].append(env.project(np.asarray(note.position)).ravel())
+        cols[fmt.TARGET_XYZ].append(np.asarray(note.position, np.float32))
+        cols[fmt.SIM_QPOS].append(np.asarray(env.data.qpos, np.float32))
         cols[fmt.SUBTASK_INDEX].append(int(info["subtask_index"]))
         cols[fmt.SUBTASK].append(note.subtask)
         cols[fmt.REASONING].append(note.text())
@@ -211,7 +213,9 @@ def record_episode(
     return episode.build(seed, info, source=source), bool(info["success"])
 
 
-_VECTOR_COLUMNS = (fmt.ACTION, fmt.ACTION_UNIVERSAL, fmt.STATE, fmt.PRIVILEGED, fmt.TARGET_UV)
+_VECTOR_COLUMNS = (
+    fmt.ACTION, fmt.ACTION_UNIVERSAL, fmt.STATE, fmt.PRIVILEGED, fmt.TARGET_UV, fmt.TARGET_XYZ, fmt.SIM_QPOS,
+)  # fmt: skip
 _FRAME_COLUMNS = (
     *_VECTOR_COLUMNS, fmt.SUBTASK_INDEX, fmt.SUBTASK, fmt.REASONING, fmt.EMBODIMENT,
     fmt.REWARD, fmt.DONE, fmt.SUCCESS,
@@ -227,7 +231,24 @@ def feature_names(env) -> dict[str, list[str]]:
         fmt.ACTION_UNIVERSAL: list(UNIVERSAL_ACTION_NAMES),
         fmt.STATE: list(emb.state_names),
         fmt.TARGET_UV: [f"{cam}.{axis}" for cam in CAMERAS for axis in ("u", "v", "visible")],
+        fmt.TARGET_XYZ: ["x", "y", "z"],
+        fmt.SIM_QPOS: qpos_names(env.model),
     }
+
+
+def qpos_names(model) -> list[str]:
+    """One name per MuJoCo qpos entry: ``joint`` for 1-dof joints, ``joint.x`` ... ``joint.qz`` for free ones."""
+    import mujoco
+
+    suffix = {
+        int(mujoco.mjtJoint.mjJNT_FREE): (".x", ".y", ".z", ".qw", ".qx", ".qy", ".qz"),
+        int(mujoco.mjtJoint.mjJNT_BALL): (".qw", ".qx", ".qy", ".qz"),
+    }
+    names = []
+    for j in range(model.njnt):
+        name = model.joint(j).name or f"joint{j}"
+        names += [name + s for s in suffix.get(int(model.jnt_type[j]), ("",))]
+    return names
 
 
 # ---- workers -------------------------------------------------------------------------------------

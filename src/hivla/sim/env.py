@@ -218,12 +218,9 @@ class TabletopEnv(gym.Env):
         self._slot_to_name = {o.slot: o.name for o in spec.objects}
         mujoco.mj_resetData(m, d)
         active = {o.slot: o for o in spec.objects}
+        self.paint_objects()
         for i, s in enumerate(cat.SLOTS):
             on = s.slot in active
-            for g in self.slot_geoms[s.slot]:
-                m.geom_contype[g], m.geom_conaffinity[g] = self.nominal_contype[g] if on else (0, 0)
-                rgb = cat.ALL_COLOURS[active[s.slot].colour] if on else (0, 0, 0)
-                m.geom_rgba[g] = (*rgb, 1.0 if on else 0.0)
             m.body_gravcomp[self.slot_body[s.slot]] = 0.0 if on else 1.0
             q = self.slot_qpos[s.slot]
             if on:
@@ -244,6 +241,17 @@ class TabletopEnv(gym.Env):
         mujoco.mj_forward(m, d)
         self.steps, self.subtask_index, self.interventions = 0, 0, 0
         self._advance()
+
+    def paint_objects(self) -> None:
+        """Show the episode's objects in their colours (collisions on); hide the unused slots."""
+        m = self.model
+        active = {o.slot: o for o in self.spec.objects}
+        for s in cat.SLOTS:
+            on = s.slot in active
+            for g in self.slot_geoms[s.slot]:
+                m.geom_contype[g], m.geom_conaffinity[g] = self.nominal_contype[g] if on else (0, 0)
+                rgb = cat.ALL_COLOURS[active[s.slot].colour] if on else (0, 0, 0)
+                m.geom_rgba[g] = (*rgb, 1.0 if on else 0.0)
 
     def step(self, action: np.ndarray):
         native = self._validate(action)
@@ -308,6 +316,10 @@ class TabletopEnv(gym.Env):
         if self._renderer is None:
             self._renderer = mujoco.Renderer(self.model, self.image_size, self.image_size)
         return self._renderer
+
+    def camera_images(self) -> dict[str, np.ndarray]:
+        """camera -> uint8[H, W, 3] of the current model and data (empty arrays with ``render=False``)."""
+        return self._render_rgb()
 
     def _render_rgb(self) -> dict[str, np.ndarray]:
         if not self.render_images:

@@ -126,6 +126,15 @@ def scene_xml(robot_body: str, robot_actuators: str, name: str) -> str:
     <material name="table_grain" texture="table_grain" texrepeat="3 3"/>
     <texture name="table_noise" type="2d" builtin="flat" mark="random" random="0.3" rgb1="0.5 0.35 0.5" markrgb="0.9 0.9 0.9" width="64" height="64"/>
     <material name="table_noise" texture="table_noise" texrepeat="4 4"/>
+    <!-- the training pool of re-rendered episodes (hivla.sim.variations); the shifts never use these -->
+    <texture name="train_table_wood" type="2d" builtin="gradient" rgb1="0.62 0.46 0.3" rgb2="0.42 0.3 0.2" width="64" height="64"/>
+    <material name="train_table_wood" texture="train_table_wood" texrepeat="2 2"/>
+    <material name="train_table_slate" rgba="0.45 0.5 0.55 1"/>
+    <material name="train_table_light" rgba="0.8 0.7 0.56 1"/>
+    <texture name="train_table_stripes" type="2d" builtin="checker" rgb1="0.74 0.64 0.5" rgb2="0.6 0.52 0.4" width="64" height="64"/>
+    <material name="train_table_stripes" texture="train_table_stripes" texrepeat="2 14"/>
+    <texture name="train_table_speckle" type="2d" builtin="flat" mark="random" random="0.12" rgb1="0.5 0.54 0.46" markrgb="0.32 0.32 0.3" width="64" height="64"/>
+    <material name="train_table_speckle" texture="train_table_speckle" texrepeat="3 3"/>
   </asset>
   <worldbody>
     <light name="key" pos="0.3 -0.4 1.5" dir="-0.2 0.3 -1" directional="true" diffuse="0.6 0.6 0.6" castshadow="false"/>

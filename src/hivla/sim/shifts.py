@@ -90,10 +90,18 @@ def sampling_options(base: SamplingOptions, shifts: dict[str, int]) -> SamplingO
     return opts
 
 
+# The evaluation levels of the render-side axes (level 0 is the nominal scene). The training pools of
+# the re-rendering synthesis (:mod:`hivla.sim.variations`) stay outside them.
+LIGHT_SCALE_BY_LEVEL = (1.0, 0.45, 1.6, 0.3)  # times the nominal light and headlight intensity
+LIGHT_TINT_BY_LEVEL = ((1.0, 1.0, 1.0), (1.0, 1.0, 1.0), (1.0, 0.85, 0.6), (0.6, 0.75, 1.2))
+LIGHT_TURN_BY_LEVEL = ((0.0, 0.0, 0.0), (0.0, 0.0, 0.0), (0.5, -0.4, 0.3), (1.0, -0.4, 0.3))  # added to dir
+TABLE_BY_LEVEL = ("table_plain", "table_check", "table_grain", "table_noise")  # materials
+CAMERA_ORBIT_DEG_PER_LEVEL = 8.0  # the front camera orbits the table centre by this much per level
+CAMERA_RAISE_PER_LEVEL = 0.04  # and rises by this many metres per level
+
+
 class RenderShifter:
     """Remembers the model's nominal lights/materials/camera and applies render-side shifts."""
-
-    TABLE_MATERIALS = ("table_plain", "table_check", "table_grain", "table_noise")
 
     def __init__(self, model: mujoco.MjModel) -> None:
         self.model = model
@@ -105,7 +113,7 @@ class RenderShifter:
             "head_ambient": model.vis.headlight.ambient.copy(),
         }
         self.table = model.geom("table").id
-        self.materials = [model.material(n).id for n in self.TABLE_MATERIALS]
+        self.materials = [model.material(n).id for n in TABLE_BY_LEVEL]
         self.cam = model.camera("front").id
         self.cam_pos = model.cam_pos[self.cam].copy()
         self.cam_quat = model.cam_quat[self.cam].copy()
@@ -113,31 +121,28 @@ class RenderShifter:
     def apply(self, shifts: dict[str, int]) -> None:
         m, n = self.model, self.nominal
         light = shifts.get("lighting", 0)
-        scale = (1.0, 0.45, 1.6, 0.3)[light]
-        tint = (np.ones(3), np.ones(3), np.array([1.0, 0.85, 0.6]), np.array([0.6, 0.75, 1.2]))[light]
+        scale, tint = LIGHT_SCALE_BY_LEVEL[light], np.array(LIGHT_TINT_BY_LEVEL[light])
         m.light_diffuse[self.light] = np.clip(n["diffuse"] * scale * tint, 0, 1)
-        direction = (
-            n["dir"] + np.array([0.0, 0.0, 0.0])
-            if light < 2
-            else n["dir"] + np.array([0.5 * light - 0.5, -0.4, 0.3])
-        )
+        direction = n["dir"] + np.array(LIGHT_TURN_BY_LEVEL[light])
         m.light_dir[self.light] = direction / np.linalg.norm(direction)
         m.vis.headlight.diffuse[:] = np.clip(n["head_diffuse"] * scale * tint, 0, 1)
         m.vis.headlight.ambient[:] = np.clip(n["head_ambient"] * scale, 0, 1)
         m.geom_matid[self.table] = self.materials[shifts.get("table", 0)]
-        self._camera(shifts.get("camera", 0))
+        level = shifts.get("camera", 0)
+        self.place_camera(CAMERA_ORBIT_DEG_PER_LEVEL * level, CAMERA_RAISE_PER_LEVEL * level)
 
-    def _camera(self, level: int) -> None:
-        """Orbit the front camera around the table centre by 8 degrees per level, and raise it."""
+    def place_camera(self, orbit_deg: float, raise_m: float) -> None:
+        """Orbit the front camera around the table centre by ``orbit_deg`` from its nominal pose,
+        raise it by ``raise_m`` metres, and aim it at the table centre again."""
         m = self.model
-        if level == 0:
+        if orbit_deg == 0.0 and raise_m == 0.0:
             m.cam_pos[self.cam], m.cam_quat[self.cam] = self.cam_pos, self.cam_quat
             return
-        angle = np.deg2rad(8.0 * level)
+        angle = np.deg2rad(orbit_deg)
         c, s = np.cos(angle), np.sin(angle)
         pos = self.cam_pos.copy()
         pos[:2] = [c * pos[0] - s * pos[1], s * pos[0] + c * pos[1]]
-        pos[2] += 0.04 * level
+        pos[2] += raise_m
         look = np.array([-0.05, 0.0, 0.0]) - pos
         z = -look / np.linalg.norm(look)
         x = np.cross([0.0, 0.0, 1.0], z)
