@@ -49,3 +49,16 @@ def test_camera_dropout_never_blanks_every_camera_of_a_sample():
 def test_bad_arguments_are_clear_errors(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_colour_jitter_is_brightness_then_contrast_then_saturation():
+    images = _images(batch=4)
+    torch.manual_seed(3)
+    b, c, s = 1.0 + (2.0 * torch.rand(3, 4, 2, 1, 1, 1) - 1.0) * 0.5  # the draws jitter_colour makes
+    y = images * b
+    mean = y.mean(dim=(-3, -2, -1), keepdim=True)
+    y = (y - mean) * c + mean
+    grey = 0.299 * y[..., 0:1, :, :] + 0.587 * y[..., 1:2, :, :] + 0.114 * y[..., 2:3, :, :]
+    want = ((y - grey) * s + grey).clamp(0.0, 1.0)  # the steps of transforms.ColorJitter, per image
+    torch.manual_seed(3)
+    assert torch.allclose(jitter_colour(images, 0.5), want, atol=1e-6)

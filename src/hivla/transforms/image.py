@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from hivla.transforms.base import Sample, present
 
 CAMERA_KEYS = ("observation.images.front", "observation.images.wrist")
+_GREY = torch.tensor([0.299, 0.587, 0.114])  # luma weights of R, G, B
 
 
 def _check_image(x: torch.Tensor, key: str) -> None:
@@ -126,11 +127,11 @@ def jitter_colour(images: torch.Tensor, amplitude: float) -> torch.Tensor:
     b, c, s = (1.0 + (2.0 * torch.rand(3, *lead, 1, 1, 1) - 1.0) * amplitude).to(
         images
     )  # (..., 1, 1, 1) each
-    y = images * b
-    mean = y.mean(dim=(-3, -2, -1), keepdim=True)  # (..., 1, 1, 1)
-    y = (y - mean) * c + mean
-    grey = 0.299 * y[..., 0:1, :, :] + 0.587 * y[..., 1:2, :, :] + 0.114 * y[..., 2:3, :, :]  # (..., 1, H, W)
-    return ((y - grey) * s + grey).clamp(0.0, 1.0)
+    # brightness b, contrast c about the mean m, saturation s about the grey g, in one pass:
+    # ((x b - m b) c + m b) then toward its grey -> b c (g + s (x - g)) + m b (1 - c)
+    mean = images.mean(dim=(-3, -2, -1), keepdim=True)  # (..., 1, 1, 1)
+    grey = torch.einsum("...chw,c->...hw", images, _GREY.to(images)).unsqueeze(-3)  # (..., 1, H, W)
+    return torch.addcmul(mean * b * (1.0 - c), torch.lerp(grey, images, s), b * c).clamp_(0.0, 1.0)
 
 
 def drop_cameras(images: torch.Tensor, p: float) -> tuple[torch.Tensor, torch.Tensor]:

