@@ -130,3 +130,6 @@ def test_debug_training_with_every_augmentation(tmp_path, capsys) -> None:
     with pytest.raises(SystemExit):  # the option error, before any data is read
         cli([*args[:-1], str(tmp_path / "one"), "--cameras", "front", "--camera-dropout", "0.2"])
     assert "needs two cameras" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # a fine-tuned policy keeps the augmentations of --init
+        cli([*args[:-1], str(tmp_path / "ft"), "--init", str(out), "--augment-colour", "0.1"])
+    assert "--augment-colour with --init" in capsys.readouterr().err

@@ -26,6 +26,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+AUGMENTATIONS = ("augment_shift", "augment_colour", "camera_dropout", "paraphrase")
+
 
 @dataclass(frozen=True)
 class Config:
@@ -109,6 +111,12 @@ class Config:
             from hivla.policies.base import resolve_checkpoint
 
             resolve_checkpoint(self.init)  # a clear error for a directory with no policy
+            given = [f"--{n.replace('_', '-')}" for n in AUGMENTATIONS if getattr(self, n) >= 0]
+            if given:
+                raise ValueError(
+                    f"{', '.join(given)} with --init: a fine-tuned policy keeps the configuration of --init, "
+                    "its training augmentations included; drop these options, or train a new policy with them"
+                )
         if self.steps < 0 or self.batch_size < 0 or self.threads < 0 or self.lr < 0:
             raise ValueError("steps, batch_size, threads and lr must be >= 0 (0 keeps the preset's value)")
         experiment(self)  # the policy's own checks (augmentations, cameras, ...) as option errors
