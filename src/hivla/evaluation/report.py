@@ -20,7 +20,6 @@ from hivla.reporting import (
     cards,
     histogram_chart,
     html_page,
-    line_chart,
     plots,
     table,
     video_figure,
@@ -149,12 +148,16 @@ def _robustness_section(m: dict[str, Any]) -> str:
     rows = []
     for axis, by_level in robust["axes"].items():
         rows.append([axis, *(_ratio_cell(by_level.get(lvl)) for lvl in levels)])
-    series = {a: [(bl.get(lvl) or {}).get("ratio") for lvl in levels] for a, bl in robust["axes"].items()}
-    cis = {a: [(bl.get(lvl) or {}).get("ratio_ci95") for lvl in levels] for a, bl in robust["axes"].items()}
-    plot = line_chart(
-        "robustness", "Success relative to no shift, per axis", [f"level {lvl}" for lvl in levels], series,
-        cis, y_label="success / success without shift",
-        x_label="shift level", y_max=None, percent=False, reference=1.0,
+    axes = list(robust["axes"])
+    series = {
+        f"level {lvl}": [(robust["axes"][a].get(lvl) or {}).get("ratio") for a in axes] for lvl in levels
+    }
+    cis = {
+        f"level {lvl}": [(robust["axes"][a].get(lvl) or {}).get("ratio_ci95") for a in axes] for lvl in levels
+    }
+    plot = bar_chart(
+        "robustness", "Success relative to no shift, per axis and level", axes, series, cis,
+        y_label="success / success without shift", y_max=None, percent=False, reference=1.0,
     )  # fmt: skip
     return (
         "<h3>Robustness</h3><p class='muted'>Success under each shift divided by the success without "
@@ -363,6 +366,7 @@ def _robustness_comparison(names: Sequence[str], runs: Sequence[EvalResults]) ->
         y_label="success / success without shift",
         y_max=None,
         percent=False,
+        reference=1.0,
     )
     return (
         "<h3>Robustness</h3><p class='muted'>Each run's success under a shift divided by its own success "
