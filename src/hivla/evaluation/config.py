@@ -64,7 +64,7 @@ class EvalConfig:
     suite: str = "tabletop-single"
     embodiment: str = "floating"
     episodes: int = 20
-    shifts: tuple[str, ...] = ()
+    shifts: tuple[str, ...] = ()  # "axis=level" each; "all" / "all=L" expand (see conditions)
     shift_mode: str = "each"  # each: baseline + one condition per shift; combined: all shifts at once
     workers: int = 1
     split: str = "heldout"
@@ -116,7 +116,8 @@ class EvalConfig:
         ``all`` stands for every axis of ``SHIFT_AXES`` at levels 1, 2 and 3 (axis by axis), ``all=L``
         for every axis at level L; with ``each`` they may be mixed with explicit ``axis=level`` items
         and the conditions are their union, each once, in the order first given (``all`` expanded
-        where it stands, axes in alphabetical order). ``combined`` rejects ``all`` (one axis cannot take three levels at once).
+        where it stands, axes in alphabetical order). ``combined`` rejects ``all`` (an axis takes
+        one level at a time).
         """
         from hivla.sim import parse_shifts
 
