@@ -99,3 +99,21 @@ def test_planner_corpus_samples_every_training_paraphrase_and_no_held_out_one() 
     assert {c for p in parsed for c in p.connectors} == set(range(len(CONNECTORS) - 1))
     heldout = generalization_splits(20, 3)["heldout_paraphrases"]
     assert all(parse_text(e.instruction).heldout for e in heldout)
+
+
+def test_extra_rewordings_keep_the_plans_and_the_held_out_wordings_out(tmp_path, capsys) -> None:
+    from hivla.cli.main import main
+    from hivla.transforms.paraphrase import parse_text
+
+    base = training_corpus(40, 3)
+    corpus = training_corpus(40, 3, paraphrases=2)
+    assert len(corpus) == 3 * len(base) and corpus[: len(base)] == base
+    assert all(not parse_text(e.instruction).heldout for e in corpus)
+    extra = corpus[len(base) :]
+    assert [e.subtasks for e in extra] == [e.subtasks for e in base for _ in range(2)]
+    assert sum(e.instruction != b.instruction for e, b in zip(extra[::2], base, strict=True)) > 20
+    args = ["planner", "train", "--features", "learned", "--examples", "40", "--steps", "3",
+            "--eval-examples", "5", "--paraphrases", "1", "--out", str(tmp_path / "p"), "--json"]  # fmt: skip
+    assert main(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["config"]["paraphrases"] == "1" and (tmp_path / "p" / "planner.json").is_file()
