@@ -49,6 +49,21 @@ def test_eval_builtin_writes_results_and_report(tmp_path, capsys):
     assert "data:video/mp4;base64," in (tmp_path / "report.html").read_text()
 
 
+def test_eval_all_shifts_prints_the_robustness_table(tmp_path, capsys):
+    out = _eval_json(
+        capsys, "--policy", "expert", "--episodes", "1", "--shift", "all=1", "--image-size", "64",
+        "--videos", "0", "--out", str(tmp_path),
+    )  # fmt: skip
+    robust = out["metrics"]["robustness"]
+    assert out["metrics"]["episodes"] == 1 + len(robust["axes"]) and len(robust["axes"]) >= 8
+    assert all(set(levels) == {"1"} for levels in robust["axes"].values())
+    assert robust["baseline"]["successes"] == 1  # the expert solves the single-subtask seed
+    assert 'data-plot="robustness"' in (tmp_path / "report.html").read_text()
+    assert main(["report", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert "Success relative to no shift" in printed and "level 1" in printed and "lighting" in printed
+
+
 def test_report_compares_runs(tmp_path, capsys):
     for name, policy in (("a", "expert"), ("b", "random")):
         _eval_json(capsys, "--policy", policy, "--episodes", "1", "--videos", "0", "--max-steps", "10",

@@ -83,3 +83,37 @@ def test_checkpoints_written_before_the_format_key_still_load(tmp_path):
             CheckpointFormatError, match=f"{meta_file}: found format .* format_version {future}, expected"
         ):
             type(obj).load(tmp_path / meta_file)
+
+
+def test_planner_corpus_samples_every_training_paraphrase_and_no_held_out_one() -> None:
+    """The planner's corpus already draws a training paraphrase per instruction (no option needed);
+    the held-out templates and connector appear only in the held-out evaluation split."""
+    from hivla.planning.evaluate import generalization_splits, training_corpus
+    from hivla.sim.language import CONNECTORS, TEMPLATES
+    from hivla.transforms.paraphrase import parse_text
+
+    parsed = [parse_text(e.instruction) for e in training_corpus(300, 3)]
+    assert all(p is not None and not p.heldout for p in parsed)
+    used = {(ph.kind, ph.template) for p in parsed for ph in p.phrases}
+    assert used == {(k, i) for k, ts in TEMPLATES.items() for i in range(len(ts) - 1)}
+    assert {c for p in parsed for c in p.connectors} == set(range(len(CONNECTORS) - 1))
+    heldout = generalization_splits(20, 3)["heldout_paraphrases"]
+    assert all(parse_text(e.instruction).heldout for e in heldout)
+
+
+def test_extra_rewordings_keep_the_plans_and_the_held_out_wordings_out(tmp_path, capsys) -> None:
+    from hivla.cli.main import main
+    from hivla.transforms.paraphrase import parse_text
+
+    base = training_corpus(40, 3)
+    corpus = training_corpus(40, 3, paraphrases=2)
+    assert len(corpus) == 3 * len(base) and corpus[: len(base)] == base
+    assert all(not parse_text(e.instruction).heldout for e in corpus)
+    extra = corpus[len(base) :]
+    assert [e.subtasks for e in extra] == [e.subtasks for e in base for _ in range(2)]
+    assert sum(e.instruction != b.instruction for e, b in zip(extra[::2], base, strict=True)) > 20
+    args = ["planner", "train", "--features", "learned", "--examples", "40", "--steps", "3",
+            "--eval-examples", "5", "--paraphrases", "1", "--out", str(tmp_path / "p"), "--json"]  # fmt: skip
+    assert main(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["config"]["paraphrases"] == "1" and (tmp_path / "p" / "planner.json").is_file()

@@ -110,6 +110,14 @@ def test_a_reference_line_and_a_free_y_axis():
     assert "1.4" in _texts(root) or "1.5" in _texts(root)  # the axis reaches past 1
 
 
+def test_bars_with_a_reference_line_keep_their_whiskers_in_view():
+    svg = bar_chart("ratios", "Ratios", ["a", "b"], {"x": [0.5, 0.9]}, {"x": [[0.2, 0.8], [0.5, 2.2]]},
+                    y_max=None, percent=False, reference=1.0)  # fmt: skip
+    root = _parse(svg, "ratios")
+    assert _ids(root, "ratios-reference")
+    assert "2.0" in _texts(root) or "2.5" in _texts(root)  # the axis reaches the highest whisker
+
+
 def test_strip_chart_puts_each_group_on_its_row():
     root = _parse(
         strip_chart("strip", "Errors", [0.1, 0.2, 0.5], [0, 0, 1], ["success", "failed"], "error"), "strip"

@@ -93,3 +93,43 @@ def test_default_threads_use_every_core_unless_the_environment_says(monkeypatch)
     assert default_threads(1) == 8 and default_threads(2) == 4 and default_threads(16) == 1
     monkeypatch.setenv("OMP_NUM_THREADS", "3")
     assert default_threads(1) == 3
+
+
+def test_debug_training_with_every_augmentation(tmp_path, capsys) -> None:
+    from hivla.cli.main import main as cli
+
+    out = tmp_path / "augmented"
+    augment = [
+        "--augment-shift",
+        "2",
+        "--augment-colour",
+        "0.3",
+        "--camera-dropout",
+        "0.2",
+        "--paraphrase",
+        "0.5",
+    ]
+    args = [
+        "train",
+        "--preset",
+        "debug",
+        "--steps",
+        "3",
+        "--threads",
+        "1",
+        "--eval-every",
+        "0",
+        "--out",
+        str(out),
+    ]
+    assert cli([*args, *augment, "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["step"] == 3 and np.isfinite(result["final_loss"])
+    cfg = load_policy(out).config
+    assert (cfg.augment_shift, cfg.augment_colour, cfg.camera_dropout, cfg.paraphrase) == (2, 0.3, 0.2, 0.5)
+    with pytest.raises(SystemExit):  # the option error, before any data is read
+        cli([*args[:-1], str(tmp_path / "one"), "--cameras", "front", "--camera-dropout", "0.2"])
+    assert "needs two cameras" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # a fine-tuned policy keeps the augmentations of --init
+        cli([*args[:-1], str(tmp_path / "ft"), "--init", str(out), "--augment-colour", "0.1"])
+    assert "--augment-colour with --init" in capsys.readouterr().err

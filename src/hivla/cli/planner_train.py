@@ -23,11 +23,20 @@ class Config:
     """Training instructions sampled from the simulator."""
     max_chain: int = 3
     """Longest chain in training; longer chains are held out for evaluation."""
+    paraphrases: int = 0
+    """Extra rewordings of each training instruction with the training templates and connectors
+    (each instruction already draws its own; the held-out wordings are never used)."""
     steps: int = 800
     eval_examples: int = 300
     seed: int = 0
     resume: bool = False
     """Continue the training run in --out (its checkpoints/) exactly where it stopped."""
+
+    def __post_init__(self) -> None:
+        if self.paraphrases < 0:
+            raise ValueError(
+                f"--paraphrases must be >= 0 (extra rewordings per instruction), got {self.paraphrases}"
+            )
 
 
 def run(cfg: Config, quiet: bool = False) -> dict:
@@ -40,7 +49,7 @@ def run(cfg: Config, quiet: bool = False) -> dict:
     limit_threads()
     start = time.time()
     planner = LearnedPlanner(PlannerConfig(features=cfg.features, steps=cfg.steps, seed=cfg.seed))
-    corpus = training_corpus(cfg.examples, cfg.max_chain)
+    corpus = training_corpus(cfg.examples, cfg.max_chain, paraphrases=cfg.paraphrases, seed=cfg.seed)
     losses = planner.fit(corpus, log_every=0 if quiet else 100, out=cfg.out, resume=cfg.resume)
     planner.save(cfg.out)
     metrics = evaluate_planner(planner, cfg.eval_examples, cfg.max_chain)

@@ -44,5 +44,11 @@ def run(cfg: Config, quiet: bool = False) -> dict:
             o = r.metrics["overall"]
             lo, hi = o["success_ci95"]
             print(f"{r.label}: success {o['success']:.1%} [{lo:.1%}, {hi:.1%}] over {o['episodes']} episodes")
+            if r.metrics.get("robustness"):
+                from rich.console import Console
+
+                from hivla.cli.eval import robustness_table
+
+                Console().print(robustness_table(r.metrics["robustness"]))
         print(f"report: {path}")
     return {"report": str(path), "runs": [str(r.source) for r in runs]}

@@ -9,6 +9,8 @@ Examples:
     hivla train --preset standard --data data/mixed_floating,data/mixed_arm6 --out runs/std \
         --language subtask --action-space universal             # one policy, two embodiments
     hivla train --preset quick --data data/mixed,runs/dagger/round_1/data --init runs/low --out runs/ft
+    hivla train --preset standard --data data/mixed --out runs/robust \
+        --augment-colour 0.3 --camera-dropout 0.1 --paraphrase 0.5     # robustness augmentations
     hivla train --preset quick --data lerobot/ds --out runs/lr --action-space native \
         --cameras front --data-keys front=observation.images.laptop   # a LeRobot v3 dataset
     torchrun --nproc_per_node 2 -m hivla.cli.main train --preset quick --data D --out R   # DDP
@@ -23,6 +25,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+
+AUGMENTATIONS = ("augment_shift", "augment_colour", "camera_dropout", "paraphrase")
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,17 @@ class Config:
     localize: float = -1.0
     """Weight of the auxiliary loss that puts the CNN's first keypoint on the target object in each
     image (0 disables; -1 keeps the preset's)."""
+    augment_shift: int = -1
+    """Training images shifted by up to this many pixels (0 disables; -1 keeps the preset's)."""
+    augment_colour: float = -1.0
+    """Training colour jitter: brightness, contrast and saturation factors in [1 - a, 1 + a], per
+    sample and camera, a < 1 (0 disables; -1 keeps the preset's)."""
+    camera_dropout: float = -1.0
+    """Probability per training sample and camera of blanking that camera's image, never all cameras
+    of a sample; needs two cameras (0 disables; -1 keeps the preset's)."""
+    paraphrase: float = -1.0
+    """Probability per training sample of rephrasing its text (task or subtask) with a random
+    training paraphrase of the simulator's templates; held-out ones never (0 disables; -1 keeps)."""
 
     def __post_init__(self) -> None:
         from hivla.configs import PRESETS
@@ -96,8 +111,15 @@ class Config:
             from hivla.policies.base import resolve_checkpoint
 
             resolve_checkpoint(self.init)  # a clear error for a directory with no policy
+            given = [f"--{n.replace('_', '-')}" for n in AUGMENTATIONS if getattr(self, n) >= 0]
+            if given:
+                raise ValueError(
+                    f"{', '.join(given)} with --init: a fine-tuned policy keeps the configuration of --init, "
+                    "its training augmentations included; drop these options, or train a new policy with them"
+                )
         if self.steps < 0 or self.batch_size < 0 or self.threads < 0 or self.lr < 0:
             raise ValueError("steps, batch_size, threads and lr must be >= 0 (0 keeps the preset's value)")
+        experiment(self)  # the policy's own checks (augmentations, cameras, ...) as option errors
 
 
 def experiment(cfg: Config) -> Any:
@@ -109,7 +131,8 @@ def experiment(cfg: Config) -> Any:
         action_space=cfg.action_space, eval_every=cfg.eval_every, threads=cfg.threads,
         language=cfg.language, reasoning=cfg.reasoning, localize=cfg.localize,
         cameras=tuple(c.strip() for c in cfg.cameras.split(",")) if cfg.cameras else (),
-        data_keys=cfg.data_keys, init=cfg.init, lr=cfg.lr,
+        data_keys=cfg.data_keys, init=cfg.init, lr=cfg.lr, augment_shift=cfg.augment_shift,
+        augment_colour=cfg.augment_colour, camera_dropout=cfg.camera_dropout, paraphrase=cfg.paraphrase,
     )  # fmt: skip
 
 

@@ -23,6 +23,10 @@ def with_overrides(
     data_keys: str = "",
     init: str = "",
     lr: float = 0.0,
+    augment_shift: int = -1,
+    augment_colour: float = -1.0,
+    camera_dropout: float = -1.0,
+    paraphrase: float = -1.0,
 ) -> Any:
     """The named preset's :class:`~hivla.configs.presets.ExperimentConfig` with overrides.
 
@@ -30,8 +34,9 @@ def with_overrides(
     ``head``, ``action_space``, ``language`` (""); ``eval_every``, ``localize`` (-1). ``data`` is the
     dataset path ("" trains on synthetic frames); ``cameras`` the policy's cameras (() keeps the
     preset's); ``data_keys`` maps a dataset's own column names (``hivla.data.keymap``); ``init`` a
-    trained policy to start from (``TrainConfig.init``); ``lr`` the peak learning rate (0 keeps). Raises
-    ``UnknownNameError`` for an unknown preset.
+    trained policy to start from (``TrainConfig.init``); ``lr`` the peak learning rate (0 keeps);
+    ``augment_shift``, ``augment_colour``, ``camera_dropout``, ``paraphrase`` the policy's training
+    augmentations (-1 keeps; see ``VLAConfig``). Raises ``UnknownNameError`` for an unknown preset.
     """
     from hivla.configs.presets import get_preset
 
@@ -63,5 +68,8 @@ def with_overrides(
         policy = dataclasses.replace(policy, localize=localize)
     if cameras:
         policy = dataclasses.replace(policy, cameras=tuple(cameras))
+    augment = {"augment_shift": augment_shift, "augment_colour": augment_colour}
+    augment |= {"camera_dropout": camera_dropout, "paraphrase": paraphrase}
+    policy = dataclasses.replace(policy, **{k: v for k, v in augment.items() if v >= 0})
     data_cfg = dataclasses.replace(exp.data, path=data, keys=data_keys)
     return dataclasses.replace(exp, policy=policy, train=train, data=data_cfg)

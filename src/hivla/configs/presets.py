@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
+from hivla.errors import HivlaError
 from hivla.models import BackboneConfig, HeadConfig, LanguageConfig, VisionConfig
 from hivla.policies.vla.configuration_vla import VLAConfig
 from hivla.registry import Registry
@@ -140,12 +141,41 @@ class TrainConfig:
 
 @dataclass(frozen=True)
 class ExperimentConfig:
-    """Everything ``hivla train`` needs: the policy, optimization and data."""
+    """Everything ``hivla train`` needs: the policy, optimization and data.
+
+    Raises :class:`AugmentationCacheError` when the policy's augmentations cannot apply to the
+    cached features the data config asks for (:func:`check_augmentation_cache`)."""
 
     name: str = "custom"
     policy: VLAConfig = field(default_factory=VLAConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     data: DataConfig = field(default_factory=DataConfig)
+
+    def __post_init__(self) -> None:
+        check_augmentation_cache(self.policy, self.data)
+
+
+class AugmentationCacheError(HivlaError, ValueError):
+    """Training augmentations asked for together with cached frozen-encoder features."""
+
+
+def check_augmentation_cache(policy: VLAConfig, data: DataConfig) -> None:
+    """Refuse augmentations that cannot apply to cached features: with ``data.cache_features`` and a
+    frozen encoder the features are computed once from the unaugmented images (and, for a VLM, the
+    unaugmented texts), so image augmentations (and ``paraphrase`` for ``vision.kind='hf_vlm'``)
+    would silently do nothing. Raises :class:`AugmentationCacheError` naming both ways out."""
+    if not (data.cache_features and policy.vision.frozen):
+        return
+    lost = dict(policy.image_augmentations)
+    if policy.vision.kind == "hf_vlm" and policy.paraphrase:
+        lost["paraphrase"] = policy.paraphrase
+    if lost:
+        names = ", ".join(f"{k}={v}" for k, v in lost.items())
+        raise AugmentationCacheError(
+            f"{names} would change the inputs of the frozen {policy.vision.kind} encoder at every step, but "
+            "data.cache_features=True computes its features once, from unaugmented inputs. Either set "
+            f"data.cache_features=False (the encoder then runs every step: slower) or set {', '.join(lost)} to 0"
+        )
 
 
 PRESETS: Registry[ExperimentConfig] = Registry("preset")

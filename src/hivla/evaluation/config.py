@@ -64,7 +64,7 @@ class EvalConfig:
     suite: str = "tabletop-single"
     embodiment: str = "floating"
     episodes: int = 20
-    shifts: tuple[str, ...] = ()
+    shifts: tuple[str, ...] = ()  # "axis=level" each; "all" / "all=L" expand (see conditions)
     shift_mode: str = "each"  # each: baseline + one condition per shift; combined: all shifts at once
     workers: int = 1
     split: str = "heldout"
@@ -111,21 +111,24 @@ class EvalConfig:
         return suite_seeds(self.suite, self.split, self.first_seed_index, self.episodes)
 
     def conditions(self) -> list[Condition]:
-        """``each``: the unshifted baseline, then one condition per shift; ``combined``: one condition."""
+        """``each``: the unshifted baseline, then one condition per shift; ``combined``: one condition.
+
+        ``all`` stands for every axis of ``SHIFT_AXES`` at levels 1, 2 and 3 (axis by axis), ``all=L``
+        for every axis at level L; with ``each`` they may be mixed with explicit ``axis=level`` items
+        and the conditions are their union, each once, in the order first given (``all`` expanded
+        where it stands, axes in alphabetical order). ``combined`` rejects ``all`` (an axis takes
+        one level at a time).
+        """
         from hivla.sim import parse_shifts
 
-        parsed = [(item, parse_shifts([item])) for item in self.shifts]
-        for item, shift in parsed:
-            if not shift:
-                raise ValueError(f"shift {item!r} has level 0 (no shift); give levels 1..3")
+        items = [(lb, s) for item in self.shifts for lb, s in _expand(item, self.shift_mode)]
         if self.shift_mode == "each":
-            labels = [f"{a}={lvl}" for _, s in parsed for a, lvl in s.items()]
-            if len(set(labels)) != len(labels):
+            labels = [lb for lb, _ in items]
+            if len(set(labels)) != len(labels) and not any(_is_all(i) for i in self.shifts):
                 raise ValueError(f"each shift may be given once, got {list(self.shifts)}")
-            return [
-                Condition("none", {}),
-                *(Condition(lb, s) for lb, (_, s) in zip(labels, parsed, strict=True)),
-            ]
+            unique = dict(items)  # `all` mixed with explicit items: their union, first position kept
+            return [Condition("none", {}), *(Condition(lb, s) for lb, s in unique.items())]
+        parsed = [(item, parse_shifts([item])) for item in self.shifts]
         axes = [axis for _, s in parsed for axis in s]
         if len(set(axes)) != len(axes):
             raise ValueError(
@@ -143,3 +146,33 @@ class EvalConfig:
         d["shifts"] = list(self.shifts)
         d["interjections"] = list(self.interjections)
         return d
+
+
+ALL = "all"  # --shift all: every axis at levels 1..3; all=L: every axis at level L
+
+
+def _is_all(item: str) -> bool:
+    return item.strip().partition("=")[0].strip() == ALL
+
+
+def _expand(item: str, mode: str) -> list[tuple[str, dict[str, int]]]:
+    """One ``--shift`` item -> its (label, shifts) conditions: ``axis=level`` is one, ``all`` one
+    per axis and level 1..3, ``all=L`` one per axis at level L. Raises ValueError."""
+    from hivla.sim import SHIFT_AXES, parse_shifts
+    from hivla.sim.shifts import MAX_LEVEL
+
+    if not _is_all(item):
+        shift = parse_shifts([item])
+        if not shift:
+            raise ValueError(f"shift {item!r} has level 0 (no shift); give levels 1..3")
+        return [("+".join(f"{a}={lvl}" for a, lvl in shift.items()), shift)]
+    if mode != "each":
+        raise ValueError(
+            f"shift {item!r} expands to several conditions, which shift_mode {mode!r} cannot combine "
+            "(an axis takes one level at a time); use shift_mode 'each' or list the axis=level items"
+        )
+    _, sep, level = item.partition("=")
+    if sep and (not level.strip().isdigit() or not 1 <= int(level) <= MAX_LEVEL):
+        raise ValueError(f"shift {item!r}: expected all or all=LEVEL with LEVEL 1..{MAX_LEVEL}, e.g. all=2")
+    levels = [int(level)] if sep else list(range(1, MAX_LEVEL + 1))
+    return [(f"{axis}={lvl}", {axis: lvl}) for axis in SHIFT_AXES.names() for lvl in levels]

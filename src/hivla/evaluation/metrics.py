@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from hivla.evaluation.failures import FAILURE_CATEGORIES
-from hivla.evaluation.stats import distribution, histogram, mean_ci, rate, wilson_interval
+from hivla.evaluation.stats import distribution, histogram, mean_ci, paired_ratio_ci, rate, wilson_interval
 from hivla.safety import INTERVENTION_KINDS
 
 
@@ -62,6 +62,46 @@ def by_condition(records: Sequence[Any], conditions: Sequence[str]) -> dict[str,
     return blocks
 
 
+ROBUSTNESS_BOOTSTRAP = 2000  # resamples of the ratio intervals
+ROBUSTNESS_SEED = 0  # their rng seed: the same results give the same intervals
+
+
+def robustness(records: Sequence[Any], conditions: Sequence[str]) -> dict[str, Any]:
+    """Success under each single-axis shift relative to the unshifted baseline ``none``.
+
+    For every condition ``axis=level``: its successes, the success rate, and the ratio of that rate
+    to ``none``'s on the seeds both ran, with a 95% paired percentile bootstrap interval over those
+    seeds (:func:`~hivla.evaluation.stats.paired_ratio_ci`, 2000 resamples, rng seed 0; a ratio
+    above 1 means the shifted condition did better). The ratio and its interval are None when the
+    baseline never succeeded. Combined conditions (``a=1+b=2``) are left out. -> ``{"baseline":
+    outcome, "method": str, "axes": {axis: {level: block}}}``, or ``{}`` without ``none`` or a
+    single-axis condition.
+    """
+    shifted = [c for c in conditions if c != "none" and "+" not in c and "=" in c]
+    if "none" not in conditions or not shifted:
+        return {}
+    base = {r.seed: float(bool(r.success)) for r in records if r.condition == "none"}
+    axes: dict[str, dict[str, Any]] = {}
+    for label in shifted:
+        axis, _, level = label.partition("=")
+        outcome = {r.seed: float(bool(r.success)) for r in records if r.condition == label}
+        seeds = sorted(set(outcome) & set(base))
+        ratio, ci = paired_ratio_ci(
+            [outcome[s] for s in seeds], [base[s] for s in seeds], ROBUSTNESS_BOOTSTRAP, ROBUSTNESS_SEED
+        )
+        wins, n = int(sum(outcome.values())), len(outcome)
+        axes.setdefault(axis, {})[level] = {
+            "episodes": n, "successes": wins, "success": wins / n if n else 0.0, "paired_seeds": len(seeds),
+            "ratio": ratio, "ratio_ci95": ci,
+        }  # fmt: skip
+    wins, n = int(sum(base.values())), len(base)
+    return {
+        "baseline": {"episodes": n, "successes": wins, "success": wins / n if n else 0.0},
+        "method": f"paired percentile bootstrap over seeds, {ROBUSTNESS_BOOTSTRAP} resamples, rng seed {ROBUSTNESS_SEED}",
+        "axes": axes,
+    }
+
+
 def failures(records: Sequence[Any]) -> dict[str, dict[str, Any]]:
     """Rate of each failure category over all episodes."""
     n = len(records)
@@ -103,13 +143,14 @@ def latency(records: Sequence[Any], env_hz: float) -> dict[str, Any]:
 
 
 def compute_metrics(records: Sequence[Any], conditions: Sequence[str], env_hz: float) -> dict[str, Any]:
-    """Every metric of an evaluation; all but ``by_shift`` pool the shift conditions."""
+    """Every metric of an evaluation; all but ``by_shift`` and ``robustness`` pool the shift conditions."""
     return {
         "episodes": len(records),
         "overall": outcome_block(records),
         "by_chain_length": by_chain_length(records),
         "calvin": calvin(records),
         "by_shift": by_condition(records, conditions),
+        "robustness": robustness(records, conditions),
         "failures": failures(records),
         "safety": safety(records),
         "latency": latency(records, env_hz),

@@ -122,6 +122,52 @@ def _shift_section(m: dict[str, Any]) -> str:
     return "<h3>Per shift</h3>" + table(header, _outcome_rows(shifts, True)) + plots([plot])
 
 
+def _ratio(b: dict[str, Any]) -> str:
+    """``0.83 [0.61, 1.05]`` (``–`` when the baseline never succeeded)."""
+    if b["ratio"] is None:
+        return "–"
+    lo, hi = b["ratio_ci95"]
+    return f"{b['ratio']:.2f} [{lo:.2f}, {hi:.2f}]"
+
+
+def _ratio_cell(b: dict[str, Any] | None) -> str:
+    """``0.83 [0.61, 1.05] · 5/6`` for one condition's robustness block (``–`` when not run)."""
+    return "–" if b is None else f"{_ratio(b)} · {b['successes']}/{b['episodes']}"
+
+
+def _levels(robust: dict[str, Any]) -> list[str]:
+    return sorted({lvl for by_level in robust["axes"].values() for lvl in by_level}, key=int)
+
+
+def _robustness_section(m: dict[str, Any]) -> str:
+    """Axes (rows) x levels (columns): success relative to ``none`` with its interval, and W/N."""
+    robust = m.get("robustness")
+    if not robust:  # no single-axis shift, or results saved before robustness existed
+        return ""
+    levels, base = _levels(robust), robust["baseline"]
+    rows = []
+    for axis, by_level in robust["axes"].items():
+        rows.append([axis, *(_ratio_cell(by_level.get(lvl)) for lvl in levels)])
+    axes = list(robust["axes"])
+    series = {
+        f"level {lvl}": [(robust["axes"][a].get(lvl) or {}).get("ratio") for a in axes] for lvl in levels
+    }
+    cis = {
+        f"level {lvl}": [(robust["axes"][a].get(lvl) or {}).get("ratio_ci95") for a in axes] for lvl in levels
+    }
+    plot = bar_chart(
+        "robustness", "Success relative to no shift, per axis and level", axes, series, cis,
+        y_label="success / success without shift", y_max=None, percent=False, reference=1.0,
+    )  # fmt: skip
+    return (
+        "<h3>Robustness</h3><p class='muted'>Success under each shift divided by the success without "
+        f"shift (none: {base['successes']}/{base['episodes']}) on the same seeds; 95% interval: "
+        f"{escape(robust['method'])}. After each ratio: successes/episodes.</p>"
+        + table(["axis", *(f"level {lvl}" for lvl in levels)], rows, cls="robustness")
+        + plots([plot])
+    )
+
+
 def _failure_section(m: dict[str, Any]) -> str:
     f = m["failures"]
     rows = [[c, r["count"], _pct(r["rate"]), _ci(r["ci95"])] for c, r in f.items()]
@@ -239,6 +285,7 @@ def _run_section(run: EvalResults, index: int) -> str:
         + _cards(m)
         + _chain_section(m)
         + _shift_section(m)
+        + _robustness_section(m)
         + _failure_section(m)
         + _safety_latency_section(m)
         + _videos_section(run)
@@ -281,7 +328,51 @@ def _comparison_section(runs: Sequence[EvalResults]) -> str:
         grouped("compare-success-by-shift", "Success per shift condition", "by_shift", conditions, "success rate"),
         bar_chart("compare-failure-categories", "Failure categories", list(FAILURE_CATEGORIES), failure_series, y_label="share of episodes"),
     ]  # fmt: skip
-    return "<h2>Comparison</h2>" + table(header, rows, cls="comparison") + plots(charts)
+    return (
+        "<h2>Comparison</h2>"
+        + table(header, rows, cls="comparison")
+        + plots(charts)
+        + _robustness_comparison(names, runs)
+    )
+
+
+def _robustness_comparison(names: Sequence[str], runs: Sequence[EvalResults]) -> str:
+    """Success relative to each run's own ``none`` per shift condition (rows) and run (columns)."""
+    blocks = [r.metrics.get("robustness") or {} for r in runs]
+    conditions = list(
+        dict.fromkeys(f"{a}={lvl}" for b in blocks for a, bl in b.get("axes", {}).items() for lvl in bl)
+    )
+    if not conditions:
+        return ""
+
+    def cell(block: dict[str, Any], condition: str) -> dict[str, Any] | None:
+        axis, _, lvl = condition.partition("=")
+        return block.get("axes", {}).get(axis, {}).get(lvl)
+
+    rows = [[c, *(_ratio_cell(cell(block, c)) for block in blocks)] for c in conditions]
+    series = {
+        n: [(cell(b, c) or {}).get("ratio") for c in conditions] for n, b in zip(names, blocks, strict=True)
+    }
+    cis = {
+        n: [(cell(b, c) or {}).get("ratio_ci95") for c in conditions]
+        for n, b in zip(names, blocks, strict=True)
+    }
+    plot = bar_chart(
+        "compare-robustness",
+        "Success relative to no shift",
+        conditions,
+        series,
+        cis,
+        y_label="success / success without shift",
+        y_max=None,
+        percent=False,
+        reference=1.0,
+    )
+    return (
+        "<h3>Robustness</h3><p class='muted'>Each run's success under a shift divided by its own success "
+        "without shift, on the same seeds, with a paired bootstrap 95% interval.</p>"
+        + table(["condition", *names], rows, cls="robustness") + plots([plot])
+    )  # fmt: skip
 
 
 def render_report(runs: Sequence[EvalResults], title: str | None = None) -> str:

@@ -134,6 +134,36 @@ def bootstrap_ci(
     return (float(lo), float(hi))
 
 
+def paired_ratio_ci(
+    shifted: Sequence[float],
+    baseline: Sequence[float],
+    n_boot: int = 2000,
+    seed: int = 0,
+    level: float = LEVEL,
+) -> tuple[float | None, list[float] | None]:
+    """Ratio of two success rates measured on the same seeds, ``mean(shifted) / mean(baseline)``,
+    with a paired percentile bootstrap interval (Efron 1979).
+
+    ``shifted[i]`` and ``baseline[i]`` are outcomes (0/1) of the same seed; each resample draws seeds
+    with replacement and keeps the pairs together, so the interval accounts for the seeds' shared
+    difficulty. Resamples whose baseline rate is 0 (ratio undefined) are skipped. Deterministic for a
+    given ``seed``. -> (ratio, [lo, hi]); (None, None) when the baseline never succeeds.
+    """
+    s, b = np.asarray(shifted, np.float64), np.asarray(baseline, np.float64)
+    if s.shape != b.shape or s.ndim != 1:
+        raise ValueError(f"need two 1-d outcome lists of one length, got shapes {s.shape} and {b.shape}")
+    if s.size == 0 or b.sum() == 0:
+        return None, None
+    ratio = float(s.mean() / b.mean())
+    idx = np.random.default_rng(seed).integers(0, s.size, (n_boot, s.size))  # (n_boot, n) seeds
+    base = b[idx].mean(1)  # (n_boot,)
+    ok = base > 0
+    ratios = s[idx].mean(1)[ok] / base[ok]
+    alpha = (1.0 - level) / 2
+    lo, hi = np.quantile(ratios, [alpha, 1.0 - alpha])
+    return ratio, [float(lo), float(hi)]
+
+
 def auroc(scores: Sequence[float], labels: Sequence[float]) -> float:
     """Area under the ROC curve: the Mann-Whitney U of the positives' scores over n_pos * n_neg
     (``scipy.stats.mannwhitneyu``); NaN without both classes."""

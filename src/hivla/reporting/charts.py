@@ -158,9 +158,11 @@ def bar_chart(
     y_label: str = "",
     y_max: float | None = 1.0,
     percent: bool = True,
+    reference: float | None = None,
 ) -> str:
     """Grouped bars: one group per category, one bar per series (None: no bar), optional [lo, hi]
-    whiskers; values are written on the bars when there are at most 16. ``y_max=None`` scales to the data."""
+    whiskers; values are written on the bars when there are at most 16. ``y_max=None`` scales to the
+    data (whiskers included); ``reference`` draws a dashed horizontal line (e.g. 1.0 for a ratio)."""
     names = list(series)
     if not categories or not names:
         return _no_data(plot_id, title)
@@ -181,8 +183,12 @@ def bar_chart(
             _interval_bars(ax, xs, values, given, "#222222", f"interval-{si}")
             if labelled:
                 _value_labels(ax, xs, values, given, percent)
+        if reference is not None:
+            ax.axhline(reference, color="#444444", ls="--", lw=1, gid="reference")
         _category_axis(ax, categories, "")
-        top = y_max or max((v for vs in series.values() for v in vs if v is not None), default=0.0) * 1.15
+        highs = [v for vs in series.values() for v in vs if v is not None] + [reference or 0.0]
+        highs += [iv[1] for ivs in (intervals or {}).values() for iv in ivs if iv is not None]
+        top = y_max or max(highs, default=0.0) * 1.15
         ax.set_ylim(0.0, (top or 1.0) * (1.08 if labelled else 1.0))  # room for the value labels
         return _finish(fig, ax, plot_id, title, y_label, names, percent)
 

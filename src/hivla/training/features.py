@@ -6,7 +6,8 @@ sample without its images: ``features.vision`` float16[N, Dv] (+ ``features.visi
 instead of ``observation.images.*``. The cache is a safetensors file plus a JSON side file
 (texts, embodiments), keyed by the encoder config and the dataset fingerprint, so later runs
 and resumed runs load it instead of recomputing. Image augmentation cannot apply to cached
-features (the frozen features are of the unaugmented images).
+features (the frozen features are of the unaugmented images): a config asking for both is refused
+(``hivla.configs.presets.check_augmentation_cache``), never silently trained without augmentation.
 """
 
 from __future__ import annotations

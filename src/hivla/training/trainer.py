@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from hivla.checkpoints import load_weights
-from hivla.configs.presets import ExperimentConfig
+from hivla.configs.presets import ExperimentConfig, check_augmentation_cache
 from hivla.policies import VLAPolicy, VLAProcessor
 from hivla.policies.base import ASSETS_DIR, WEIGHTS_FILE
 from hivla.policies.vla.configuration_vla import VLAConfig
@@ -134,8 +134,12 @@ class VLATask(TrainingTask):
         return policy.train()
 
     def _maybe_cache_features(self, policy: VLAPolicy) -> None:
+        """Cache frozen-encoder features (``data.cache_features``); refuses, with
+        ``AugmentationCacheError``, augmentations of the policy (``train.init``'s own, too) that
+        cached features would silently drop."""
         if not (self.cfg.data.cache_features and policy.vision_frozen):
             return
+        check_augmentation_cache(policy.config, self.cfg.data)
         from hivla.training.features import cached_dataset
 
         acc = self.accelerator

@@ -1,4 +1,6 @@
-"""Image steps on float tensors shaped (..., 3, H, W) in [0, 1]: resize, random crop, colour jitter."""
+"""Image steps on float tensors shaped (..., 3, H, W) in [0, 1]: resize, random crop, colour jitter;
+and the per-image batch augmentations the VLA processor applies in training (``jitter_colour``,
+``drop_cameras``)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import torch.nn.functional as F
 from hivla.transforms.base import Sample, present
 
 CAMERA_KEYS = ("observation.images.front", "observation.images.wrist")
+_GREY = torch.tensor([0.299, 0.587, 0.114])  # luma weights of R, G, B
 
 
 def _check_image(x: torch.Tensor, key: str) -> None:
@@ -106,3 +109,47 @@ class ColorJitter:
             y = (y - grey) * s + grey
             out[k] = y.clamp(0.0, 1.0)
         return out
+
+
+def jitter_colour(images: torch.Tensor, amplitude: float) -> torch.Tensor:
+    """Random brightness, contrast and saturation factors in [1 - a, 1 + a], drawn per image.
+
+    ``images`` float[..., 3, H, W] in [0, 1], e.g. (B, C, 3, H, W): every (sample, camera) image gets
+    its own three factors (torch's global generator). Returns a new tensor; ``amplitude`` 0 returns
+    the input unchanged. Hue is left alone: colour names ("the red cube") must stay true.
+    """
+    if not 0.0 <= amplitude < 1.0:
+        raise ValueError(f"colour jitter amplitude must be within [0, 1), got {amplitude}")
+    _check_image(images, "images")
+    if amplitude == 0.0:
+        return images
+    lead = images.shape[:-3]
+    b, c, s = (1.0 + (2.0 * torch.rand(3, *lead, 1, 1, 1) - 1.0) * amplitude).to(
+        images
+    )  # (..., 1, 1, 1) each
+    # brightness b, contrast c about the mean m, saturation s about the grey g, in one pass:
+    # ((x b - m b) c + m b) then toward its grey -> b c (g + s (x - g)) + m b (1 - c)
+    mean = images.mean(dim=(-3, -2, -1), keepdim=True)  # (..., 1, 1, 1)
+    grey = torch.einsum("...chw,c->...hw", images, _GREY.to(images)).unsqueeze(-3)  # (..., 1, H, W)
+    return torch.addcmul(mean * b * (1.0 - c), torch.lerp(grey, images, s), b * c).clamp_(0.0, 1.0)
+
+
+def drop_cameras(images: torch.Tensor, p: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Blank (set to 0) each camera image of each sample with probability ``p``, never all cameras of
+    a sample: when every camera of a sample is drawn, one of them, at random, is kept.
+
+    ``images`` float[B, C, 3, H, W] with C >= 2 -> (new images, kept bool[B, C]). Trains a policy
+    not to lean on one view alone (a camera that is occluded, moved or broken at test time).
+    """
+    if not 0.0 <= p < 1.0:
+        raise ValueError(f"camera dropout probability must be within [0, 1), got {p}")
+    if images.ndim != 5 or images.shape[1] < 2:
+        raise ValueError(
+            f"camera dropout needs images float[B, C, 3, H, W] with C >= 2, got {tuple(images.shape)}"
+        )
+    batch, cams = images.shape[:2]
+    kept = torch.rand(batch, cams) >= p  # (B, C)
+    none = ~kept.any(1)  # (B,) samples that would lose every camera
+    rescue = torch.randint(0, cams, (batch,))  # (B,)
+    kept[none, rescue[none]] = True
+    return images * kept[:, :, None, None, None].to(images), kept  # (B, C, 3, H, W), (B, C)

@@ -25,7 +25,18 @@ class VLAConfig:
     (``action.universal`` float[7], any number of embodiments; see ``hivla.types``).
     ``embodiments``, ``state_dim``, ``action_dim``: filled from the data by the trainer (0 / () = not yet).
     ``augment_shift``: random shift of each training image by up to this many pixels (replicate
-    padding, then crop; DrQ, Kostrikov et al. 2020); never at inference, and not on cached features.
+    padding, then crop; DrQ, Kostrikov et al. 2020); never at inference.
+    ``augment_colour``: training images get random brightness, contrast and saturation factors in
+    [1 - a, 1 + a], drawn per sample and camera (``hivla.transforms.image.jitter_colour``; hue
+    untouched, so colour names stay true). ``camera_dropout``: probability, per sample and camera,
+    of blanking that camera's training image, never every camera of a sample
+    (``hivla.transforms.image.drop_cameras``; needs two cameras or more). Image augmentations change
+    the pixels at every step, so they cannot apply to cached frozen-encoder features: a run with
+    ``data.cache_features`` and a frozen encoder refuses them (``hivla.configs.ExperimentConfig``).
+    ``paraphrase``: probability, per training sample, of replacing its text with a random rephrasing
+    in the training paraphrases (``hivla.transforms.paraphrase``; held-out templates never appear);
+    texts that are not in the simulator's templates stay as they are.
+    All of these are training-only: inference is deterministic and unchanged.
     ``language_key``: the text the policy is trained on, ``task`` (the whole instruction: a flat
     policy) or ``subtask`` (the current subtask: the low level of a hierarchical policy). At
     inference the policy reads ``obs["instruction"]`` either way. ``reasoning``: generate a grounded
@@ -53,6 +64,9 @@ class VLAConfig:
     action_dim: int = 0
     action_quantiles: tuple[float, float] = (0.01, 0.99)
     augment_shift: int = 0
+    augment_colour: float = 0.0
+    camera_dropout: float = 0.0
+    paraphrase: float = 0.0
     language_key: str = "task"
     reasoning: ReasoningConfig = field(default_factory=ReasoningConfig)
     localize: float = 0.0
@@ -93,6 +107,18 @@ class VLAConfig:
             raise ValueError(
                 f"augment_shift must be within 0..image_size/4 = {self.image_size // 4}, got {self.augment_shift}"
             )
+        for name in ("augment_colour", "camera_dropout"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ValueError(f"{name} must be within [0, 1) (0 disables), got {getattr(self, name)}")
+        if not 0.0 <= self.paraphrase <= 1.0:
+            raise ValueError(
+                f"paraphrase is a probability per sample, must be within [0, 1], got {self.paraphrase}"
+            )
+        if self.camera_dropout and len(self.cameras) < 2:
+            raise ValueError(
+                f"camera_dropout blanks one camera of a sample at a time and never all, so it needs two cameras "
+                f"or more; this policy reads {self.cameras}: set camera_dropout=0 or add a camera"
+            )
         lo, hi = self.action_quantiles
         if not 0.0 <= lo < hi <= 1.0:
             raise ValueError(
@@ -106,6 +132,13 @@ class VLAConfig:
             raise ValueError(
                 "language.kind='none' only goes with vision.kind='hf_vlm' (which reads the text)"
             )
+
+    @property
+    def image_augmentations(self) -> dict[str, float]:
+        """The image augmentations that are on, by field name (none of them apply to cached features)."""
+        on = {"augment_shift": self.augment_shift, "augment_colour": self.augment_colour}
+        on["camera_dropout"] = self.camera_dropout
+        return {k: v for k, v in on.items() if v}
 
     @property
     def action_key(self) -> str:

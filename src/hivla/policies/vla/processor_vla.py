@@ -24,7 +24,9 @@ import torch.nn.functional as F
 from hivla.checkpoints import CheckpointFormat
 from hivla.policies.vla.configuration_vla import VLAConfig
 from hivla.policies.vla.reasoning import TraceVocab
+from hivla.transforms.image import drop_cameras, jitter_colour
 from hivla.transforms.normalize import from_unit_range, standardize, to_unit_range
+from hivla.transforms.paraphrase import paraphrase_texts
 
 FORMAT_VERSION = 1
 STATS_FILE = "processor.json"
@@ -213,9 +215,12 @@ class VLAProcessor:
     ) -> dict[str, Any]:
         """A loader batch (``hivla.types`` naming) -> model inputs with normalized targets (new dict).
 
-        ``train`` turns on the image augmentation (``augment_shift``)."""
+        ``train`` turns on the augmentations (:meth:`augment_images`, ``paraphrase``)."""
         cfg = self.config
         texts = self.batch_texts(batch)
+        if train and cfg.paraphrase > 0:
+            rng = np.random.default_rng(int(torch.randint(0, 2**31 - 1, ())))  # follows torch's seed
+            texts = paraphrase_texts(texts, cfg.paraphrase, rng)
         size = len(texts)
         embs = self._embodiment_list(batch.get("embodiment"), size)
         inputs: dict[str, Any] = {"texts": texts}
@@ -226,11 +231,12 @@ class VLAProcessor:
         else:
             images = self._batch_images(batch)
             moved = torch.zeros(images.shape[0], images.shape[1], 2)  # (B, C, 2) content shift, px
-            if train and cfg.augment_shift > 0:
-                images, moved = random_shift(images, cfg.augment_shift)
+            kept = torch.ones(images.shape[:2], dtype=torch.bool)  # (B, C) cameras not blanked
+            if train:
+                images, moved, kept = self.augment_images(images)
             inputs["images"] = images.to(device)
             if cfg.localize:
-                inputs["target_uv"] = self.target_uv(batch, moved, images.shape[-1]).to(device)
+                inputs["target_uv"] = self.target_uv(batch, moved, images.shape[-1], kept).to(device)
                 inputs["target_offset"] = self.target_offset(batch).to(device)
         state = batch["observation.state"]
         state = state[:, -1] if state.ndim == 3 else state  # (B, S): the latest frame
@@ -264,9 +270,29 @@ class VLAProcessor:
             inputs["trace"] = self.trace_vocab.encode_texts([str(t) for t in batch["reasoning"]]).to(device)
         return inputs
 
-    def target_uv(self, batch: dict[str, Any], moved: torch.Tensor, size: int) -> torch.Tensor:
+    def augment_images(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The training augmentations of the config, in order: random shift (``augment_shift``),
+        colour jitter (``augment_colour``), camera dropout (``camera_dropout``), each drawn per sample
+        and camera from torch's global generator. ``images`` float[B, C, 3, s, s] is not modified.
+
+        -> (images float[B, C, 3, s, s], content shift float[B, C, 2] in px, kept bool[B, C])."""
+        cfg = self.config
+        moved = torch.zeros(images.shape[0], images.shape[1], 2)  # (B, C, 2)
+        kept = torch.ones(images.shape[:2], dtype=torch.bool)  # (B, C)
+        if cfg.augment_shift > 0:
+            images, moved = random_shift(images, cfg.augment_shift)
+        if cfg.augment_colour > 0:
+            images = jitter_colour(images, cfg.augment_colour)
+        if cfg.camera_dropout > 0:
+            images, kept = drop_cameras(images, cfg.camera_dropout)
+        return images, moved, kept
+
+    def target_uv(
+        self, batch: dict[str, Any], moved: torch.Tensor, size: int, kept: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """The localization labels of a batch, float[B, C, 3] (u, v, visible) for this policy's cameras,
-        moved with the augmentation's content shift ``moved`` float[B, C, 2] (pixels, at ``size`` px)."""
+        moved with the augmentation's content shift ``moved`` float[B, C, 2] (pixels, at ``size`` px);
+        a camera blanked by the dropout (``kept`` bool[B, C] False) shows no target."""
         from hivla.types import CAMERAS
 
         key = "annotation.target_uv"
@@ -284,6 +310,8 @@ class VLAProcessor:
         ]
         uv = labels[..., :2] + moved * (2.0 / size)  # (B, C, 2)
         inside = (uv.abs() <= 1.0).all(-1, keepdim=True).float()  # (B, C, 1)
+        if kept is not None:
+            inside = inside * kept[..., None].float()  # (B, C, 1)
         return torch.cat([uv.clamp(-1.0, 1.0), labels[..., 2:] * inside], dim=-1)  # (B, C, 3)
 
     def target_offset(self, batch: dict[str, Any]) -> torch.Tensor:
@@ -386,11 +414,10 @@ def random_shift(images: torch.Tensor, pad: int) -> tuple[torch.Tensor, torch.Te
     flat = F.pad(images.flatten(0, 1), (pad, pad, pad, pad), mode="replicate")  # (N, 3, s + 2p, s + 2p)
     n = flat.shape[0]
     offset = torch.randint(0, 2 * pad + 1, (2, n))  # (2, N): rows, cols
-    rows = (offset[0][:, None] + torch.arange(size))[:, None, :, None]  # (N, 1, s, 1)
-    cols = (offset[1][:, None] + torch.arange(size))[:, None, None, :]  # (N, 1, 1, s)
-    crops = flat[
-        torch.arange(n)[:, None, None, None], torch.arange(3)[None, :, None, None], rows, cols
-    ]  # (N, 3, s, s)
+    rows, cols = offset.tolist()
+    crops = torch.stack(
+        [flat[i, :, r : r + size, c : c + size] for i, (r, c) in enumerate(zip(rows, cols, strict=True))]
+    )  # (N, 3, s, s); slicing per image is ~8x faster than one gather with index tensors
     moved = (pad - offset.flip(0).T).float().reshape(batch, cams, 2)  # content moves against the crop
     return crops.reshape(batch, cams, 3, size, size), moved  # (B, C, 3, s, s), (B, C, 2)
 
