@@ -6,13 +6,14 @@ import json
 
 import numpy as np
 import pytest
-from tests.data.conftest import write_synthetic
 
 from hivla.cli.main import main
 from hivla.data.errors import DatasetError
 from hivla.data.meta import DatasetMeta
 from hivla.data.reader import FrameTable, VideoCache
 from hivla.data.synthesis import SynthesizeConfig, synthesize
+
+from .conftest import write_synthetic
 
 SAME = ("action", "action.universal", "observation.state", "observation.privileged", "sim.qpos",
         "annotation.target_xyz", "subtask", "reasoning", "subtask_index", "next.reward", "next.success")  # fmt: skip

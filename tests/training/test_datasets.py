@@ -54,3 +54,19 @@ def test_bad_data_keys_are_refused() -> None:
         get_preset("debug").data.__class__(keys="top=observation.images.top")
     with pytest.raises(ValueError, match="not NAME=COLUMN"):
         get_preset("debug").data.__class__(keys="front")
+
+
+def test_video_cache_budget_reaches_each_dataset(tmp_path) -> None:
+    from hivla.cli.train import Config, experiment
+    from hivla.training.datasets import make_dataset
+
+    root = write_lerobot_v3(tmp_path / "lerobot")
+    exp = experiment(Config(preset="debug", data=f"{root},{root}", data_keys=KEYS, video_cache_mb=3))
+    assert exp.data.video_cache_mb == 3
+    ds = make_dataset(exp.data, exp.policy)
+    assert [part.inner.videos.max_bytes for part in ds.parts] == [3 << 20, 3 << 20]
+    assert experiment(Config(preset="debug")).data.video_cache_mb == 1024  # 0 keeps the preset's
+    with pytest.raises(ValueError, match="video_cache_mb"):
+        Config(preset="debug", video_cache_mb=-1)
+    with pytest.raises(ValueError, match="video_cache_mb must be >= 1"):
+        get_preset("debug").data.__class__(video_cache_mb=0)

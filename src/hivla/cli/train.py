@@ -44,6 +44,10 @@ class Config:
     """Dataset columns the policy reads when they are not named as hivla names them, as
     comma-separated INPUT=COLUMN with INPUT one of front, wrist (cameras), state, action, e.g.
     front=observation.images.laptop,state=observation.state (see docs/dataset_format.md)."""
+    video_cache_mb: int = 0
+    """Decoded video frames kept in memory per dataset, in MB (0 keeps the preset's 1024). Raise it
+    when a dataset's decoded frames do not fit (64 px, 2 cameras: about 25 MB per 1,000 frames), or
+    every batch decodes its episodes again."""
     cameras: str = ""
     """Override the policy's cameras, comma-separated subset of front,wrist (e.g. front for a
     one-camera dataset)."""
@@ -117,8 +121,10 @@ class Config:
                     f"{', '.join(given)} with --init: a fine-tuned policy keeps the configuration of --init, "
                     "its training augmentations included; drop these options, or train a new policy with them"
                 )
-        if self.steps < 0 or self.batch_size < 0 or self.threads < 0 or self.lr < 0:
-            raise ValueError("steps, batch_size, threads and lr must be >= 0 (0 keeps the preset's value)")
+        if min(self.steps, self.batch_size, self.threads, self.lr, self.video_cache_mb) < 0:
+            raise ValueError(
+                "steps, batch_size, threads, lr and video_cache_mb must be >= 0 (0 keeps the preset's value)"
+            )
         experiment(self)  # the policy's own checks (augmentations, cameras, ...) as option errors
 
 
@@ -133,6 +139,7 @@ def experiment(cfg: Config) -> Any:
         cameras=tuple(c.strip() for c in cfg.cameras.split(",")) if cfg.cameras else (),
         data_keys=cfg.data_keys, init=cfg.init, lr=cfg.lr, augment_shift=cfg.augment_shift,
         augment_colour=cfg.augment_colour, camera_dropout=cfg.camera_dropout, paraphrase=cfg.paraphrase,
+        video_cache_mb=cfg.video_cache_mb,
     )  # fmt: skip
 
 

@@ -27,6 +27,7 @@ def with_overrides(
     augment_colour: float = -1.0,
     camera_dropout: float = -1.0,
     paraphrase: float = -1.0,
+    video_cache_mb: int = 0,
 ) -> Any:
     """The named preset's :class:`~hivla.configs.presets.ExperimentConfig` with overrides.
 
@@ -36,7 +37,8 @@ def with_overrides(
     preset's); ``data_keys`` maps a dataset's own column names (``hivla.data.keymap``); ``init`` a
     trained policy to start from (``TrainConfig.init``); ``lr`` the peak learning rate (0 keeps);
     ``augment_shift``, ``augment_colour``, ``camera_dropout``, ``paraphrase`` the policy's training
-    augmentations (-1 keeps; see ``VLAConfig``). Raises ``UnknownNameError`` for an unknown preset.
+    augmentations (-1 keeps; see ``VLAConfig``); ``video_cache_mb`` the decoded-frame budget per
+    dataset (0 keeps; ``DataConfig``). Raises ``UnknownNameError`` for an unknown preset.
     """
     from hivla.configs.presets import get_preset
 
@@ -72,4 +74,6 @@ def with_overrides(
     augment |= {"camera_dropout": camera_dropout, "paraphrase": paraphrase}
     policy = dataclasses.replace(policy, **{k: v for k, v in augment.items() if v >= 0})
     data_cfg = dataclasses.replace(exp.data, path=data, keys=data_keys)
+    if video_cache_mb:
+        data_cfg = dataclasses.replace(data_cfg, video_cache_mb=video_cache_mb)
     return dataclasses.replace(exp, policy=policy, train=train, data=data_cfg)

@@ -52,7 +52,9 @@ class DataConfig:
     with a frozen vision encoder, compute its features once (stored in ``cache_dir``, default
     ``<out>/feature_cache``). ``keys``: which dataset columns the policy reads, for datasets named
     otherwise (LeRobot datasets recorded elsewhere): ``front=observation.images.laptop,state=COL``
-    (see ``hivla.data.keymap.KeyMap.parse``; empty: hivla's names).
+    (see ``hivla.data.keymap.KeyMap.parse``; empty: hivla's names). ``video_cache_mb``: decoded
+    frames kept in memory per dataset (MB); a dataset whose decoded frames do not fit is decoded
+    again and again (re-rendered datasets are the first to outgrow the default).
     """
 
     path: str = ""
@@ -62,8 +64,11 @@ class DataConfig:
     cache_features: bool = True
     cache_dir: str = ""
     keys: str = ""
+    video_cache_mb: int = 1024
 
     def __post_init__(self) -> None:
+        if self.video_cache_mb < 1:
+            raise ValueError(f"video_cache_mb must be >= 1, got {self.video_cache_mb}")
         if self.path and not all(p.strip() for p in self.path.split(",")):
             raise ValueError(f"data.path has an empty entry in {self.path!r}: separate directories by commas")
         if self.keys:

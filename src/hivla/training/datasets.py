@@ -23,18 +23,19 @@ def make_dataset(data: DataConfig, policy: VLAConfig) -> Any:
             cameras=tuple(policy.cameras), embodiments=embodiments,
         )  # fmt: skip
         return SyntheticVLADataset(spec)
-    parts = [load_recorded(p, policy, data.keys) for p in data.paths()]
+    parts = [load_recorded(p, policy, data.keys, data.video_cache_mb) for p in data.paths()]
     return parts[0] if len(parts) == 1 else ConcatVLADataset(parts)
 
 
-def load_recorded(path: str, policy: VLAConfig, keys: str = "") -> Any:
+def load_recorded(path: str, policy: VLAConfig, keys: str = "", video_cache_mb: int = 1024) -> Any:
     """A LeRobot-v3-layout dataset (``hivla collect`` or LeRobot), with chunks of ``policy.horizon``.
 
-    ``keys``: ``DataConfig.keys``, the dataset columns the policy's cameras/state/action read.
+    ``keys``: ``DataConfig.keys``, the dataset columns the policy's cameras/state/action read;
+    ``video_cache_mb``: ``DataConfig.video_cache_mb``, the decoded-frame budget of this dataset.
     """
     from hivla.data.keymap import KeyMap
 
-    return RecordedVLADataset(path, policy, keys=KeyMap.parse(keys))
+    return RecordedVLADataset(path, policy, keys=KeyMap.parse(keys), cache_bytes=video_cache_mb << 20)
 
 
 KEEP_KEYS = (
@@ -53,7 +54,14 @@ class RecordedVLADataset(torch.utils.data.Dataset):
     dataset recorded elsewhere); what the policy needs and the dataset lacks is refused at open.
     """
 
-    def __init__(self, root: str | Path, policy: VLAConfig, preload: bool = False, keys: Any = None) -> None:
+    def __init__(
+        self,
+        root: str | Path,
+        policy: VLAConfig,
+        preload: bool = False,
+        keys: Any = None,
+        cache_bytes: int = 1 << 30,
+    ) -> None:
         from hivla.data import ChunkDataset, LoaderConfig
         from hivla.data.keymap import KeyMap
 
@@ -61,7 +69,7 @@ class RecordedVLADataset(torch.utils.data.Dataset):
         self.horizon = policy.horizon
         self.keymap = keys or KeyMap()
         cfg = LoaderConfig(
-            n_obs_steps=1, horizon=policy.horizon, cameras=tuple(policy.cameras), preload=preload,
+            n_obs_steps=1, horizon=policy.horizon, cameras=tuple(policy.cameras), preload=preload, cache_bytes=cache_bytes,
             action_key=self.keymap.action, state_key=self.keymap.state, camera_keys=self.keymap.cameras,
         )  # fmt: skip
         self.inner = ChunkDataset(self.root, cfg)
