@@ -32,6 +32,21 @@ def test_cnn_keypoints_are_coordinates() -> None:
     assert out[..., -2:].abs().max() <= 1.0  # expected (x, y) in [-1, 1]
 
 
+def test_image_input_norm_ignores_global_light_intensity_and_tint() -> None:
+    torch.manual_seed(0)
+    images = 0.2 + 0.6 * torch.rand(2, 3, 32, 32)
+    dimmed = images * torch.tensor([0.45, 0.4, 0.3]).view(1, 3, 1, 1)  # darker and warmer
+    for norm, invariant in (("image", True), ("fixed", False)):
+        torch.manual_seed(1)
+        enc = build_vision_encoder(VisionConfig(widths=(8, 16), keypoints=4, input_norm=norm)).eval()
+        same = torch.allclose(enc(images), enc(dimmed), atol=0.05)
+        assert same == invariant, norm
+    with pytest.raises(ValueError, match="input_norm must be one of"):
+        VisionConfig(input_norm="batch")
+    with pytest.raises(ValueError, match="is for the cnn encoder"):
+        VisionConfig(kind="efficientnet_lite0", input_norm="image")
+
+
 def test_fine_keypoints_come_first_and_are_pooled_at_the_first_stage() -> None:
     enc = build_vision_encoder(VisionConfig(widths=(8, 16), keypoints=5, fine_keypoints=3))
     images = torch.rand(2, 3, 32, 32)

@@ -133,3 +133,9 @@ def test_debug_training_with_every_augmentation(tmp_path, capsys) -> None:
     with pytest.raises(SystemExit):  # a fine-tuned policy keeps the augmentations of --init
         cli([*args[:-1], str(tmp_path / "ft"), "--init", str(out), "--augment-colour", "0.1"])
     assert "--augment-colour with --init" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli([*args[:-1], str(tmp_path / "ft"), "--init", str(out), "--input-norm", "image"])
+    assert "--input-norm with --init" in capsys.readouterr().err
+    assert cli([*args[:-1], str(tmp_path / "normed"), "--input-norm", "image", "--json"]) == 0
+    capsys.readouterr()
+    assert load_policy(tmp_path / "normed").config.vision.input_norm == "image"

@@ -80,6 +80,10 @@ class Config:
     localize: float = -1.0
     """Weight of the auxiliary loss that puts the CNN's first keypoint on the target object in each
     image (0 disables; -1 keeps the preset's)."""
+    input_norm: str = ""
+    """The CNN's input normalization: fixed (pixels - 0.5) or image (each image and channel
+    standardized by its own mean and spread, less sensitive to light intensity and tint); empty keeps
+    the preset's."""
     augment_shift: int = -1
     """Training images shifted by up to this many pixels (0 disables; -1 keeps the preset's)."""
     augment_colour: float = -1.0
@@ -116,10 +120,11 @@ class Config:
 
             resolve_checkpoint(self.init)  # a clear error for a directory with no policy
             given = [f"--{n.replace('_', '-')}" for n in AUGMENTATIONS if getattr(self, n) >= 0]
+            given += ["--input-norm"] if self.input_norm else []
             if given:
                 raise ValueError(
                     f"{', '.join(given)} with --init: a fine-tuned policy keeps the configuration of --init, "
-                    "its training augmentations included; drop these options, or train a new policy with them"
+                    "its training augmentations and input normalization included; drop these options, or train a new policy with them"
                 )
         if min(self.steps, self.batch_size, self.threads, self.lr, self.video_cache_mb) < 0:
             raise ValueError(
@@ -139,7 +144,7 @@ def experiment(cfg: Config) -> Any:
         cameras=tuple(c.strip() for c in cfg.cameras.split(",")) if cfg.cameras else (),
         data_keys=cfg.data_keys, init=cfg.init, lr=cfg.lr, augment_shift=cfg.augment_shift,
         augment_colour=cfg.augment_colour, camera_dropout=cfg.camera_dropout, paraphrase=cfg.paraphrase,
-        video_cache_mb=cfg.video_cache_mb,
+        video_cache_mb=cfg.video_cache_mb, input_norm=cfg.input_norm,
     )  # fmt: skip
 
 

@@ -28,6 +28,7 @@ def with_overrides(
     camera_dropout: float = -1.0,
     paraphrase: float = -1.0,
     video_cache_mb: int = 0,
+    input_norm: str = "",
 ) -> Any:
     """The named preset's :class:`~hivla.configs.presets.ExperimentConfig` with overrides.
 
@@ -38,7 +39,8 @@ def with_overrides(
     trained policy to start from (``TrainConfig.init``); ``lr`` the peak learning rate (0 keeps);
     ``augment_shift``, ``augment_colour``, ``camera_dropout``, ``paraphrase`` the policy's training
     augmentations (-1 keeps; see ``VLAConfig``); ``video_cache_mb`` the decoded-frame budget per
-    dataset (0 keeps; ``DataConfig``). Raises ``UnknownNameError`` for an unknown preset.
+    dataset (0 keeps; ``DataConfig``); ``input_norm`` the CNN's input normalization ("" keeps;
+    ``VisionConfig``). Raises ``UnknownNameError`` for an unknown preset.
     """
     from hivla.configs.presets import get_preset
 
@@ -70,6 +72,8 @@ def with_overrides(
         policy = dataclasses.replace(policy, localize=localize)
     if cameras:
         policy = dataclasses.replace(policy, cameras=tuple(cameras))
+    if input_norm:
+        policy = dataclasses.replace(policy, vision=dataclasses.replace(policy.vision, input_norm=input_norm))
     augment = {"augment_shift": augment_shift, "augment_colour": augment_colour}
     augment |= {"camera_dropout": camera_dropout, "paraphrase": paraphrase}
     policy = dataclasses.replace(policy, **{k: v for k, v in augment.items() if v >= 0})

@@ -17,6 +17,7 @@ from torch import nn
 from hivla.registry import Registry
 
 VISION_KINDS = ("cnn", "efficientnet_lite0", "hf_vlm")
+INPUT_NORMS = ("fixed", "image")
 VISION_ENCODERS: Registry[type[nn.Module]] = Registry("vision encoder")
 
 
@@ -36,6 +37,10 @@ class VisionConfig:
     ``film``: for the CNN, scale and shift every residual block's features by functions of the
     pooled instruction embedding (FiLM, Perez et al. 2018, as in RT-1), so the image features
     depend on which object the instruction names.
+    ``input_norm``: for the CNN, ``fixed`` feeds ``pixels - 0.5``; ``image`` standardizes each image
+    and channel by its own mean and standard deviation over the pixels (grey-world colour constancy
+    and contrast normalization), so that a global change of light intensity or tint changes the
+    input far less.
     """
 
     kind: str = "cnn"
@@ -47,6 +52,7 @@ class VisionConfig:
     keypoints: int = 0  # cnn only: 0 = one token per feature-map cell; K > 0 = K spatial-softmax tokens
     fine_keypoints: int = 0  # cnn with keypoints only: extra spatial-softmax tokens from the first stage
     film: bool = False  # cnn only: condition every residual block on the instruction (FiLM)
+    input_norm: str = "fixed"  # cnn only: "fixed" centres pixels at 0.5; "image" standardizes each image
 
     def __post_init__(self) -> None:
         if self.kind not in VISION_KINDS:
@@ -59,6 +65,10 @@ class VisionConfig:
             raise ValueError(f"keypoints must be >= 0, got {self.keypoints} and fine {self.fine_keypoints}")
         if self.fine_keypoints and (self.kind != "cnn" or not self.keypoints):
             raise ValueError("fine_keypoints go with the cnn encoder with keypoints > 0")
+        if self.input_norm not in INPUT_NORMS:
+            raise ValueError(f"input_norm must be one of {INPUT_NORMS}, got {self.input_norm!r}")
+        if self.input_norm != "fixed" and self.kind != "cnn":
+            raise ValueError(f"input_norm={self.input_norm!r} is for the cnn encoder, not {self.kind!r}")
         if self.grid < 1:
             raise ValueError(f"grid must be >= 1, got {self.grid}")
         if self.kind == "hf_vlm" and not self.path:
@@ -114,6 +124,7 @@ class ResNetEncoder(nn.Module):
         super().__init__()
         c0 = cfg.widths[0]
         self.film_dim = film_dim if cfg.film else 0
+        self.input_norm = cfg.input_norm
         self.stem = nn.Sequential(
             nn.Conv2d(3, c0, 3, 2, 1, bias=False), nn.GroupNorm(min(8, c0), c0), nn.ReLU()
         )
@@ -131,13 +142,20 @@ class ResNetEncoder(nn.Module):
         # fine tokens: their features lifted to the coarse width, their coordinates kept as they are
         self.fine_lift = nn.Linear(cfg.widths[0], c_in) if cfg.fine_keypoints else None
 
+    def _normalize(self, images: torch.Tensor) -> torch.Tensor:
+        if self.input_norm == "fixed":
+            return images - 0.5
+        mean = images.mean(dim=(-2, -1), keepdim=True)  # (B, 3, 1, 1)
+        std = images.std(dim=(-2, -1), keepdim=True)  # (B, 3, 1, 1)
+        return (images - mean) / (std + 0.02)  # a flat (dark or blank) image stays near zero
+
     def forward(self, images: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
         """images float[B, 3, H, W]; cond float[B, film_dim] (required with FiLM)."""
         if self.film_dim and cond is None:
             raise ValueError(
                 "this CNN was built with film=True: pass cond (the pooled instruction embedding)"
             )
-        x = self.stem(images - 0.5)
+        x = self.stem(self._normalize(images))
         fine = None
         for i, stage in enumerate(self.stages):
             x = stage(x, cond)  # (B, C, h, w)
