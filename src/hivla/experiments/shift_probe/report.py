@@ -104,7 +104,8 @@ def blind_spots(policy: dict[str, Any]) -> str:
             + ": such failures are counted as undetermined, by their candidate categories."
         )
     if oracle:
-        lines.append(f"Its {' and '.join(oracle)} is the oracle already, so it is never the cause.")
+        verb = "are" if parts["trace"] == "oracle" or len(oracle) > 1 else "is"
+        lines.append(f"Its {' and '.join(oracle)} {verb} the oracle's already, so never the cause.")
     return " ".join(lines)
 
 

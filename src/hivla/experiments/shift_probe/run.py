@@ -12,7 +12,7 @@ Per policy and condition (in distribution, then each ``axis=level``):
    ``oracle_all`` (both), those the policy's parts allow (:func:`~.probe.variants`).
 
 Everything lands in ``out/<policy>/``: ``as_is/<condition>/`` (the harness's results.json and
-videos, and probe.json) and ``<variant>/<condition>.json``; a rerun reuses every finished condition
+videos, and probe.json: the query logs of the failed episodes) and ``<variant>/<condition>.json``; a rerun reuses every finished condition
 that matches the configuration. Then ``results.json``, ``summary.md`` and ``report.html`` in ``out``.
 """
 
@@ -78,11 +78,11 @@ def ensure_as_is(cfg: ProbeConfig, name: str, spec: str, condition: Any, log: Lo
     results = evaluate(ecfg, policy=probe)
     results.config["policy"] = spec  # the spec, not the wrapper's name
     results.save(where)
-    (where / PROBE_FILE).write_text(json.dumps({"key": _key(ecfg), "logs": probe.logs}))
-    log(
-        f"{name} {condition.label}: {results.metrics['overall']['successes']}/{len(results.episodes)} successes"
-    )
-    return results, probe.logs
+    failed = {e.seed: probe.logs[e.seed] for e in results.episodes if not e.success}  # only these are read
+    (where / PROBE_FILE).write_text(json.dumps({"key": _key(ecfg), "logs": failed}))
+    o = results.metrics["overall"]
+    log(f"{name} {condition.label}: {o['successes']}/{o['episodes']} successes")
+    return results, failed
 
 
 def ensure_variant(
