@@ -64,7 +64,8 @@ def test_the_first_part_wrong_is_named_upstream_first_and_earliest_first() -> No
 def test_transient_errors_and_other_subtasks_do_not_count() -> None:
     blip = query(own=trace(phase="lift"))
     assert run([blip, blip, query(), blip, blip])["part"] == "control"  # never 3 in a row
-    assert run([blip, blip, blip], persist=4)["part"] == "control"
+    assert run([blip, blip, blip, query()], persist=4)["part"] == "control"
+    assert run([blip, blip], persist=3)["part"] == "reasoning"  # wrong at every query of a short subtask
     earlier = query(completed=0, own=trace(target="blue cube"))
     assert run([earlier] * 3 + [query(completed=1)] * 3, completed=1)["part"] == "control"
     assert run([], completed=1)["candidates"] == list(CATEGORIES)  # no query to judge by

@@ -12,7 +12,7 @@ import torch
 from hivla.evaluation import EvalConfig, evaluate
 from hivla.experiments.shift_probe import ProbeConfig, run_probe
 from hivla.experiments.shift_probe.attribution import offset_error_cm, parse_reasoning
-from hivla.experiments.shift_probe.probe import ProbePolicy, stack, variants
+from hivla.experiments.shift_probe.probe import ProbePolicy, stack, trace_seam, variants
 from hivla.experiments.shift_probe.report import summary_markdown
 from hivla.policies import FitData, VLAPolicy, VLAProcessor, as_rollout_policy, load_rollout_policy
 from hivla.policies.vla.reasoning import ReasoningConfig
@@ -87,6 +87,7 @@ def test_a_wrong_plan_is_named_planning_by_both_methods_and_reruns_reuse(tmp_pat
     )
     summary = (tmp_path / "summary.md").read_text()
     assert "| lighting |" in summary and "oracle_plan recovers" in summary
+    assert "| all conditions |" in summary
     assert (tmp_path / "report.html").is_file() and json.loads((tmp_path / "results.json").read_text())[
         "policies"
     ]
@@ -134,10 +135,13 @@ def test_flat_and_hierarchical_reasoning_vlas_side_by_side(tmp_path, planner, re
     for f in (f for c in h["conditions"].values() for f in c["failures"]):
         assert set(f["recovered"]) == {"oracle_plan", "oracle_reasoning", "oracle_trace", "oracle_all"}
         assert all(isinstance(v, bool) for v in f["recovered"].values())  # every part replaceable: all re-run
-        assert f["substitution"]["part"] in ("planning", "reasoning", "perception", "control")
+        # 6 steps: no oracle can save the episode (substitution: control), yet the plan was wrong first
+        assert f["substitution"]["part"] == "control" and f["diagnosis"]["part"] == "planning"
+    assert h["agreement"]["same"]["rate"] == 0.0 and h["agreement"]["same"]["n"] == 2
     summary = summary_markdown(results)
     assert "flat success" in summary and "hierarchical success" in summary
     assert "planning cannot be told apart" in summary
+    assert "Undetermined, by the parts they may be: planning or" in summary  # the flat policy's failures
 
 
 def test_the_probe_feeds_the_experts_trace_into_a_vla(reasoning_vla) -> None:
@@ -155,6 +159,12 @@ def test_the_probe_feeds_the_experts_trace_into_a_vla(reasoning_vla) -> None:
         assert (own.target, own.phase) == (truth.target, truth.phase) and offset_error_cm(
             q["trace"], q["expert"]
         ) == 0
+    plain = ProbePolicy(policy)  # the same policy object as is: the expert's trace is no longer fed
+    evaluate(
+        EvalConfig(policy=reasoning_vla, suite="tabletop-chain-2", episodes=1, max_steps=2, videos=0),
+        policy=plain,
+    )
+    assert trace_seam(policy).trace_source is None and plain.logs
     with pytest.raises(ValueError, match="generates no reasoning trace"):
         ProbePolicy(as_rollout_policy(load_rollout_policy("expert")), feed="trace")
     assert variants({"plan": "oracle", "trace": "none"}) == ["as_is"]

@@ -7,9 +7,12 @@ subtask failed). The *first* part that went wrong is the upstream-most one.
 
 - :func:`diagnose`: from the per-query log of the failed subtask (the policy's plan and trace beside
   the oracle plan and the expert's annotation of the same state), the first part wrong at
-  ``persist`` consecutive queries.
+  ``persist`` consecutive queries (or at every query, when the subtask had fewer).
 - :func:`substitution`: from re-runs of the same seed with oracle parts (plan; trace target and
-  phase; whole trace; plan and trace), the first part whose oracle recovers the episode.
+  phase; whole trace; plan and trace), the first part whose oracle recovers the episode. It names
+  the part whose fix suffices: when a later part is broken too (a wrong plan and a low level that
+  cannot grasp), no oracle recovers the episode and it says control where the diagnosis says
+  planning. The two methods disagree exactly there.
 
 A part the policy does not have (no planner, no trace) cannot be checked: the answer then lists
 every category it may be (``candidates``) and names no single ``part``.
@@ -82,6 +85,7 @@ def diagnose(log: dict[str, Any], completed: int, threshold_cm: float, persist: 
     window = [q for q in log["queries"] if q["completed"] == completed]
     if not window:
         return _answer(list(CATEGORIES), "no query during the failed subtask")
+    need = min(persist, len(window))  # a subtask with fewer queries: wrong at every one of them
     unknown: set[str] = set()
     streak = dict.fromkeys(PARTS, 0)
     for i, query in enumerate(window):
@@ -91,9 +95,9 @@ def diagnose(log: dict[str, Any], completed: int, threshold_cm: float, persist: 
                 unknown.add(part)
             streak[part] = streak[part] + 1 if wrong[part] else 0
         for k, part in enumerate(PARTS):
-            if streak[part] >= persist:
+            if streak[part] >= need:
                 before = [p for p in PARTS[:k] if p in unknown]
-                return _answer([*before, part], f"{part} wrong at {persist} consecutive queries", i)
+                return _answer([*before, part], f"{part} wrong at {need} consecutive queries", i)
     return _answer([p for p in PARTS if p in unknown] + ["control"], "plan and trace right throughout")
 
 

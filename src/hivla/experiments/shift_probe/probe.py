@@ -93,7 +93,7 @@ class ProbePolicy(RolloutPolicy):
         for key in ("name", "action_space", "embodiments", "action_dim", "needs_images", "execute_steps",
                     "image_size"):  # fmt: skip
             setattr(self, key, getattr(inner, key))
-        self.seam = trace_seam(inner) if feed else None
+        self.seam = trace_seam(inner)
         if feed and self.seam is None:
             raise ValueError(
                 f"policy {inner.name!r} generates no reasoning trace: nothing to feed the expert's into"
@@ -108,8 +108,8 @@ class ProbePolicy(RolloutPolicy):
         self._log = {"oracle_plan": [s.text for s in env.spec.subtasks], "queries": []}
         if self.record:
             self.logs[int(seed)] = self._log
-        if self.seam is not None:
-            self.seam.set_trace_source(self._expert_trace)
+        if self.seam is not None:  # set at every episode: a policy object may serve several variants
+            self.seam.set_trace_source(self._expert_trace if self.feed else None)
         self.inner.start_episode(env, seed)
 
     def reset(self) -> None:

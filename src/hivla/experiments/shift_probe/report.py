@@ -19,7 +19,10 @@ METHODS_NOTE = (
     "of the subtask the episode failed on, the policy's plan with the env's subtasks and its trace with the "
     "expert's annotation of the same state: a wrong plan or current subtask is planning, a wrong target or "
     "phase reasoning, the right target placed farther than the threshold perception, all right control; a "
-    "part counts once wrong at the given number of consecutive queries. Intervals are 95% Wilson score "
+    "part counts once wrong at the given number of consecutive queries (or at all of them, if fewer). "
+    "Substitution names the part whose fix suffices, diagnosis the first part wrong: when a later part is "
+    "broken too, no oracle recovers the episode and substitution says control where diagnosis names the "
+    "earlier part, which is where the two disagree. Intervals are 95% Wilson score "
     "intervals; robustness ratios use a paired bootstrap over seeds."
 )
 PART_NAMES = {"plan": "planning", "trace": "reasoning and perception"}
@@ -45,9 +48,9 @@ def attribution_rows(policy: dict[str, Any], method: str) -> tuple[list[str], li
     """Axis x category counts (share of the axis's failures, Wilson 95%) for ``method``."""
     header = ["axis", *CATEGORIES, "undetermined", "failures"]
     rows = []
-    for axis, block in policy["by_axis"].items():
-        t = block[method]
-        rows.append([_axis_label(axis), *(rate_cell(t[c]) for c in CATEGORIES), str(t["undetermined"]["count"]),
+    blocks = [(_axis_label(a), b[method]) for a, b in policy["by_axis"].items()]
+    for axis, t in [*blocks, ("all conditions", policy["overall"][method])]:
+        rows.append([axis, *(rate_cell(t[c]) for c in CATEGORIES), str(t["undetermined"]["count"]),
                      str(t["failures"])])  # fmt: skip
     return header, rows
 
@@ -132,6 +135,10 @@ def _policy_markdown(name: str, p: dict[str, Any]) -> list[str]:
         out.append(spots)
     for method, title in (("substitution", "oracle substitution"), ("diagnosis", "trace diagnosis")):
         out += [f"### Failures by part: {title}", markdown_table(*attribution_rows(p, method))]
+        groups = p["overall"][method]["undetermined"]["by_candidates"]
+        if groups:
+            out.append("Undetermined, by the parts they may be: " + "; ".join(
+                f"{' or '.join(k.split('|'))}: {n}" for k, n in groups.items()) + ".")  # fmt: skip
     same, consistent = p["agreement"]["same"], p["agreement"]["consistent"]
     out += [
         "### Recovered by each substitution, and agreement",

@@ -59,11 +59,28 @@ def _key(ecfg: Any) -> dict[str, Any]:
                               "first_seed_index", "split")}  # fmt: skip
 
 
-def ensure_as_is(cfg: ProbeConfig, name: str, spec: str, condition: Any, log: Log) -> tuple[Any, dict]:
+class Policies:
+    """Each policy loaded once per spec and plan (own or oracle) and reused across conditions and the
+    trace variants (a fresh probe each time, which sets or clears the trace source)."""
+
+    def __init__(self) -> None:
+        self._loaded: dict[tuple[str, str], Any] = {}
+
+    def get(self, spec: str, variant: str) -> Any:
+        from hivla.experiments.shift_probe.probe import VARIANTS, load_variant
+
+        key = (spec, VARIANTS[variant][0])
+        if key not in self._loaded:
+            self._loaded[key] = load_variant(spec, variant)
+        return self._loaded[key]
+
+
+def ensure_as_is(
+    cfg: ProbeConfig, name: str, spec: str, condition: Any, policies: Policies, log: Log
+) -> tuple[Any, dict]:
     """The as-is evaluation of one condition with its probe logs (reused when finished and matching)."""
     from hivla.evaluation import EvalResults, evaluate
     from hivla.experiments.shift_probe.probe import ProbePolicy
-    from hivla.policies import load_rollout_policy
 
     where = Path(cfg.out) / name / "as_is" / _dir_name(condition.label)
     ecfg = eval_config(cfg, spec, condition, cfg.videos)
@@ -74,7 +91,7 @@ def ensure_as_is(cfg: ProbeConfig, name: str, spec: str, condition: Any, log: Lo
             f"{name} {condition.label}: reused ({results.metrics['overall']['successes']}/{len(results.episodes)})"
         )
         return results, {int(s): v for s, v in saved["logs"].items()}
-    probe = ProbePolicy(load_rollout_policy(spec))
+    probe = ProbePolicy(policies.get(spec, "as_is"))
     results = evaluate(ecfg, policy=probe)
     results.config["policy"] = spec  # the spec, not the wrapper's name
     results.save(where)
@@ -87,11 +104,11 @@ def ensure_as_is(cfg: ProbeConfig, name: str, spec: str, condition: Any, log: Lo
 
 def ensure_variant(
     cfg: ProbeConfig, name: str, spec: str, variant: str, condition: Any, seeds: list[int], image_size: int,
-    log: Log,
+    policies: Policies, log: Log,
 ) -> dict[int, bool]:  # fmt: skip
     """Success of each of ``seeds`` re-run with the variant's oracle parts (reused when matching)."""
     from hivla.evaluation.runner import EpisodeWorker
-    from hivla.experiments.shift_probe.probe import VARIANTS, ProbePolicy, load_variant
+    from hivla.experiments.shift_probe.probe import VARIANTS, ProbePolicy
 
     where = Path(cfg.out) / name / variant / f"{_dir_name(condition.label)}.json"
     ecfg = eval_config(cfg, spec, condition, 0)
@@ -101,7 +118,7 @@ def ensure_variant(
         return {int(s): v for s, v in saved["success"].items()}
     outcome: dict[int, bool] = {}
     if seeds:
-        policy = ProbePolicy(load_variant(spec, variant), feed=VARIANTS[variant][1], record=False)
+        policy = ProbePolicy(policies.get(spec, variant), feed=VARIANTS[variant][1], record=False)
         worker = EpisodeWorker(ecfg, image_size, policy)
         try:
             for seed in sorted(seeds):
@@ -178,16 +195,18 @@ def policy_summary(
 def run_policy(cfg: ProbeConfig, name: str, spec: str, log: Log) -> dict[str, Any]:
     """Every condition of one policy: as-is, substitutions on its failures, attributions, summary."""
     from hivla.experiments.shift_probe.probe import stack, variants
-    from hivla.policies import load_rollout_policy
 
-    parts = stack(spec, load_rollout_policy(spec))
+    policies = Policies()
+    parts = stack(spec, policies.get(spec, "as_is"))
     names = variants(parts)
     conditions, records, labels = {}, [], []
     for condition in cfg.conditions():
-        results, logs = ensure_as_is(cfg, name, spec, condition, log)
+        results, logs = ensure_as_is(cfg, name, spec, condition, policies, log)
         failed = [e.seed for e in results.episodes if not e.success]
         size = results.config["image_size"]
-        recovered = {v: ensure_variant(cfg, name, spec, v, condition, failed, size, log) for v in names[1:]}
+        recovered = {
+            v: ensure_variant(cfg, name, spec, v, condition, failed, size, policies, log) for v in names[1:]
+        }
         conditions[condition.label] = {
             "outcome": results.metrics["overall"],
             "failures": attribute_failures(cfg, results, logs, recovered, parts),
