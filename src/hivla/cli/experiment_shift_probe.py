@@ -45,8 +45,13 @@ class Config:
     threshold_cm: float = 5.0
     """Trace diagnosis: a trace placing the right target farther than this from the expert's offset is a
     perception error."""
-    persist: int = 3
-    """Trace diagnosis: consecutive wrong queries before a part counts as wrong."""
+    threshold_uv: float = 0.25
+    """Trace diagnosis of a policy without a trace that locates its target (trained with localize): a
+    located target this far from where the true one projects (image coordinates, -1..1 across) is a
+    perception error."""
+    share: float = 0.5
+    """Trace diagnosis: a part counts as wrong when wrong at this share of the failed subtask's queries
+    (where it could be checked) or more; brief errors the policy recovers from do not."""
     videos: int = 1
     """Success and failure videos kept per condition (0: none)."""
 
@@ -58,7 +63,7 @@ def run(cfg: Config, quiet: bool = False) -> dict[str, Any]:
         pcfg = ProbeConfig(
             out=cfg.out, policies=cfg.policies, suite=cfg.suite, embodiment=cfg.embodiment, episodes=cfg.episodes,
             axes=cfg.axes, levels=cfg.levels, first_seed_index=cfg.first_seed_index, max_steps=cfg.max_steps,
-            threshold_cm=cfg.threshold_cm, persist=cfg.persist, videos=cfg.videos,
+            threshold_cm=cfg.threshold_cm, threshold_uv=cfg.threshold_uv, share=cfg.share, videos=cfg.videos,
         )  # fmt: skip
     except ValueError as err:
         raise SystemExit(f"hivla experiment shift-probe: {err}") from None

@@ -8,6 +8,7 @@ from hivla.experiments.shift_probe.attribution import (
     CATEGORIES,
     agreement,
     diagnose,
+    located_error,
     offset_error_cm,
     substitution,
     tally,
@@ -33,8 +34,8 @@ def log(*queries):
     return {"oracle_plan": PLAN, "queries": list(queries)}
 
 
-def run(queries, completed: int = 0, persist: int = 3, threshold: float = 5.0):
-    return diagnose(log(*queries), completed, threshold, persist)
+def run(queries, completed: int = 0, share: float = 0.5, threshold: float = 5.0):
+    return diagnose(log(*queries), completed, threshold, share)
 
 
 @pytest.mark.parametrize(
@@ -51,21 +52,24 @@ def run(queries, completed: int = 0, persist: int = 3, threshold: float = 5.0):
 def test_diagnosis_names_each_category(bad, part) -> None:
     got = run([query(), bad, bad, bad, query()])
     assert got["part"] == part and got["candidates"] == [part]
-    assert (got["query"] == 3) == (part != "control")  # decided once wrong 3 queries in a row
+    assert got["query"] == (None if part == "control" else 1)  # wrong at 3 of 5 queries, the first at 1
 
 
-def test_the_first_part_wrong_is_named_upstream_first_and_earliest_first() -> None:
+def test_the_upstream_most_wrong_part_is_named() -> None:
     both = query(plan=["pick up the blue cube", *PLAN[1:]], own=trace(target="blue cube"))
     assert run([both] * 3)["part"] == "planning"  # plan and trace wrong together: the plan came first
     wrong_target, wrong_plan = query(own=trace(target="blue cube")), query(plan=PLAN[::-1])
-    assert run([wrong_target] * 3 + [wrong_plan] * 3)["part"] == "reasoning"  # wrong earlier in time
+    assert run([wrong_target] * 3 + [wrong_plan] * 3)["part"] == "planning"  # upstream, though later
+    assert run([wrong_plan] + [wrong_target] * 3)["part"] == "reasoning"  # the plan wrong at 1 of 4 only
+    got = run([query(own=trace(target="blue cube", offset="30 cm back"))] * 3)
+    assert got["part"] == "reasoning"  # the wrong target's location is not judged
 
 
 def test_transient_errors_and_other_subtasks_do_not_count() -> None:
     blip = query(own=trace(phase="lift"))
-    assert run([blip, blip, query(), blip, blip])["part"] == "control"  # never 3 in a row
-    assert run([blip, blip, blip, query()], persist=4)["part"] == "control"
-    assert run([blip, blip], persist=3)["part"] == "reasoning"  # wrong at every query of a short subtask
+    assert run([blip, query(), query(), query(), blip])["part"] == "control"  # wrong at 2 of 5 queries
+    assert run([blip, blip, blip, query()], share=0.8)["part"] == "control"
+    assert run([blip, blip])["part"] == "reasoning"
     earlier = query(completed=0, own=trace(target="blue cube"))
     assert run([earlier] * 3 + [query(completed=1)] * 3, completed=1)["part"] == "control"
     assert run([], completed=1)["candidates"] == list(CATEGORIES)  # no query to judge by
@@ -92,6 +96,23 @@ def test_parts_a_policy_lacks_cannot_be_told_apart() -> None:
         "perception",
         "control",
     ]
+
+
+def test_a_policy_without_a_trace_that_locates_its_target_has_perception_checked() -> None:
+    seen = {"front": [0.1, 0.2, 1.0], "wrist": [0.9, 0.9, 0.0]}  # the wrist camera does not see the target
+
+    def located(uv):
+        return query(own=None) | {"looking_at": {"front": uv, "wrist": [-0.9, -0.9]}, "target_uv": seen}
+
+    assert located_error({"front": [0.1, 0.5]}, seen) == pytest.approx(0.3)  # out-of-view cameras ignored
+    assert located_error({"front": [0.1, 0.5]}, {"front": [0.0, 0.0, 0.0]}) is None
+    off, near = located([0.6, 0.2]), located([0.15, 0.2])
+    assert run([off] * 3)["candidates"] == ["reasoning", "perception"]  # wrong place: identity or location
+    assert run([near] * 3)["candidates"] == ["reasoning", "control"]  # right place: perception was fine
+    assert run([off] * 3, threshold=5.0)["part"] is None
+    assert diagnose(log(*[off] * 3), 0, 5.0, 3, threshold_uv=0.6)["candidates"] == ["reasoning", "control"]
+    hidden = query(own=None) | {"looking_at": {"front": [0.6, 0.2]}, "target_uv": {"front": [0, 0, 0.0]}}
+    assert run([hidden, near, near, near])["candidates"] == ["reasoning", "control"]  # checked when in view
 
 
 @pytest.mark.parametrize(

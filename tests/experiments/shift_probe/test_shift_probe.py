@@ -75,7 +75,10 @@ def test_a_wrong_plan_is_named_planning_by_both_methods_and_reruns_reuse(tmp_pat
     lines: list[str] = []
     results = run_probe(cfg, log=lines.append)
     p = results["policies"]["hierarchical"]
-    assert p["parts"] == {"plan": "learned", "trace": "oracle"} and p["variants"] == ["as_is", "oracle_plan"]
+    assert p["parts"] == {"plan": "learned", "trace": "oracle", "locate": "none"} and p["variants"] == [
+        "as_is",
+        "oracle_plan",
+    ]
     failures = [f for c in p["conditions"].values() for f in c["failures"]]
     assert failures, "a 3-step planner should fail these episodes"
     for f in failures:  # the oracle plan recovers each, and the log shows the plan was wrong
@@ -112,7 +115,9 @@ def test_summary_figures_come_from_the_results(tmp_path, planner) -> None:
 def test_an_expert_stack_fails_only_in_control(tmp_path) -> None:
     cfg = _probe(tmp_path, ["hierarchical:low=subtask-expert,planner=oracle"], max_steps=30, videos=0)
     p = run_probe(cfg, log=lambda _: None)["policies"]["hierarchical"]
-    assert p["parts"] == {"plan": "oracle", "trace": "oracle"} and p["variants"] == ["as_is"]
+    assert p["parts"] == {"plan": "oracle", "trace": "oracle", "locate": "none"} and p["variants"] == [
+        "as_is"
+    ]
     for c in p["conditions"].values():
         for f in c["failures"]:  # 30 steps are too few for two subtasks: the step limit, not a wrong part
             assert f["substitution"]["part"] == f["diagnosis"]["part"] == "control"
@@ -123,7 +128,7 @@ def test_flat_and_hierarchical_reasoning_vlas_side_by_side(tmp_path, planner, re
     cfg = _probe(tmp_path, [reasoning_vla, hier], max_steps=6, videos=0)
     results = run_probe(cfg, log=lambda _: None)
     flat, h = results["policies"]["flat"], results["policies"]["hierarchical"]
-    assert flat["parts"] == {"plan": "none", "trace": "learned"}
+    assert flat["parts"] == {"plan": "none", "trace": "learned", "locate": "none"}
     assert flat["variants"] == ["as_is", "oracle_reasoning", "oracle_trace"]
     assert h["variants"] == ["as_is", "oracle_plan", "oracle_reasoning", "oracle_trace", "oracle_all"]
     flat_failures = [f for c in flat["conditions"].values() for f in c["failures"]]
@@ -146,7 +151,7 @@ def test_flat_and_hierarchical_reasoning_vlas_side_by_side(tmp_path, planner, re
 
 def test_the_probe_feeds_the_experts_trace_into_a_vla(reasoning_vla) -> None:
     policy = load_rollout_policy(reasoning_vla)
-    assert stack(reasoning_vla, policy) == {"plan": "none", "trace": "learned"}
+    assert stack(reasoning_vla, policy) == {"plan": "none", "trace": "learned", "locate": "none"}
     probe = ProbePolicy(policy, feed="trace")
     evaluate(
         EvalConfig(policy=reasoning_vla, suite="tabletop-chain-2", episodes=1, max_steps=5, videos=0),
@@ -175,7 +180,7 @@ def test_the_probe_feeds_the_experts_trace_into_a_vla(reasoning_vla) -> None:
     [
         ({"levels": (4,)}, "levels must be within"),
         ({"policies": ()}, "distinct"),
-        ({"persist": 0}, "persist"),
+        ({"share": 0.0}, "share"),
         ({"axes": ("weather",)}, "weather"),
     ],
 )

@@ -6,8 +6,8 @@ target: its offset from the gripper) and ``control`` (what is left: all of the a
 subtask failed). The *first* part that went wrong is the upstream-most one.
 
 - :func:`diagnose`: from the per-query log of the failed subtask (the policy's plan and trace beside
-  the oracle plan and the expert's annotation of the same state), the first part wrong at
-  ``persist`` consecutive queries (or at every query, when the subtask had fewer).
+  the oracle plan and the expert's annotation of the same state), the upstream-most part wrong at
+  a given share of the queries where it could be checked.
 - :func:`substitution`: from re-runs of the same seed with oracle parts (plan; trace target and
   phase; whole trace; plan and trace), the first part whose oracle recovers the episode. It names
   the part whose fix suffices: when a later part is broken too (a wrong plan and a low level that
@@ -15,7 +15,9 @@ subtask failed). The *first* part that went wrong is the upstream-most one.
   planning. The two methods disagree exactly there.
 
 A part the policy does not have (no planner, no trace) cannot be checked: the answer then lists
-every category it may be (``candidates``) and names no single ``part``.
+every category it may be (``candidates``) and names no single ``part``. A policy without a trace
+that locates its target (``localize``) still has its perception checked: where it located the
+target against where the expert's target projects.
 """
 
 from __future__ import annotations
@@ -49,13 +51,26 @@ def offset_error_cm(trace: str, expert: str) -> float:
     return math.dist([_binned(v) for v in a], [_binned(v) for v in b])
 
 
+def located_error(
+    looking_at: dict[str, Sequence[float]], target_uv: dict[str, Sequence[float]]
+) -> float | None:
+    """Mean distance (image units, -1..1 across) between where the policy located its target and where
+    the expert's target projects, over the cameras that see it; None when none does."""
+    errors = [
+        math.dist(looking_at[c][:2], uv[:2]) for c, uv in target_uv.items() if c in looking_at and uv[2] > 0
+    ]
+    return sum(errors) / len(errors) if errors else None
+
+
 def wrong_parts(
-    query: dict[str, Any], oracle_plan: Sequence[str], threshold_cm: float
+    query: dict[str, Any], oracle_plan: Sequence[str], threshold_cm: float, threshold_uv: float = 0.25
 ) -> dict[str, bool | None]:
     """For one query: is each part wrong (True), right (False) or not checkable (None: no plan/trace)?
 
     ``query`` holds ``plan`` (texts or None), ``plan_subtask``, ``env_subtask``, ``trace`` and
-    ``expert`` (reasoning strings, the expert's for the subtask the policy is on)."""
+    ``expert`` (reasoning strings, the expert's for the subtask the policy is on); without a trace,
+    ``looking_at`` and ``target_uv`` (where the policy located its target and where the expert's
+    target projects, per camera) check perception alone, ``threshold_uv`` apart."""
     out: dict[str, bool | None] = {}
     plan = query.get("plan")
     out["planning"] = (
@@ -66,10 +81,15 @@ def wrong_parts(
     trace, expert = query.get("trace"), query.get("expert")
     if trace is None or expert is None:
         out["reasoning"] = out["perception"] = None
+        looking, target = query.get("looking_at"), query.get("target_uv")
+        error = None if looking is None or target is None else located_error(looking, target)
+        if error is not None:
+            out["perception"] = error > threshold_uv
         return out
     own, truth = parse_reasoning(trace), parse_reasoning(expert)
     out["reasoning"] = own.target != truth.target or own.phase != truth.phase
-    out["perception"] = not out["reasoning"] and offset_error_cm(trace, expert) > threshold_cm
+    # the location of the wrong target is not judged
+    out["perception"] = None if out["reasoning"] else offset_error_cm(trace, expert) > threshold_cm
     return out
 
 
@@ -78,27 +98,31 @@ def _answer(candidates: list[str], why: str, query: int | None = None) -> dict[s
             "query": query}  # fmt: skip
 
 
-def diagnose(log: dict[str, Any], completed: int, threshold_cm: float, persist: int) -> dict[str, Any]:
+def diagnose(
+    log: dict[str, Any], completed: int, threshold_cm: float, share: float, threshold_uv: float = 0.25
+) -> dict[str, Any]:
     """Trace diagnosis of a failed episode from its probe ``log`` (``oracle_plan`` and ``queries``,
-    each with the ``completed`` subtask count) and the subtasks it ``completed``; only the queries of
-    the subtask it failed on count. -> ``{"part", "candidates", "why", "query"}``."""
+    each with the ``completed`` subtask count) and the subtasks it ``completed``. Only the queries of
+    the subtask it failed on count; a part is wrong when wrong at ``share`` or more of the queries
+    where it could be checked (a brief error the policy recovers from is not the cause), and the
+    upstream-most wrong part is named. -> ``{"part", "candidates", "why", "query"}`` (``query``:
+    the index, within the failed subtask, of the part's first wrong query)."""
     window = [q for q in log["queries"] if q["completed"] == completed]
     if not window:
         return _answer(list(CATEGORIES), "no query during the failed subtask")
-    need = min(persist, len(window))  # a subtask with fewer queries: wrong at every one of them
-    unknown: set[str] = set()
-    streak = dict.fromkeys(PARTS, 0)
-    for i, query in enumerate(window):
-        wrong = wrong_parts(query, log["oracle_plan"], threshold_cm)
-        for part in PARTS:
-            if wrong[part] is None:
-                unknown.add(part)
-            streak[part] = streak[part] + 1 if wrong[part] else 0
-        for k, part in enumerate(PARTS):
-            if streak[part] >= need:
-                before = [p for p in PARTS[:k] if p in unknown]
-                return _answer([*before, part], f"{part} wrong at {need} consecutive queries", i)
-    return _answer([p for p in PARTS if p in unknown] + ["control"], "plan and trace right throughout")
+    verdicts = [wrong_parts(q, log["oracle_plan"], threshold_cm, threshold_uv) for q in window]
+    unchecked: list[str] = []
+    for part in PARTS:
+        seen = [v[part] for v in verdicts if v[part] is not None]
+        if not seen:
+            unchecked.append(part)
+            continue
+        wrong = sum(seen) / len(seen)
+        if wrong >= share:
+            first = next(i for i, v in enumerate(verdicts) if v[part])
+            why = f"{part} wrong at {sum(seen)} of {len(seen)} queries"
+            return _answer([*unchecked, part], why, first)
+    return _answer([*unchecked, "control"], "plan and trace right at most queries")
 
 
 def substitution(recovered: dict[str, bool | None]) -> dict[str, Any]:

@@ -23,7 +23,8 @@ class ProbeConfig:
     first_seed_index: int = 0
     max_steps: int | None = None  # per episode; None: the env's (90 per subtask)
     threshold_cm: float = 5.0  # a trace offset farther than this from the expert's is a perception error
-    persist: int = 3  # consecutive wrong queries before a part counts as wrong (boundary jitter)
+    threshold_uv: float = 0.25  # no trace: a located target this far from the true one (image: -1..1)
+    share: float = 0.5  # a part counts as wrong at this share of the failed subtask's queries or more
     videos: int = 1  # success and failure videos kept per condition of the as-is run (0: none)
 
     def __post_init__(self) -> None:
@@ -40,10 +41,16 @@ class ProbeConfig:
             )
         if not self.levels or any(not 1 <= lv <= MAX_LEVEL for lv in self.levels):
             raise ValueError(f"levels must be within 1..{MAX_LEVEL}, got {list(self.levels)}")
-        if self.episodes < 1 or self.persist < 1 or self.videos < 0 or self.threshold_cm <= 0:
+        if (
+            self.episodes < 1
+            or not 0 < self.share <= 1
+            or self.videos < 0
+            or min(self.threshold_cm, self.threshold_uv) <= 0
+        ):
             raise ValueError(
-                f"episodes and persist must be >= 1, videos >= 0 and threshold_cm > 0; got episodes="
-                f"{self.episodes}, persist={self.persist}, videos={self.videos}, threshold_cm={self.threshold_cm}"
+                f"episodes must be >= 1, share within (0, 1], videos >= 0, threshold_cm and threshold_uv > 0; "
+                f"got episodes={self.episodes}, share={self.share}, videos={self.videos}, threshold_cm="
+                f"{self.threshold_cm}, threshold_uv={self.threshold_uv}"
             )
         if self.max_steps is not None and self.max_steps < 1:
             raise ValueError(f"max_steps must be >= 1 or None, got {self.max_steps}")

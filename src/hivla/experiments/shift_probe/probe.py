@@ -5,7 +5,8 @@ oracle's, and builds the oracle-substituted variants of a policy.
 it like any policy (``hivla.evaluation.evaluate(cfg, policy=ProbePolicy(...))``). At every query it
 records the env's subtask count, the policy's plan and current subtask (hierarchical policies), its
 reasoning trace, the oracle plan (the env's subtasks) and the expert's annotation of the same state
-for the subtask the low level was given (:meth:`hivla.sim.ScriptedExpert.label`). With ``feed`` it
+for the subtask the low level was given (:meth:`hivla.sim.ScriptedExpert.label`), and, for a
+policy that locates its target (``looking_at``), where that target projects in each camera. With ``feed`` it
 also replaces the VLA's traces by the expert's (``VLAPolicy.set_trace_source``): ``"reasoning"``
 the target and phase only, ``"trace"`` the whole trace.
 """
@@ -15,11 +16,14 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+import numpy as np
+
 from hivla.planning.grammar import PlanError, parse_subtask_text
 from hivla.planning.spec import HierarchicalSpec, is_hierarchical_spec
 from hivla.policies import RolloutPolicy, load_rollout_policy
 from hivla.policies.builtin import ExpertPolicy
 from hivla.policies.vla.reasoning import Trace, parse_reasoning
+from hivla.types import CAMERAS
 
 FEEDS = ("reasoning", "trace")
 # variant -> (oracle plan and monitor, expert trace fed: None | "reasoning" | "trace")
@@ -36,19 +40,25 @@ def _low(policy: Any) -> Any:
     return getattr(policy, "low", policy)
 
 
-def trace_seam(policy: Any) -> Any:
-    """The VLA inside ``policy`` (flat, or a hierarchical policy's low level) that takes a trace
-    source, or None when the policy generates no trace."""
+def _vla(policy: Any) -> Any:
+    """The trained VLA inside ``policy`` (flat, or a hierarchical policy's low level), or None."""
     inner = getattr(_low(policy), "inner", None)
-    config = getattr(inner, "config", None)
-    if not callable(getattr(inner, "set_trace_source", None)) or config is None:
+    if not callable(getattr(inner, "set_trace_source", None)) or getattr(inner, "config", None) is None:
         return None
-    return inner if config.reasoning.enabled else None
+    return inner
+
+
+def trace_seam(policy: Any) -> Any:
+    """The VLA inside ``policy`` that takes a trace source, or None when the policy generates no trace."""
+    vla = _vla(policy)
+    return vla if vla is not None and vla.config.reasoning.enabled else None
 
 
 def stack(spec: str, policy: Any) -> dict[str, str]:
     """What the policy's plan and trace are: ``learned`` (substitutable), ``oracle`` (already the
-    oracle: not a cause) or ``none`` (the policy has no such part)."""
+    oracle: not a cause) or ``none`` (the policy has no such part); ``locate``: ``learned`` when a
+    policy without a trace says where its target is (trained with ``localize``), which the
+    diagnosis checks for perception instead."""
     if is_hierarchical_spec(spec):
         h = HierarchicalSpec.parse(spec)
         plan = "oracle" if (h.planner, h.monitor) == ("oracle", "oracle") else "learned"
@@ -58,7 +68,9 @@ def stack(spec: str, policy: Any) -> dict[str, str]:
         trace = "oracle"
     else:
         trace = "learned" if trace_seam(policy) is not None else "none"
-    return {"plan": plan, "trace": trace}
+    vla = _vla(policy)
+    locates = trace == "none" and vla is not None and vla.config.localize > 0
+    return {"plan": plan, "trace": trace, "locate": "learned" if locates else "none"}
 
 
 def variants(parts: dict[str, str]) -> list[str]:
@@ -115,16 +127,16 @@ class ProbePolicy(RolloutPolicy):
     def reset(self) -> None:
         self.inner.reset()
 
-    def _annotation(self, obs: dict[str, Any], subtask: str | None) -> str:
-        """The expert's reasoning at this state for ``subtask`` (the env's current one if unreadable)."""
+    def _annotation(self, obs: dict[str, Any], subtask: str | None) -> Any:
+        """The expert's annotation at this state for ``subtask`` (the env's current one if unreadable)."""
         try:
             sub = None if subtask is None else parse_subtask_text(subtask)
         except PlanError:
             sub = None
-        return self.expert.label(obs, sub)[1].text()
+        return self.expert.label(obs, sub)[1]
 
     def _expert_trace(self, obs: dict[str, Any], generated: Trace) -> Trace:
-        truth = parse_reasoning(self._annotation(obs, obs.get("instruction")))
+        truth = parse_reasoning(self._annotation(obs, obs.get("instruction")).text())
         if self.feed == "reasoning":
             return dataclasses.replace(generated, target=truth.target, phase=truth.phase)
         return truth
@@ -139,11 +151,19 @@ class ProbePolicy(RolloutPolicy):
         env, inner = self.env, self.inner
         done, subtasks = env.subtask_index, env.spec.subtasks
         plan_subtask = inner.plan_subtask
+        note = self._annotation(obs, plan_subtask) if done < len(subtasks) else None
+        looking = inner.looking_at
+        target_uv = None
+        if looking is not None and note is not None and note.position is not None:
+            where = env.project(np.asarray(note.position))  # (cameras, 3): u, v, visible
+            target_uv = {c: [float(x) for x in where[CAMERAS.index(c)]] for c in looking}
         return {
             "step": int(env.steps), "completed": int(done),
             "env_subtask": subtasks[done].text if done < len(subtasks) else None,
             "plan": inner.plan_subtasks, "plan_subtask": plan_subtask, "trace": inner.reasoning,
-            "expert": self._annotation(obs, plan_subtask) if done < len(subtasks) else None,
+            "expert": None if note is None else note.text(),
+            "looking_at": None if looking is None else {c: list(uv) for c, uv in looking.items()},
+            "target_uv": target_uv,
         }  # fmt: skip
 
     @property

@@ -19,13 +19,14 @@ METHODS_NOTE = (
     "of the subtask the episode failed on, the policy's plan with the env's subtasks and its trace with the "
     "expert's annotation of the same state: a wrong plan or current subtask is planning, a wrong target or "
     "phase reasoning, the right target placed farther than the threshold perception, all right control; a "
-    "part counts once wrong at the given number of consecutive queries (or at all of them, if fewer). "
-    "Substitution names the part whose fix suffices, diagnosis the first part wrong: when a later part is "
+    "part counts as wrong when wrong at the given share of the failed subtask's queries or more, and the "
+    "upstream-most wrong part is named; a policy without a trace that locates its target (localize) has "
+    "that location checked for perception instead. "
+    "Substitution names the part whose fix suffices, diagnosis the upstream-most part wrong: when a later part is "
     "broken too, no oracle recovers the episode and substitution says control where diagnosis names the "
     "earlier part, which is where the two disagree. Intervals are 95% Wilson score "
     "intervals; robustness ratios use a paired bootstrap over seeds."
 )
-PART_NAMES = {"plan": "planning", "trace": "reasoning and perception"}
 
 
 def _pct(x: float) -> str:
@@ -95,20 +96,29 @@ def success_rows(results: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
 def blind_spots(policy: dict[str, Any]) -> str:
     """Which categories this policy's parts cannot tell apart, in words."""
     parts = policy["parts"]
-    missing = [PART_NAMES[k] for k in ("plan", "trace") if parts[k] == "none"]
-    oracle = [PART_NAMES[k] for k in ("plan", "trace") if parts[k] == "oracle"]
     lines = []
-    if missing:
+    if parts["plan"] == "none":
         lines.append(
-            f"This policy has no {' and no '.join(missing)} output to check or replace, so "
-            + ("planning cannot be told apart from the parts after it" if parts["plan"] == "none" else "")
-            + ("; " if len(missing) == 2 else "")
-            + ("reasoning, perception and control cannot be told apart" if parts["trace"] == "none" else "")
-            + ": such failures are counted as undetermined, by their candidate categories."
+            "It has no plan to check or replace, so planning cannot be told apart from the parts after it."
         )
-    if oracle:
-        verb = "are" if parts["trace"] == "oracle" or len(oracle) > 1 else "is"
-        lines.append(f"Its {' and '.join(oracle)} {verb} the oracle's already, so never the cause.")
+    if parts["trace"] == "none" and parts.get("locate") == "learned":
+        lines.append(
+            "It writes no reasoning trace but locates its target: the diagnosis checks that location for "
+            "perception, so reasoning cannot be told apart from perception when the location is wrong, nor "
+            "from control when it is right; substitution cannot replace either."
+        )
+    elif parts["trace"] == "none":
+        lines.append(
+            "It writes no reasoning trace, so reasoning, perception and control cannot be told apart."
+        )
+    if "none" in (parts["plan"], parts["trace"]):
+        lines.append("Such failures count as undetermined, listed by the parts they may be.")
+    if parts["plan"] == "oracle":
+        lines.append("Its planner and monitor are the oracle's, so planning is never the cause.")
+    if parts["trace"] == "oracle":
+        lines.append(
+            "Its low level is the scripted expert, so its trace is the expert's and never the cause."
+        )
     return " ".join(lines)
 
 
@@ -119,11 +129,15 @@ def _setup_lines(results: dict[str, Any]) -> list[str]:
         f"(the same seeds for every condition and substitution)"
         + (f", at most {c['max_steps']} steps each" if c["max_steps"] else ""),
         f"- conditions: {', '.join(c['conditions'])}",
-        f"- diagnosis: perception threshold {c['threshold_cm']:g} cm, a part wrong at {c['persist']} "
-        "consecutive queries",
+        f"- diagnosis: perception threshold {c['threshold_cm']:g} cm on the trace's offset "
+        f"({c['threshold_uv']:g} image units on a located target without a trace), a part wrong when "
+        f"wrong at {c['share']:.0%} or more of the failed subtask's queries",
     ]
     for name, p in results["policies"].items():
-        lines.append(f"- {name}: `{p['spec']}` (plan: {p['parts']['plan']}, trace: {p['parts']['trace']})")
+        locates = ", locates its target" if p["parts"].get("locate") == "learned" else ""
+        lines.append(
+            f"- {name}: `{p['spec']}` (plan: {p['parts']['plan']}, trace: {p['parts']['trace']}{locates})"
+        )
     lines.append(f"- wall time: {results['wall_seconds']:.0f} s")
     return lines
 

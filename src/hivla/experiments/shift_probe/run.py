@@ -37,6 +37,7 @@ from hivla.experiments.shift_probe.config import IN_DISTRIBUTION, RESULTS_FORMAT
 
 Log = Callable[[str], None]
 PROBE_FILE = "probe.json"
+PROBE_VERSION = 2  # what a query log holds; older logs are re-run
 
 
 def _dir_name(label: str) -> str:
@@ -84,8 +85,9 @@ def ensure_as_is(
 
     where = Path(cfg.out) / name / "as_is" / _dir_name(condition.label)
     ecfg = eval_config(cfg, spec, condition, cfg.videos)
+    key = {**_key(ecfg), "probe": PROBE_VERSION}
     saved = _read_json(where / PROBE_FILE)
-    if saved is not None and saved.get("key") == _key(ecfg) and (where / "results.json").is_file():
+    if saved is not None and saved.get("key") == key and (where / "results.json").is_file():
         results = EvalResults.load(where)
         log(
             f"{name} {condition.label}: reused ({results.metrics['overall']['successes']}/{len(results.episodes)})"
@@ -96,7 +98,7 @@ def ensure_as_is(
     results.config["policy"] = spec  # the spec, not the wrapper's name
     results.save(where)
     failed = {e.seed: probe.logs[e.seed] for e in results.episodes if not e.success}  # only these are read
-    (where / PROBE_FILE).write_text(json.dumps({"key": _key(ecfg), "logs": failed}))
+    (where / PROBE_FILE).write_text(json.dumps({"key": key, "logs": failed}))
     o = results.metrics["overall"]
     log(f"{name} {condition.label}: {o['successes']}/{o['episodes']} successes")
     return results, failed
@@ -150,7 +152,7 @@ def attribute_failures(
         out.append({
             "seed": ep.seed, "failure": ep.failure, "failed_subtask": ep.failed_subtask, "video": ep.video_path,
             "recovered": runs, "substitution": substitution(runs),
-            "diagnosis": diagnose(logs[ep.seed], ep.completed, cfg.threshold_cm, cfg.persist),
+            "diagnosis": diagnose(logs[ep.seed], ep.completed, cfg.threshold_cm, cfg.share, cfg.threshold_uv),
         })  # fmt: skip
     return out
 
