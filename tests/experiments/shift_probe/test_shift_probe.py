@@ -91,9 +91,9 @@ def test_a_wrong_plan_is_named_planning_by_both_methods_and_reruns_reuse(tmp_pat
     summary = (tmp_path / "summary.md").read_text()
     assert "| lighting |" in summary and "oracle_plan recovers" in summary
     assert "| all conditions |" in summary
-    assert (tmp_path / "report.html").is_file() and json.loads((tmp_path / "results.json").read_text())[
-        "policies"
-    ]
+    report = (tmp_path / "report.html").read_text()
+    assert 'data-plot="attribution-hierarchical-diagnosis"' in report and "<video" in report  # a kept failure
+    assert json.loads((tmp_path / "results.json").read_text())["policies"]
     assert (tmp_path / "hierarchical" / "as_is" / "lighting3" / "probe.json").is_file()
 
     lines.clear()
