@@ -145,6 +145,7 @@ def test_flat_and_hierarchical_reasoning_vlas_side_by_side(tmp_path, planner, re
     assert h["agreement"]["same"]["rate"] == 0.0 and h["agreement"]["same"]["n"] == 2
     summary = summary_markdown(results)
     assert "flat success" in summary and "hierarchical success" in summary
+    assert "| flat | diagnosis |" in summary and "| hierarchical | substitution |" in summary
     assert "planning cannot be told apart" in summary
     assert "Undetermined, by the parts they may be: planning or" in summary  # the flat policy's failures
 

@@ -93,6 +93,18 @@ def success_rows(results: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
+def side_by_side_rows(results: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """Policy x method rows over all conditions: the parts each policy's failures are attributed to."""
+    header = ["policy", "method", *CATEGORIES, "undetermined", "failures"]
+    rows = []
+    for name, p in results["policies"].items():
+        for method in ("substitution", "diagnosis"):
+            t = p["overall"][method]
+            rows.append([name, method, *(rate_cell(t[c]) for c in CATEGORIES), str(t["undetermined"]["count"]),
+                         str(t["failures"])])  # fmt: skip
+    return header, rows
+
+
 def blind_spots(policy: dict[str, Any]) -> str:
     """Which categories this policy's parts cannot tell apart, in words."""
     parts = policy["parts"]
@@ -168,6 +180,9 @@ def summary_markdown(results: dict[str, Any]) -> str:
     """The headline tables and the notes a reader needs to trust them."""
     parts = ["# Shift probe: where the stack fails under distribution shift", "\n".join(_setup_lines(results)),
              "## Success by condition", markdown_table(*success_rows(results))]  # fmt: skip
+    if len(results["policies"]) > 1:
+        parts += ["## Failures by part, policies side by side (all conditions)",
+                  markdown_table(*side_by_side_rows(results))]  # fmt: skip
     for name, p in results["policies"].items():
         parts += _policy_markdown(name, p)
     parts += ["## Methods", METHODS_NOTE]
@@ -206,6 +221,10 @@ def failure_videos(p: dict[str, Any], per_category: int = 2) -> str:
 def report_html(results: dict[str, Any]) -> str:
     setup = "".join(f"<li>{escape(line[2:])}</li>" for line in _setup_lines(results))
     sections = [f"<ul>{setup}</ul>", f"<h2>Success by condition</h2>{table(*success_rows(results))}"]
+    if len(results["policies"]) > 1:
+        sections.append(
+            f"<h2>Failures by part, policies side by side (all conditions)</h2>{table(*side_by_side_rows(results))}"
+        )
     for name, p in results["policies"].items():
         same = p["agreement"]["same"]
         sections += [
