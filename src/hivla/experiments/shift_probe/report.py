@@ -41,6 +41,13 @@ def rate_cell(r: dict[str, Any]) -> str:
     return f"{r['count']} ({_pct(r['rate'])} [{_pct(lo)}, {_pct(hi)}])"
 
 
+def undetermined_cell(t: dict[str, Any]) -> str:
+    """``3 (reasoning or perception: 2, reasoning or control: 1)``: failures naming no single part."""
+    u = t["undetermined"]
+    groups = ", ".join(f"{' or '.join(k.split('|'))}: {n}" for k, n in u["by_candidates"].items())
+    return f"{u['count']} ({groups})" if groups else str(u["count"])
+
+
 def _axis_label(axis: str) -> str:
     return "in distribution" if axis == "none" else axis
 
@@ -51,7 +58,7 @@ def attribution_rows(policy: dict[str, Any], method: str) -> tuple[list[str], li
     rows = []
     blocks = [(_axis_label(a), b[method]) for a, b in policy["by_axis"].items()]
     for axis, t in [*blocks, ("all conditions", policy["overall"][method])]:
-        rows.append([axis, *(rate_cell(t[c]) for c in CATEGORIES), str(t["undetermined"]["count"]),
+        rows.append([axis, *(rate_cell(t[c]) for c in CATEGORIES), undetermined_cell(t),
                      str(t["failures"])])  # fmt: skip
     return header, rows
 
@@ -100,7 +107,7 @@ def side_by_side_rows(results: dict[str, Any]) -> tuple[list[str], list[list[str
     for name, p in results["policies"].items():
         for method in ("substitution", "diagnosis"):
             t = p["overall"][method]
-            rows.append([name, method, *(rate_cell(t[c]) for c in CATEGORIES), str(t["undetermined"]["count"]),
+            rows.append([name, method, *(rate_cell(t[c]) for c in CATEGORIES), undetermined_cell(t),
                          str(t["failures"])])  # fmt: skip
     return header, rows
 
@@ -161,10 +168,6 @@ def _policy_markdown(name: str, p: dict[str, Any]) -> list[str]:
         out.append(spots)
     for method, title in (("substitution", "oracle substitution"), ("diagnosis", "trace diagnosis")):
         out += [f"### Failures by part: {title}", markdown_table(*attribution_rows(p, method))]
-        groups = p["overall"][method]["undetermined"]["by_candidates"]
-        if groups:
-            out.append("Undetermined, by the parts they may be: " + "; ".join(
-                f"{' or '.join(k.split('|'))}: {n}" for k, n in groups.items()) + ".")  # fmt: skip
     same, consistent = p["agreement"]["same"], p["agreement"]["consistent"]
     out += [
         "### Recovered by each substitution, and agreement",
