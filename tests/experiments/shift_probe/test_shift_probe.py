@@ -188,3 +188,15 @@ def test_the_probe_feeds_the_experts_trace_into_a_vla(reasoning_vla) -> None:
 def test_bad_configs_say_what_was_expected(tmp_path, kw, message) -> None:
     with pytest.raises((ValueError, KeyError), match=message):
         ProbeConfig(out=str(tmp_path), **kw)
+
+
+def test_the_probe_does_not_change_the_rollout() -> None:
+    spec = "hierarchical:low=subtask-expert,planner=oracle"
+    cfg = EvalConfig(
+        policy=spec, suite="tabletop-chain-2", episodes=2, max_steps=50, videos=0, shifts=("lighting=3",)
+    )
+    plain = evaluate(cfg)
+    probe = ProbePolicy(load_rollout_policy(spec))
+    probed = evaluate(cfg, policy=probe)
+    assert [e.to_dict() for e in probed.episodes] == [e.to_dict() for e in plain.episodes]
+    assert len(probe.logs) == 2 and all(len(log["queries"]) > 10 for log in probe.logs.values())
