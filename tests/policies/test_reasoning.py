@@ -178,3 +178,43 @@ def test_flat_policy_has_no_trace() -> None:
     policy = VLAPolicy(cfg, VLAProcessor.fit(cfg, fit_data(cfg))).eval()
     policy.sample_actions(make_obs(cfg))
     assert policy.reasoning is None and policy.trace_generations == 0
+
+
+def test_a_trace_source_replaces_each_new_trace_and_the_actions_read_it() -> None:
+    policy = _build(_reasoning_config(every=1)).eval()
+    obs = make_obs(policy.config)
+    wanted = parse_reasoning(TRACES[2])
+    seen = []
+
+    def source(o, generated):
+        seen.append((o["instruction"], generated))
+        return dataclasses.replace(wanted, target=generated.target)  # keep the own target, take the rest
+
+    own = policy.sample_actions(obs, generator=torch.Generator().manual_seed(0))
+    own_trace = parse_reasoning(policy.reasoning)
+    policy.reset()
+    policy.set_trace_source(source)
+    fed = policy.sample_actions(obs, generator=torch.Generator().manual_seed(0))
+    assert seen and seen[0][0] == obs["instruction"] and seen[0][1].target == own_trace.target
+    vocab = policy.processor.trace_vocab
+    trace = torch.from_numpy(vocab.encode(dataclasses.replace(wanted, target=own_trace.target)))
+    assert policy.reasoning == describe_trace(
+        obs["instruction"], vocab.decode(trace.numpy())
+    )  # offsets binned
+    inputs, embs = policy.processor.prepare_obs(obs)
+    expected, _, _ = policy.model.sample(
+        inputs, generator=torch.Generator().manual_seed(0), trace=trace[None]
+    )
+    np.testing.assert_allclose(fed, policy.processor.unnormalize_actions(expected.numpy(), embs), atol=1e-6)
+    assert policy.trace_generations == 2 and len(seen) == 1  # counted as new traces, one source call each
+    policy.set_trace_source(None)
+    policy.reset()
+    again = policy.sample_actions(obs, generator=torch.Generator().manual_seed(0))
+    np.testing.assert_array_equal(again, own)
+
+
+def test_a_trace_source_needs_a_reasoning_policy() -> None:
+    cfg = tiny_config("cnn", "l1")
+    policy = VLAPolicy(cfg, VLAProcessor.fit(cfg, fit_data(cfg))).eval()
+    with pytest.raises(ValueError, match="trained with reasoning"):
+        policy.set_trace_source(lambda o, g: g)

@@ -41,8 +41,8 @@ class Config:
     planner_steps: int = 800
     """Steps when the learned planner has to be trained."""
     monitor: str = "oracle"
-    """oracle, or a `hivla monitor train` directory. The learned monitor measured clearly worse than
-    the oracle (see summary.md), hence the default."""
+    """oracle (the env's predicate: an upper bound), or a `hivla monitor train` directory. The learned
+    monitor's measured cost is in BENCHMARKS.md ('The subtask monitor')."""
     episodes_per_length: int = 20
     """Held-out episodes per chain length (tabletop-single and tabletop-chain-2..5)."""
     lengths: tuple[int, ...] = (1, 2, 3, 4, 5)

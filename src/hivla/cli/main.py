@@ -87,6 +87,11 @@ COMMANDS: tuple[Command, ...] = (
         "hivla.cli.experiment_reasoning_ablation",
         "Flat vs hierarchical vs hierarchical+reasoning: success by chain length, latency, report.",
     ),
+    Command(
+        "experiment shift-probe",
+        "hivla.cli.experiment_shift_probe",
+        "Success under each shift axis and level; failures attributed to perception/reasoning/planning/control.",
+    ),
 )
 
 

@@ -4,6 +4,9 @@
   success by chain length and latency (``hivla experiment reasoning-ablation``).
 - :mod:`~hivla.experiments.world_model_validation`: world-model prediction error under shifts, error
   vs task failure, imagined frames, implicit reward and the safety veto (``hivla experiment world-model``).
+- :mod:`~hivla.experiments.shift_probe`: success under every shift axis and level, and each failure
+  attributed to perception, reasoning, planning or control by oracle substitution and by trace
+  diagnosis (``hivla experiment shift-probe``).
 
 Library packages (``hivla.sim``, ``hivla.policies``, ``hivla.evaluation``, ...) never import from here,
 and nothing here imports ``hivla.cli``: the CLI's ``experiment`` commands are thin wrappers.
@@ -16,3 +19,4 @@ from hivla.registry import Registry
 EXPERIMENTS: Registry[str] = Registry("experiment")
 EXPERIMENTS.add("reasoning-ablation", "hivla.experiments.reasoning_ablation")
 EXPERIMENTS.add("world-model", "hivla.experiments.world_model_validation")
+EXPERIMENTS.add("shift-probe", "hivla.experiments.shift_probe")

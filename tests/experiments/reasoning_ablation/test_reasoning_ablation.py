@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -104,3 +105,15 @@ def test_a_missing_monitor_directory_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"hivla monitor train .* monitor\.json"):
         monitor_info(str(tmp_path / "nothing"))
     assert monitor_info("oracle")["note"] == MONITOR_NOTE
+
+
+def test_the_monitor_note_types_no_figure_and_a_learned_one_reports_its_own(tmp_path):
+    assert not re.search(r"\d", MONITOR_NOTE) and "BENCHMARKS.md" in MONITOR_NOTE
+    (tmp_path / "monitor.json").write_text("{}")
+    metrics = {"val": {"precision": 0.123, "recall": 0.456}, "val_event": {"precision": 0.7, "recall": 0.81}}
+    (tmp_path / "metrics.json").write_text(json.dumps(metrics))
+    note = monitor_info(str(tmp_path))["note"]
+    assert "precision 12%, recall 46%" in note and "precision 70%, recall 81%" in note
+    metrics["val"]["precision"] = 0.9
+    (tmp_path / "metrics.json").write_text(json.dumps(metrics))
+    assert "precision 90%, recall 46%" in monitor_info(str(tmp_path))["note"]

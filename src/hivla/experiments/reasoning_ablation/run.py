@@ -93,7 +93,10 @@ def ensure_planner(
 
 
 def monitor_info(monitor: str) -> dict[str, Any]:
-    """What the summary says about the monitor: the note for oracle, a learned one's val metrics."""
+    """What the summary says about the monitor: the note for oracle (no figures: it cites where they are
+    measured), a learned one's val metrics read from its metrics.json."""
+    from hivla.planning.monitor import TOLERANCE
+
     if monitor == "oracle":
         return {"spec": "oracle", "note": MONITOR_NOTE, "val": None}
     root = Path(monitor)
@@ -111,7 +114,10 @@ def monitor_info(monitor: str) -> dict[str, Any]:
         else " (no metrics.json)"
     )
     if event:
-        note += f"; event-level precision {event['precision']:.0%}, recall {event['recall']:.0%} (within ±3 steps)"
+        note += (
+            f"; event-level precision {event['precision']:.0%}, recall {event['recall']:.0%} "
+            f"(within ±{TOLERANCE} steps)"
+        )
     note += "."
     return {"spec": str(root), "note": note, "val": val}
 

@@ -10,11 +10,13 @@ With ``reasoning.enabled`` the model first writes a grounded reasoning trace (ta
 from the gripper, motion primitive, gripper command; ``hivla.policies.vla.reasoning``) with a
 small decoder over the backbone's tokens, then runs the backbone again with the trace's tokens
 appended, so the actions are conditioned on the trace (Embodied Chain-of-Thought, Zawalski et al.
-2024). The policy can reuse a trace over several calls (``set_reasoning_reuse``).
+2024). The policy can reuse a trace over several calls (``set_reasoning_reuse``), and a trace source
+can replace each new trace by another (``set_trace_source``: the expert's, for oracle substitution).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -34,8 +36,9 @@ from hivla.models.vision import cell_label
 from hivla.policies.base import BasePolicy, register_policy
 from hivla.policies.vla.configuration_vla import VLAConfig
 from hivla.policies.vla.processor_vla import VLAProcessor
-from hivla.policies.vla.reasoning import TraceDecoder, TraceVocab, describe_trace
+from hivla.policies.vla.reasoning import Trace, TraceDecoder, TraceVocab, describe_trace
 
+TraceSource = Callable[[dict[str, Any], Trace], Trace]  # (observation, generated trace) -> trace to use
 TARGET_FREQUENCIES = torch.pi * 2.0 ** torch.arange(6)  # Fourier features of the located target's (u, v)
 
 
@@ -287,6 +290,14 @@ class VLAModel(nn.Module):
         chunks = self.head.sample(_with(readouts, target), memory, memory_valid, generator=generator)
         return chunks, trace, looking
 
+    @torch.no_grad()
+    def generate_trace(self, inputs: dict[str, Any]) -> torch.Tensor:
+        """The trace long[B, 7] that :meth:`sample` would generate for ``inputs``."""
+        if self.trace is None:
+            raise ValueError("this VLA was trained without reasoning: it generates no trace")
+        tokens, valid = self.perceive(inputs)
+        return self.trace.generate(*self.mix(tokens, valid)[1:])  # (B, 7)
+
 
 def _with(readouts: torch.Tensor, target: torch.Tensor | None) -> torch.Tensor:
     """The head's readouts float[B, R, D], plus the target token float[B, 1, D] when there is one."""
@@ -319,6 +330,7 @@ class VLAPolicy(BasePolicy):
         self.trace_generations = self.trace_calls = 0
         self.last_reasoning: str | None = None
         self.last_looking_at: dict[str, tuple[float, float]] | None = None
+        self.trace_source: TraceSource | None = None
 
     def compute_loss(self, batch: dict[str, Any]) -> tuple[torch.Tensor, dict[str, float]]:
         inputs = self.processor.prepare_batch(batch, device=self.device, train=self.training)
@@ -334,7 +346,8 @@ class VLAPolicy(BasePolicy):
     ) -> np.ndarray:
         inputs, embs = self.processor.prepare_obs(obs, embodiment, device=self.device)
         reuse = self._reusable_trace(inputs["texts"])
-        out, trace, looking = self.model.sample(inputs, generator=generator, trace=reuse)
+        given = self._sourced_trace(obs, inputs) if reuse is None else reuse
+        out, trace, looking = self.model.sample(inputs, generator=generator, trace=given)
         if looking is not None:
             self.last_looking_at = dict(zip(self.config.cameras, looking[0].tolist(), strict=True))
         if trace is not None:
@@ -350,6 +363,31 @@ class VLAPolicy(BasePolicy):
         if every < 0:
             raise ValueError(f"reasoning reuse must be >= 0 (0: only on a new instruction), got {every}")
         self.reasoning_every = every
+
+    def set_trace_source(self, source: TraceSource | None) -> None:
+        """Replace every new trace (the reuse schedule is kept) by ``source(obs, generated) -> Trace``:
+        ``generated`` is the trace the policy would have used, ``obs`` the unbatched observation; e.g.
+        the expert's annotation at this state (oracle substitution). None restores generation.
+        Raises ValueError for a policy trained without reasoning."""
+        if source is not None and self.model.trace is None:
+            raise ValueError(
+                "set_trace_source needs a VLA trained with reasoning (reasoning.enabled); this one "
+                "generates no trace"
+            )
+        self.trace_source = source
+
+    def _sourced_trace(self, obs: dict[str, Any], inputs: dict[str, Any]) -> torch.Tensor | None:
+        """The trace long[1, 7] the source gives for this query, or None (no source: generate)."""
+        if self.trace_source is None:
+            return None
+        generated = self.model.generate_trace(inputs)  # (B, 7)
+        if generated.shape[0] != 1:
+            raise ValueError(
+                f"a trace source takes one observation at a time, got a batch of {generated.shape[0]}"
+            )
+        vocab = self.processor.trace_vocab
+        trace = self.trace_source(obs, vocab.decode(generated[0].cpu().numpy()))
+        return torch.from_numpy(vocab.encode(trace))[None].to(generated.device)  # (1, 7)
 
     def _reusable_trace(self, texts: list[str]) -> torch.Tensor | None:
         if self._trace is None or self._trace_key != tuple(texts):
