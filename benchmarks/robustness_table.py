@@ -31,9 +31,13 @@ def table(runs: dict[str, dict], target: float) -> str:
     names = list(runs)
     lines = ["| condition | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
     base = [runs[n]["by_shift"]["none"] for n in names]
-    lines.append("| in distribution | " + " | ".join(f"{b['successes']}/{b['episodes']}" for b in base) + " |")
+    lines.append(
+        "| in distribution | " + " | ".join(f"{b['successes']}/{b['episodes']}" for b in base) + " |"
+    )
     axes = sorted({a for m in runs.values() for a in m["robustness"].get("axes", {})})
-    levels = sorted({lv for m in runs.values() for a in m["robustness"]["axes"].values() for lv in a}, key=int)
+    levels = sorted(
+        {lv for m in runs.values() for a in m["robustness"]["axes"].values() for lv in a}, key=int
+    )
     for axis in axes:
         for level in levels:
             cells = [runs[n]["robustness"]["axes"].get(axis, {}).get(level) for n in names]
