@@ -3,6 +3,7 @@
 import dataclasses
 import json
 import re
+import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from hivla.experiments.reasoning_ablation.config import (
 )
 from hivla.experiments.reasoning_ablation.report import (
     _apart,
+    _arm_line,
     length_cell,
     oracle_label,
     rerender,
@@ -29,6 +31,7 @@ from hivla.experiments.reasoning_ablation.report import (
 )
 from hivla.experiments.reasoning_ablation.run import (
     ensure_planner,
+    given_run,
     latency_variants,
     monitor_info,
     policy_spec,
@@ -126,9 +129,24 @@ def test_given_runs_are_evaluated_without_training_or_data(ablation, tmp_path):
         assert t["source"] == "given" and t["key"]["given"] == str(arms / arm)
         assert t["run"].startswith(str(arms / arm / "checkpoints"))  # evaluated from its latest checkpoint
         assert t["key"]["preset"] == "debug" and t["key"]["steps"] == 4
+        assert t["step"] == 4 and t["unfinished"] is False
     assert results["budgets"]["none"]["rows"]["flat"]["policy"] == results["arms"]["flat"]["train"]["run"]
     summary = (tmp_path / "given" / "summary.md").read_text()
     assert f"- hierarchical: given run {arms / 'hierarchical'} (language=subtask, reasoning off" in summary
+    assert "at step 4)" in summary and "unfinished" not in summary
+
+
+def test_an_unfinished_given_run_is_flagged(ablation, tmp_path):
+    cfg, _, _ = ablation
+    run = tmp_path / "run"
+    shutil.copytree(Path(cfg.out) / "arms" / "flat", run)
+    exp = json.loads((run / "experiment.json").read_text())
+    exp["train"]["steps"] = 40  # as if training had been stopped (or is still going) at step 4
+    (run / "experiment.json").write_text(json.dumps(exp))
+    log: list[str] = []
+    t = given_run(_tiny(tmp_path / "x"), "flat", str(run), log.append)
+    assert t["step"] == 4 and t["unfinished"] is True and "WARNING: unfinished, step 4 of 40" in log[0]
+    assert "unfinished" in _arm_line("flat", {"train": t})
 
 
 @pytest.mark.parametrize(

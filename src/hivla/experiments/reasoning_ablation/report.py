@@ -135,8 +135,10 @@ def _arm_line(arm: str, a: dict[str, Any]) -> str:
     t, k = a["train"], a["train"]["key"]
     if t.get("source") == "given":
         made = ", ".join(f"{n} {k[n]}" for n in ("preset", "steps", "data") if k.get(n) is not None)
+        at = "" if t.get("step") is None else f" at step {t['step']}"
+        warn = " **unfinished: the run has not reached its steps**" if t.get("unfinished") else ""
         return (f"- {arm}: given run {k['given']} (language={k['language']}, reasoning "
-                f"{'on' if k['reasoning'] else 'off'}{', ' + made if made else ''}; checkpoint {t['run']})")  # fmt: skip
+                f"{'on' if k['reasoning'] else 'off'}{', ' + made if made else ''}; checkpoint {t['run']}{at}){warn}")  # fmt: skip
     return f"- {arm}: trained here into {t['run']} ({t.get('step')} steps)"
 
 

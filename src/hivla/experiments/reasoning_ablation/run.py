@@ -206,9 +206,22 @@ def given_run(cfg: AblationConfig, arm: str, run: str, log: Log) -> dict[str, An
     exp = _read_json(Path(run) / EXPERIMENT_FILE) or {}
     info = {"preset": exp.get("name"), "steps": (exp.get("train") or {}).get("steps"),
             "data": (exp.get("data") or {}).get("path")}  # fmt: skip
-    log(f"{arm}: given run {run} (checkpoint {ckpt}, language={language}, reasoning={reasoning})")
+    step = checkpoint_step(ckpt)
+    unfinished = step is not None and isinstance(info["steps"], int) and step < info["steps"]
+    log(f"{arm}: given run {run} (checkpoint {ckpt}, language={language}, reasoning={reasoning})"
+        + (f"; WARNING: unfinished, step {step} of {info['steps']}" if unfinished else ""))  # fmt: skip
     return {"key": {"given": str(run), "language": language, "reasoning": reasoning, **info},
-            "run": str(ckpt), "source": "given"}  # fmt: skip
+            "run": str(ckpt), "step": step, "unfinished": unfinished, "source": "given"}  # fmt: skip
+
+
+def checkpoint_step(ckpt: Path) -> int | None:
+    """The training step a checkpoint was saved at (its train_state), or None when it has none."""
+    from hivla.training.checkpoint import STATE_DIR, TRAIN_STATE_FORMAT
+
+    if not TRAIN_STATE_FORMAT.meta_path(ckpt / STATE_DIR).is_file():
+        return None
+    step = TRAIN_STATE_FORMAT.read_meta(ckpt / STATE_DIR).get("step")
+    return int(step) if step is not None else None
 
 
 def ensure_policy(cfg: AblationConfig, arm: str, log: Log) -> dict[str, Any]:
