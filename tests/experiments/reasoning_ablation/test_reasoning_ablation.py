@@ -285,6 +285,7 @@ def test_a_missing_monitor_directory_is_named(tmp_path):
 
 def test_the_monitor_note_types_no_figure_and_a_learned_one_reports_its_own(tmp_path):
     assert not re.search(r"\d", MONITOR_NOTE) and "BENCHMARKS.md" in MONITOR_NOTE
+    assert not re.search(r"\d", BUDGET_NOTE + ORACLE_NOTE)  # the notes type no figure either
     (tmp_path / "monitor.json").write_text("{}")
     metrics = {"val": {"precision": 0.123, "recall": 0.456}, "val_event": {"precision": 0.7, "recall": 0.81}}
     (tmp_path / "metrics.json").write_text(json.dumps(metrics))
