@@ -56,9 +56,9 @@ def policy_sampling(policy: Any) -> tuple[str, str]:
         seen.add(id(policy))
         head = getattr(getattr(getattr(policy, "config", None), "head", None), "kind", None)
         if head in STOCHASTIC_HEADS:
-            return "stochastic", f"a {head} action head samples each chunk from noise"
+            return "stochastic", f"the {head} action head samples each chunk from noise"
         if head in DETERMINISTIC_HEADS:
-            return "deterministic", f"a {head} action head returns the same chunk for the same observation"
+            return "deterministic", f"the {head} action head returns the same chunk for the same observation"
         from hivla.policies.builtin import ExpertPolicy
         from hivla.world_model.faults import FaultyExpert
 
