@@ -61,6 +61,9 @@ class Config:
     """Override the held-out episodes per shift condition."""
     veto_episodes: int = 0
     """Override the veto evaluation's episodes per condition and arm."""
+    veto_events: tuple[str, ...] = ()
+    """Override the events the veto guards against (default: all violations). A world model trained on
+    `hivla collect` data knows only object_out (and subtask_done): pass --veto-events object_out."""
     threshold: float = 0.0
     """Override the veto threshold (probability of a violation within the executed steps)."""
     workers: int = 0
@@ -109,6 +112,8 @@ def spec(cfg: Config) -> Any:
         veto = dataclasses.replace(veto, episodes=cfg.veto_episodes)
     if cfg.threshold:
         veto = dataclasses.replace(veto, veto=dataclasses.replace(veto.veto, threshold=cfg.threshold))
+    if cfg.veto_events:
+        veto = dataclasses.replace(veto, veto=dataclasses.replace(veto.veto, events=tuple(cfg.veto_events)))
     if cfg.workers:
         probe = dataclasses.replace(probe, workers=cfg.workers)
         veto = dataclasses.replace(veto, workers=cfg.workers)

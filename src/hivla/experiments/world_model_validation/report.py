@@ -362,7 +362,8 @@ def markdown_summary(results: dict[str, Any]) -> str:
     parts.append(f"Policy whose rollouts are probed: {results.get('policy', '–')}")
     parts.append(markdown_table(AXIS_HEADER, axis_correlation_rows(results)))
     if results.get("replan"):
-        parts.append(f"World-model-triggered replanning: {results['replan']['arms']}")
+        arms = results["replan"]["arms"]
+        parts.append("World-model-triggered replanning: " + "; ".join(f"{a}: `{v}`" for a, v in arms.items()))
         parts.append(markdown_table(REPLAN_HEADER, replan_rows(results["replan"])))
     if results.get("veto"):
         parts.append(f"Veto policy: {results['veto'].get('policy', '–')}")

@@ -374,6 +374,7 @@ def run_experiment(
             f"{spec.veto.episodes} episodes x 2 arms"
         )
         veto = run_veto_eval(target, spec.veto, cache_dir=out / "cache")
+        log(f"  {veto['reused']} of {len(veto['episodes'])} episodes reused")
         veto["run"] = str(target)
         veto["policy"] = describe_policy(spec.veto.policy, spec.veto.fault_rate)
     if spec.replan.policy:
@@ -384,6 +385,7 @@ def run_experiment(
             f"{spec.replan.episodes} episodes x 2 arms"
         )
         replan = run_replan_eval(target, spec.replan, cache_dir=out / "cache")
+        log(f"  {replan['reused']} of {len(replan['episodes'])} episodes reused")
         replan["run"] = str(target)
     results = {
         "format": "hivla.world_model.experiment",
