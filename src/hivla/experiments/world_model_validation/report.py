@@ -118,7 +118,7 @@ def axis_correlation_rows(results: dict[str, Any]) -> list[list[Any]]:
     rows = []
     for m in results["models"]:
         c = m["failure_correlation"]
-        groups = {**c.get("by_axis", {}), "all conditions": c}
+        groups = {**c.get("by_axis", {}), **c.get("by_axis_with_in_distribution", {}), "all conditions": c}
         for name, g in groups.items():
             v = g["measures"]["mean error"]
             rows.append([m["kind"], name, f"{g['failures']}/{g['episodes']}", _f(v["spearman"], 2), _ci(v["ci95"]),
@@ -135,7 +135,9 @@ def axis_correlation_section(results: dict[str, Any]) -> str:
         f"{escape(str(results.get('policy', '–')))}. Per group of held-out episodes (in distribution; each "
         "shift axis over its levels; all pooled): Spearman and Pearson (point-biserial) correlation between an "
         "episode's mean one-step error and its failure, with percentile bootstrap 95% intervals; – where the "
-        "group's episodes all succeed or all fail.</p>" + table(AXIS_HEADER, axis_correlation_rows(results))
+        "group's episodes all succeed or all fail. Rows <i>axis + in distribution</i> pool an axis with the "
+        "unshifted episodes: does the error rise with the shift and mark the failures it causes?</p>"
+        + table(AXIS_HEADER, axis_correlation_rows(results))
     )
 
 

@@ -117,7 +117,7 @@ def axis_of(condition: str) -> str:
 def failure_correlation(errors: list[Any], n_boot: int) -> dict[str, Any]:
     """Spearman and Pearson (an episode's one-step error, its failure) with bootstrap 95% intervals,
     pooled over all conditions and per group (``by_axis``: in distribution, then each shift axis
-    over its levels), for three per-episode error measures (``ERROR_MEASURES``): the mean error (the
+    over its levels; ``by_axis_with_in_distribution``: each axis with the unshifted episodes), for three per-episode error measures (``ERROR_MEASURES``): the mean error (the
     headline ``spearman``), the error relative to copy-last (how surprised the model is beyond how
     much moved), and the peak error. Undefined (None) where a group's episodes all succeed or all fail."""
     pooled = _correlations(errors, n_boot)
@@ -125,6 +125,12 @@ def failure_correlation(errors: list[Any], n_boot: int) -> dict[str, Any]:
     for e in errors:
         groups.setdefault(axis_of(e.info.get("condition", "none")), []).append(e)
     by_axis = {name: _correlations(group, n_boot) for name, group in groups.items()}
+    in_dist = groups.get("in distribution", [])
+    with_in_distribution = {  # does error rise with the shift and predict the failures it causes?
+        f"{name} + in distribution": _correlations(in_dist + group, n_boot)
+        for name, group in groups.items()
+        if name != "in distribution" and in_dist
+    }
     fail = np.array([0.0 if e.success else 1.0 for e in errors])
     head = pooled["measures"]["mean error"]
     return {
@@ -134,6 +140,7 @@ def failure_correlation(errors: list[Any], n_boot: int) -> dict[str, Any]:
         "pearson": head["pearson"],
         "pearson_ci95": head["pearson_ci95"],
         "by_axis": by_axis,
+        "by_axis_with_in_distribution": with_in_distribution,
         "errors": [ERROR_MEASURES["mean error"](e) for e in errors],
         "failed": fail.astype(int).tolist(),
     }

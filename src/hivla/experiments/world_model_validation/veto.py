@@ -156,12 +156,18 @@ class _VetoWorker:
 
 def check_veto_policy(cfg: VetoEvalConfig) -> str:
     """Why resampling can change ``cfg.policy``'s chunks; ``DeterministicPolicyError`` if it cannot."""
-    from hivla.world_model.safety import require_stochastic
+    from hivla.world_model.safety import DeterministicPolicyError, require_stochastic
     from hivla.world_model.sources import make_policy
 
-    return require_stochastic(
-        make_policy(cfg.policy, cfg.fault_rate, cfg.embodiment), f"policy {cfg.policy!r}"
-    )
+    try:
+        return require_stochastic(
+            make_policy(cfg.policy, cfg.fault_rate, cfg.embodiment), f"policy {cfg.policy!r}"
+        )
+    except DeterministicPolicyError as err:
+        raise DeterministicPolicyError(
+            f"{err}. In `hivla experiment world-model`: pass such a run as --veto-policy, or --no-veto to "
+            "measure only the correlation and the replanning"
+        ) from None
 
 
 def run_veto_eval(
