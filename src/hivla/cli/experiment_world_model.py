@@ -54,7 +54,10 @@ class Config:
     out: str = "runs/wm-experiment"
     """Output directory (results.json, report.html, figures/)."""
     veto_run: str = ""
-    """World model used by the safety veto and the replan trigger (default: the first of --runs)."""
+    """World model used by the safety veto (default: the first of --runs); it needs violation labels
+    (fault-injecting expert rollouts), which `hivla collect` data lacks."""
+    replan_run: str = ""
+    """World model used by the replan trigger (default: the first of --runs)."""
     veto: bool = True
     """Run the with/without-veto evaluation (--no-veto skips it)."""
     episodes: int = 0
@@ -124,7 +127,10 @@ def spec(cfg: Config) -> Any:
 def run(cfg: Config, quiet: bool = False) -> dict[str, Any]:
     from hivla.experiments.world_model_validation.run import run_experiment
 
-    results = run_experiment(list(cfg.runs), spec(cfg), cfg.out, veto_run=cfg.veto_run or None, quiet=quiet)
+    results = run_experiment(
+        list(cfg.runs), spec(cfg), cfg.out, veto_run=cfg.veto_run or None, quiet=quiet,
+        replan_run=cfg.replan_run or None,
+    )  # fmt: skip
     return {
         "out": cfg.out,
         "report": f"{cfg.out}/report.html",

@@ -340,9 +340,15 @@ def describe_policy(spec: str, fault_rate: float) -> str:
 
 
 def run_experiment(
-    runs: list[str], spec: ExperimentSpec, out: str | Path, veto_run: str | None = None, quiet: bool = False
+    runs: list[str],
+    spec: ExperimentSpec,
+    out: str | Path,
+    veto_run: str | None = None,
+    quiet: bool = False,
+    replan_run: str | None = None,
 ) -> dict[str, Any]:
     """Run every part of the experiment for the trained world models ``runs``; write the report.
+    The veto uses ``veto_run`` and the replan trigger ``replan_run`` (each by default ``runs[0]``).
 
     Raises ``DeterministicPolicyError`` before any rollout when the veto's policy cannot resample."""
     from hivla.experiments.world_model_validation.report import write_experiment_report
@@ -371,7 +377,7 @@ def run_experiment(
     )
     data = probe_episodes(spec.probe, log, out / "cache" / "probe")
     models = [evaluate_model(r, data, spec, figures, log) for r in runs]
-    target = veto_run or runs[0]
+    target, replan_target = veto_run or runs[0], replan_run or runs[0]
     veto = replan = None
     if spec.run_veto:
         from hivla.experiments.world_model_validation.veto import run_veto_eval
@@ -388,12 +394,12 @@ def run_experiment(
         from hivla.experiments.world_model_validation.replan import run_replan_eval
 
         log(
-            f"world-model-triggered replanning with {target}: {len(spec.replan.conditions)} conditions x "
+            f"world-model-triggered replanning with {replan_target}: {len(spec.replan.conditions)} conditions x "
             f"{spec.replan.episodes} episodes x 2 arms"
         )
-        replan = run_replan_eval(target, spec.replan, cache_dir=out / "cache")
+        replan = run_replan_eval(replan_target, spec.replan, cache_dir=out / "cache")
         log(f"  {replan['reused']} of {len(replan['episodes'])} episodes reused")
-        replan["run"] = str(target)
+        replan["run"] = str(replan_target)
     results = {
         "format": "hivla.world_model.experiment",
         "version": 2,
