@@ -39,6 +39,8 @@ class Config:
     """Policy evaluated with and without the veto (default: --policy); needs a flow or diffusion head."""
     hierarchical: str = ""
     """A hierarchical:... spec evaluated with and without world-model-triggered replanning (empty: skip)."""
+    suite: str = ""
+    """Override the suite of every part (probe, veto, replanning), e.g. tabletop-single."""
     axes: tuple[str, ...] = ()
     """Override the probed shift axes (`hivla sim list`), e.g. lighting table camera object_colour."""
     levels: tuple[int, ...] = ()
@@ -99,6 +101,10 @@ def spec(cfg: Config) -> Any:
     probe = dataclasses.replace(s.probe, policy=cfg.policy)
     veto = dataclasses.replace(s.veto, policy=cfg.veto_policy or cfg.policy)
     replan = dataclasses.replace(s.replan, policy=cfg.hierarchical)
+    if cfg.suite:
+        probe = dataclasses.replace(probe, suite=cfg.suite)
+        veto = dataclasses.replace(veto, suite=cfg.suite)
+        replan = dataclasses.replace(replan, suite=cfg.suite)
     if cfg.axes:
         probe = dataclasses.replace(probe, axes=tuple(cfg.axes))
     if cfg.levels:
