@@ -85,6 +85,7 @@ class HierarchicalPolicy(RolloutPolicy):
         self.instruction: str | None = None
         self.history: list[tuple[str, str]] = []  # (event, subtask or instruction text)
         self.plans: list[list[str]] = []  # every plan made this episode, as subtask texts
+        self._last_obs: dict[str, Any] | None = None
 
     # ---- episode -------------------------------------------------------------------------------
     def start_episode(self, env: Any, seed: int) -> None:
@@ -108,11 +109,17 @@ class HierarchicalPolicy(RolloutPolicy):
 
     # ---- acting --------------------------------------------------------------------------------
     def sample_actions(self, obs: dict[str, Any]) -> Any:
+        """The low level's chunk for the current subtask. Asked again for the same observation (a
+        veto resampling), it only resamples the low level: the monitor's step count and the
+        trigger see each observation once."""
+        again = obs is self._last_obs
+        self._last_obs = obs
         if self.plan is None:
             self._replan(obs, self.instruction or obs["instruction"])
-        self._track(obs)
+        if not again:
+            self._track(obs)
         chunk = self.low.sample_actions({**obs, "instruction": self.current.text})
-        if self.trigger is None or self.current.kind == UNPLANNED or not self._can_recover():
+        if again or self.trigger is None or self.current.kind == UNPLANNED or not self._can_recover():
             return chunk
         if self.trigger.check(obs, chunk):
             self.history.append(("wm_predicted_failure", self.current.text))
