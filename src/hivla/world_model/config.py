@@ -23,6 +23,9 @@ from hivla.world_model.events import EVENT_NAMES
 MODEL_KINDS = ("latent", "jepa")
 
 
+FAULTY_EXPERT = "faulty-expert"  # the scripted expert with injected faults (hivla.world_model.faults)
+
+
 @dataclass(frozen=True)
 class LossWeights:
     """Weights of the loss terms. ``teacher``/``rollout``: latent prediction with true / imagined
@@ -128,7 +131,9 @@ class WMDataConfig:
 
 @dataclass(frozen=True)
 class CollectSpec:
-    """Simulator rollouts of the fault-injecting expert (``hivla.world_model.faults``).
+    """Simulator rollouts of a policy: by default the fault-injecting expert (``hivla.world_model.faults``,
+    ``policy="faulty-expert"``), or any policy spec ``hivla eval --policy`` takes (a trained VLA run
+    directory, ``expert``, ``hierarchical:...``; ``fault_rate`` then plays no part).
 
     Used to record a training dataset when ``--data`` holds none, and by the experiment.
     """
@@ -141,9 +146,15 @@ class CollectSpec:
     shifts: tuple[str, ...] = ()
     seed_offset: int = 0
     workers: int = 1
+    policy: str = FAULTY_EXPERT
 
     def __post_init__(self) -> None:
         from hivla.sim import EMBODIMENTS, SUITES, parse_shifts
+
+        if not self.policy:
+            raise ValueError(
+                f"policy must name a policy spec (a run directory, expert, hierarchical:...) or {FAULTY_EXPERT!r}"
+            )
 
         SUITES.get(self.suite)
         EMBODIMENTS.get(self.embodiment)
