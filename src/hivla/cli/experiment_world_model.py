@@ -38,7 +38,13 @@ class Config:
     threshold: float = 0.0
     """Override the veto threshold (probability of a violation within the executed steps)."""
     workers: int = 0
-    """Override the worker processes of the rollouts."""
+    """Override the rollouts run at once (worker processes, or Ray tasks in flight)."""
+    backend: str = "local"
+    """Where the rollouts run: local (this machine's processes) | ray (tasks on a Ray cluster; needs
+    pip install -e '.[ray]'; docs/scaling.md)."""
+    address: str | None = None
+    """Ray cluster to use with --backend ray: auto (the cluster this machine belongs to) or
+    ray://HOST:PORT (Ray Client); default: start Ray on this machine."""
 
     def __post_init__(self) -> None:
         from hivla.experiments.world_model_validation.config import EXPERIMENT_PRESETS
@@ -48,6 +54,9 @@ class Config:
             raise ValueError(
                 "pass --runs RUN [RUN ...]: trained world models (`hivla train-world-model --out RUN`)"
             )
+        from hivla.utils.pool import check_backend
+
+        check_backend(self.backend, self.address)
         if min(self.episodes, self.veto_episodes, self.workers) < 0 or not 0.0 <= self.threshold < 1.0:
             raise ValueError("episodes, veto_episodes and workers must be >= 0 and threshold within [0, 1)")
 
@@ -67,6 +76,8 @@ def spec(cfg: Config) -> Any:
     if cfg.workers:
         probe = dataclasses.replace(probe, workers=cfg.workers)
         veto = dataclasses.replace(veto, workers=cfg.workers)
+    probe = dataclasses.replace(probe, backend=cfg.backend, address=cfg.address)
+    veto = dataclasses.replace(veto, backend=cfg.backend, address=cfg.address)
     return dataclasses.replace(s, probe=probe, veto=veto, run_veto=cfg.veto)
 
 

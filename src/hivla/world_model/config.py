@@ -141,10 +141,14 @@ class CollectSpec:
     shifts: tuple[str, ...] = ()
     seed_offset: int = 0
     workers: int = 1
+    backend: str = "local"  # where the rollouts run: local | ray (hivla.utils.pool)
+    address: str | None = None
 
     def __post_init__(self) -> None:
         from hivla.sim import EMBODIMENTS, SUITES, parse_shifts
+        from hivla.utils.pool import check_backend
 
+        check_backend(self.backend, self.address)
         SUITES.get(self.suite)
         EMBODIMENTS.get(self.embodiment)
         parse_shifts(list(self.shifts))

@@ -38,7 +38,8 @@ def probe_episodes(cfg: ProbeConfig, log: Callable[[str], None]) -> dict[str, li
     for label in cfg.conditions():
         spec = CollectSpec(
             suite=cfg.suite, episodes=cfg.episodes, fault_rate=cfg.fault_rate, image_size=cfg.image_size,
-            shifts=() if label == "none" else (label,), workers=cfg.workers,
+            shifts=() if label == "none" else (label,), workers=cfg.workers, backend=cfg.backend,
+            address=cfg.address,
         )  # fmt: skip
         start = time.perf_counter()
         from hivla.world_model.sources import collect_episodes

@@ -71,10 +71,14 @@ class VetoEvalConfig:
     first_seed_index: int = 0
     workers: int = 1
     veto: VetoConfig = field(default_factory=VetoConfig)
+    backend: str = "local"  # where the episodes run: local | ray (hivla.utils.pool)
+    address: str | None = None
 
     def __post_init__(self) -> None:
         from hivla.sim import SUITES, parse_shifts
+        from hivla.utils.pool import check_backend
 
+        check_backend(self.backend, self.address)
         SUITES.get(self.suite)
         for c in self.conditions:
             if c != "none":
@@ -146,12 +150,14 @@ class _VetoWorker:
 def run_veto_eval(model_path: str, cfg: VetoEvalConfig, progress: Any = None) -> dict[str, Any]:
     """Both arms on every (condition, seed); returns the per-episode rows and the summary."""
     from hivla.evaluation.config import suite_seeds
-    from hivla.evaluation.pool import run_pool
+    from hivla.utils.pool import run_pool
 
     seeds = suite_seeds(cfg.suite, "heldout", cfg.first_seed_index, cfg.episodes)
     items = [(c, arm, s) for c in cfg.conditions for s in seeds for arm in ARMS]
     rows = []
-    for row in run_pool(partial(_VetoWorker, str(model_path), cfg), items, cfg.workers):
+    for row in run_pool(
+        partial(_VetoWorker, str(model_path), cfg), items, cfg.workers, cfg.backend, cfg.address
+    ):
         rows.append(row)
         if progress is not None:
             progress(row)
