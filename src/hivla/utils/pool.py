@@ -232,7 +232,8 @@ def _serve(make_worker: MakeWorker, tasks, results, parent: int) -> None:
 # ---- Ray -------------------------------------------------------------------------------------------
 def import_ray(address: str | None = None):
     """Ray, connected to ``address`` (see the module docstring); raises :class:`BackendError` when
-    Ray is not installed or the cluster cannot be reached."""
+    Ray is not installed or the cluster cannot be reached. A private instance binds to loopback
+    only when this is what first imports Ray in the process (Ray reads the setting on import)."""
     if "ray" not in sys.modules and address is None:
         # Ray reads this when imported: a private instance then binds to 127.0.0.1, not the host's address.
         os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
