@@ -14,7 +14,8 @@ Examples:
     hivla train --preset quick --data lerobot/ds --out runs/lr --action-space native \
         --cameras front --data-keys front=observation.images.laptop   # a LeRobot v3 dataset
     torchrun --nproc_per_node 2 -m hivla.cli.main train --preset quick --data D --out R   # DDP
-    accelerate launch -m hivla.cli.main train --preset default --data D --out R         # GPUs
+    accelerate launch --multi_gpu --num_processes 4 -m hivla.cli.main train --preset default --data D --out R
+        # 4 GPUs: --batch-size is global; --resume works on any number of processes (docs/scaling.md)
 
 The run directory gets ``experiment.json``, ``checkpoints/step_*/`` (safetensors + config JSON +
 assets; ``checkpoints/latest`` names the newest), ``tensorboard/`` and ``metrics.jsonl``. Load the
