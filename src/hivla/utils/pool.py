@@ -249,7 +249,7 @@ def import_ray(address: str | None = None):
     quiet = {"log_to_driver": False, "logging_level": logging.WARNING}
     try:
         if address is None:
-            ray.init(include_dashboard=False, **quiet)
+            _start_private(ray, quiet)
         else:
             env = {k: os.environ[k] for k in ("MUJOCO_GL",) if k in os.environ}
             ray.init(address=address, runtime_env={"env_vars": env} if env else None, **quiet)
@@ -259,6 +259,24 @@ def import_ray(address: str | None = None):
             "`ray up cluster.yaml`, see docs/scaling.md) or drop --address to start Ray on this machine"
         ) from None
     return ray
+
+
+def _start_private(ray, kwargs: dict[str, Any], tries: int = 2) -> None:
+    """Start a Ray instance on this machine; Ray gives its processes 30 s to come up, which a
+    machine busy with other jobs can miss, so a timed-out start is tried again."""
+    for attempt in range(tries):
+        try:
+            ray.init(include_dashboard=False, **kwargs)
+            return
+        except Exception as err:  # Ray raises a bare Exception for a start-up time-out
+            if "timed out during startup" not in str(err):
+                raise
+            ray.shutdown()
+            if attempt == tries - 1:
+                raise BackendError(
+                    f"Ray did not start on this machine within its time limit, {tries} times ({err}); "
+                    "the machine may be overloaded: try again, or use --backend local"
+                ) from None
 
 
 _REMOTE: dict[str, Any] = {}  # the Ray remote function, made once per driver process
