@@ -16,7 +16,7 @@ Backends (:data:`BACKENDS`):
   traceback); a worker process that dies ends the job with a :class:`WorkerError`.
 - ``ray``: one Ray task per item, at most ``workers`` in flight, each on one CPU of the cluster;
   each Ray worker process builds its worker on its first task of the job and keeps it for the next
-  ones. A task whose worker process or node is lost is run again (``MAX_RETRIES`` times); an
+  ones (until it runs another job's task, or Ray ends it). A task whose worker process or node is lost is run again (``MAX_RETRIES`` times); an
   exception in the job is not retried. ``address``: None starts a private Ray instance on this
   machine that listens on loopback only (or reuses the one this process already started);
   ``auto`` joins the cluster this machine is a node of; ``ray://HOST:PORT`` connects through Ray
