@@ -28,17 +28,32 @@ def ray_instance():
     ray.shutdown()
 
 
+def _parent(pid: int) -> int:
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return int(stat.rpartition(")")[2].split()[1])
+
+
+def _descends_from_us(pid: int) -> bool:
+    """Started by this process's Ray instance (not another test process's)."""
+    while pid > 1:
+        pid = _parent(pid)
+        if pid == os.getpid():
+            return True
+    return False
+
+
 def _running_ray_jobs() -> list[int]:
-    """Pids of Ray worker processes running a pool job right now (Ray titles them by task)."""
+    """Pids of this Ray instance's workers running a pool job right now (Ray titles them by task)."""
     pids = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                cmd = (entry / "cmdline").read_bytes()
-            except OSError:
+                if (entry / "cmdline").read_bytes().startswith(b"ray::_ray_job") and _descends_from_us(
+                    int(entry.name)
+                ):
+                    pids.append(int(entry.name))
+            except OSError:  # the process ended meanwhile
                 continue
-            if cmd.startswith(b"ray::_ray_job"):
-                pids.append(int(entry.name))
     return pids
 
 

@@ -261,7 +261,7 @@ def import_ray(address: str | None = None):
     return ray
 
 
-def _start_private(ray, kwargs: dict[str, Any], tries: int = 2) -> None:
+def _start_private(ray, kwargs: dict[str, Any], tries: int = 3) -> None:
     """Start a Ray instance on this machine; Ray gives its processes 30 s to come up, which a
     machine busy with other jobs can miss, so a timed-out start is tried again."""
     for attempt in range(tries):
