@@ -86,7 +86,7 @@ def test_dagger_resumes_across_backends(tmp_path):
     assert local.identity() == ray.identity()
 
 
-def test_no_orphan_env_var_for_a_cluster_address(monkeypatch):
+def test_joining_a_cluster_leaves_the_node_address_alone(monkeypatch):
     """Joining a cluster leaves Ray's choice of node address alone (only a private instance is
     pinned to loopback)."""
     monkeypatch.delenv("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", raising=False)
