@@ -76,3 +76,22 @@ def test_a_two_process_checkpoint_resumes_on_one_process(ddp_run, tmp_path) -> N
     assert all(math.isfinite(loss) for loss in result["losses"])
     last = tmp_path / "checkpoints" / "step_0000006"
     assert saved_processes(last) == 1 and (last / "model.safetensors").is_file()
+
+
+def test_accelerate_launch_runs_hivla_train_with_ddp(tmp_path) -> None:
+    """The documented recipe, `accelerate launch --multi_gpu ... -m hivla.cli.main train`: on CPU
+    Accelerate starts torchrun and the two processes train with DDP over gloo."""
+    from hivla.training.checkpoint import saved_processes
+
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": os.pathsep.join(sys.path)}
+    cmd = [
+        sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
+        "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
+        "--main_process_ip", "127.0.0.1", "--main_process_port", str(_free_port()),
+        "-m", "hivla.cli.main", "train", "--preset", "debug", "--steps", "2", "--threads", "1",
+        "--out", str(tmp_path), "--json",
+    ]  # fmt: skip
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert '"processes": 2' in proc.stdout
+    assert saved_processes(tmp_path / "checkpoints" / "step_0000002") == 2
