@@ -150,11 +150,13 @@ def experiment(cfg: Config) -> Any:
 
 
 def run(cfg: Config, quiet: bool = False) -> dict[str, Any]:
+    import os
+
     from hivla.training import main
 
     result = main(experiment(cfg), cfg.out, resume=cfg.resume, quiet=quiet)
     result.pop("losses", None)
-    if not quiet:
+    if not quiet and os.environ.get("RANK", "0") == "0":  # once under torchrun / accelerate launch
         print(
             f"trained {result['step']} steps: final loss {result['final_loss']:.4f}, "
             f"{result['samples_per_s']:.1f} samples/s; checkpoint {result['checkpoint']}"
