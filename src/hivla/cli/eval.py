@@ -3,6 +3,7 @@ Wilson intervals, failure categories, safety interventions, latency, and an HTML
 
 Examples:
   hivla eval --policy expert --suite tabletop-mixed --episodes 50 --workers 2
+  hivla eval --policy runs/my-vla --suite tabletop-mixed --episodes 500 --workers 64 --backend ray --address auto
   hivla eval --policy runs/my-vla --suite tabletop-chain-3 --embodiment arm6 --shift lighting=2 camera=1
   hivla eval --policy runs/my-vla --suite tabletop-single --episodes 20 --shift all   # robustness table
   hivla eval --policy hierarchical:low=subtask-expert,planner=oracle,monitor=oracle --suite tabletop-chain-2
@@ -37,7 +38,14 @@ class Config:
     shift_mode: str = "each"
     """each: the unshifted baseline plus one condition per shift; combined: all shifts at once."""
     workers: int = 1
-    """Worker processes, each with its own simulators and copy of the policy."""
+    """Episodes run at once: worker processes (or Ray tasks in flight with --backend ray), each with
+    its own simulators and copy of the policy."""
+    backend: str = "local"
+    """Where the episodes run: local (this machine's processes) | ray (tasks on a Ray cluster; needs
+    pip install -e '.[ray]'; docs/scaling.md)."""
+    address: str | None = None
+    """Ray cluster to use with --backend ray: auto (the cluster this machine belongs to) or
+    ray://HOST:PORT (Ray Client); default: start Ray on this machine."""
     split: str = "heldout"
     """Seed list: heldout | train."""
     first_seed_index: int = 0
@@ -78,7 +86,7 @@ def run(cfg: Config, quiet: bool = False) -> dict:
             shifts=cfg.shift, shift_mode=cfg.shift_mode, workers=cfg.workers, split=cfg.split,
             first_seed_index=cfg.first_seed_index, image_size=cfg.image_size,
             execute_steps=cfg.execute_steps, ensemble=cfg.ensemble, videos=cfg.videos, max_steps=cfg.max_steps,
-            interjections=cfg.interject,
+            interjections=cfg.interject, backend=cfg.backend, address=cfg.address,
         )  # fmt: skip
     except (ValueError, UnknownNameError) as err:
         raise SystemExit(f"hivla eval: {err}") from None

@@ -69,7 +69,13 @@ class Config:
     max_steps: int | None = None
     """Step limit per evaluated episode (default: the env's, 90 per subtask)."""
     workers: int = 1
-    """Evaluation worker processes (each loads its own policy)."""
+    """Evaluation episodes run at once: worker processes (each loads its own policy) or Ray tasks."""
+    backend: str = "local"
+    """Where the evaluations and the collection run: local (this machine's processes) | ray (tasks on a Ray cluster; needs
+    pip install -e '.[ray]'; docs/scaling.md)."""
+    address: str | None = None
+    """Ray cluster to use with --backend ray: auto (the cluster this machine belongs to) or
+    ray://HOST:PORT (Ray Client); default: start Ray on this machine."""
 
 
 def run(cfg: Config, quiet: bool = False) -> dict[str, Any]:
@@ -89,6 +95,7 @@ def run(cfg: Config, quiet: bool = False) -> dict[str, Any]:
             episodes_per_length=cfg.episodes_per_length, lengths=cfg.lengths, arms=cfg.arms,
             latency_episodes=cfg.latency_episodes, max_steps=cfg.max_steps, workers=cfg.workers,
             policy_runs=cfg.policy_runs, budgets=cfg.budgets, oracle_rows=cfg.oracle_rows,
+            backend=cfg.backend, address=cfg.address,
         )  # fmt: skip
     except ValueError as err:
         raise SystemExit(f"hivla experiment reasoning-ablation: {err}") from None

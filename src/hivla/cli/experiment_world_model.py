@@ -72,7 +72,13 @@ class Config:
     threshold: float = 0.0
     """Override the veto threshold (probability of a violation within the executed steps)."""
     workers: int = 0
-    """Override the worker processes of the rollouts."""
+    """Override the rollouts run at once (worker processes, or Ray tasks in flight)."""
+    backend: str = "local"
+    """Where the rollouts run: local (this machine's processes) | ray (tasks on a Ray cluster; needs
+    pip install -e '.[ray]'; docs/scaling.md)."""
+    address: str | None = None
+    """Ray cluster to use with --backend ray: auto (the cluster this machine belongs to) or
+    ray://HOST:PORT (Ray Client); default: start Ray on this machine."""
 
     def __post_init__(self) -> None:
         from hivla.experiments.world_model_validation.config import EXPERIMENT_PRESETS
@@ -89,6 +95,10 @@ class Config:
             )
         if min(self.replan_episodes, self.wm_patience) < 0 or not 0.0 <= self.wm_threshold < 1.0:
             raise ValueError("replan_episodes and wm_patience must be >= 0 and wm_threshold within [0, 1)")
+
+        from hivla.utils.pool import check_backend
+
+        check_backend(self.backend, self.address)
         if min(self.episodes, self.veto_episodes, self.workers) < 0 or not 0.0 <= self.threshold < 1.0:
             raise ValueError("episodes, veto_episodes and workers must be >= 0 and threshold within [0, 1)")
 
@@ -127,6 +137,9 @@ def spec(cfg: Config) -> Any:
         probe = dataclasses.replace(probe, workers=cfg.workers)
         veto = dataclasses.replace(veto, workers=cfg.workers)
         replan = dataclasses.replace(replan, workers=cfg.workers)
+    probe = dataclasses.replace(probe, backend=cfg.backend, address=cfg.address)
+    veto = dataclasses.replace(veto, backend=cfg.backend, address=cfg.address)
+    replan = dataclasses.replace(replan, backend=cfg.backend, address=cfg.address)
     return dataclasses.replace(s, probe=probe, veto=veto, replan=replan, run_veto=cfg.veto)
 
 

@@ -147,15 +147,19 @@ class CollectSpec:
     seed_offset: int = 0
     workers: int = 1
     policy: str = FAULTY_EXPERT
+    backend: str = "local"  # where the rollouts run: local | ray (hivla.utils.pool)
+    address: str | None = None
 
     def __post_init__(self) -> None:
         from hivla.sim import EMBODIMENTS, SUITES, parse_shifts
+        from hivla.utils.pool import check_backend
 
         if not self.policy:
             raise ValueError(
                 f"policy must name a policy spec (a run directory, expert, hierarchical:...) or {FAULTY_EXPERT!r}"
             )
 
+        check_backend(self.backend, self.address)
         SUITES.get(self.suite)
         EMBODIMENTS.get(self.embodiment)
         parse_shifts(list(self.shifts))

@@ -129,10 +129,10 @@ class _CollectWorker:
 def collect_episodes(spec: CollectSpec, split: str = "train") -> list[EpisodeArrays]:
     """``spec.episodes`` rollouts from the suite's ``split`` seeds (from ``spec.seed_offset``), in seed order."""
     from hivla.evaluation.config import suite_seeds
-    from hivla.evaluation.pool import run_pool
+    from hivla.utils.pool import run_pool
 
     seeds = suite_seeds(spec.suite, split, spec.seed_offset, spec.episodes)
-    episodes = list(run_pool(partial(_CollectWorker, spec), seeds, spec.workers))
+    episodes = list(run_pool(partial(_CollectWorker, spec), seeds, spec.workers, spec.backend, spec.address))
     return sorted(episodes, key=lambda e: e.info["seed"])
 
 

@@ -78,7 +78,7 @@ def test_experiment_on_a_flow_vla_and_a_rerun_reuses_the_rollouts(trained, vlas,
         raise AssertionError("the rerun should reuse the saved rollouts")
 
     monkeypatch.setattr("hivla.world_model.sources.collect_episodes", no_rollouts)
-    monkeypatch.setattr("hivla.evaluation.pool.run_pool", no_rollouts)
+    monkeypatch.setattr("hivla.utils.pool.run_pool", no_rollouts)
     again = ex.run_experiment([wm], spec, out, quiet=True)
     assert again["veto"]["reused"] == 2 and again["replan"]["reused"] == 2
     assert again["models"][0]["failure_correlation"]["errors"] == corr["errors"]

@@ -108,13 +108,17 @@ class AblationConfig:
     latency_suite: str = "tabletop-chain-3"
     latency_episodes: int = 2
     max_steps: int | None = None  # per evaluated episode; None: the env's (90 per subtask)
-    workers: int = 1  # evaluation worker processes
+    workers: int = 1  # evaluation worker processes (or Ray tasks in flight)
     collect_workers: int = 1
+    backend: str = "local"  # where the evaluations and the collection run: local | ray (hivla.utils.pool)
+    address: str | None = None
 
     def __post_init__(self) -> None:
         from hivla.configs import PRESETS
         from hivla.sim import EMBODIMENTS, SUITES
+        from hivla.utils.pool import check_backend
 
+        check_backend(self.backend, self.address)
         PRESETS.get(self.preset)
         EMBODIMENTS.get(self.embodiment)
         SUITES.get(self.latency_suite)

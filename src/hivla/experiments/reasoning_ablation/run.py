@@ -67,7 +67,8 @@ def ensure_data(cfg: AblationConfig, log: Log) -> dict[str, Any]:
         return {"path": str(root), "episodes": have, "collected": False}
     log(f"data: collecting {cfg.episodes} {DATA_SUITE} episodes ({cfg.embodiment}) into {root}")
     out = collect(CollectConfig(out=root, suite=DATA_SUITE, embodiment=cfg.embodiment, episodes=cfg.episodes,
-                                workers=cfg.collect_workers, image_size=cfg.image_size, resume=root.exists()))  # fmt: skip
+                                workers=cfg.collect_workers, image_size=cfg.image_size, resume=root.exists(),
+                                backend=cfg.backend, address=cfg.address))  # fmt: skip
     return {"path": str(root), "episodes": out["episodes"], "collected": True}
 
 
@@ -255,7 +256,8 @@ def ensure_eval(cfg: AblationConfig, label: str, spec: str, where: Path, suite: 
     from hivla.evaluation import EvalConfig, evaluate
 
     ecfg = EvalConfig(policy=spec, suite=suite, embodiment=cfg.embodiment, episodes=cfg.episodes_per_length,
-                      workers=cfg.workers, videos=0, max_steps=cfg.max_steps)  # fmt: skip
+                      workers=cfg.workers, videos=0, max_steps=cfg.max_steps, backend=cfg.backend,
+                      address=cfg.address)  # fmt: skip
     old = _load_results(where)
     if old is not None and _same_eval(old.config, ecfg):
         log(f"eval {label} on {suite}: reused ({old.metrics['overall']['successes']}/{len(old.episodes)})")

@@ -36,12 +36,16 @@ class ProbeConfig:
     image_size: int = 64
     workers: int = 1
     bootstrap: int = 2000
+    backend: str = "local"  # where the rollouts run: local | ray (hivla.utils.pool)
+    address: str | None = None
 
     def __post_init__(self) -> None:
         from hivla.sim import SHIFT_AXES, SUITES
+        from hivla.utils.pool import check_backend
 
         if not self.policy:
             raise ValueError(f"policy must name a policy spec or {FAULTY_EXPERT!r}")
+        check_backend(self.backend, self.address)
         SUITES.get(self.suite)
         for axis in self.axes:
             SHIFT_AXES.get(axis)

@@ -40,9 +40,14 @@ class ReplanEvalConfig:
     image_size: int = 64
     first_seed_index: int = 0
     workers: int = 1
+    backend: str = "local"  # where the episodes run: local | ray (hivla.utils.pool)
+    address: str | None = None
 
     def __post_init__(self) -> None:
         from hivla.sim import EMBODIMENTS, SUITES, parse_shifts
+        from hivla.utils.pool import check_backend
+
+        check_backend(self.backend, self.address)
 
         if self.policy:
             from hivla.planning.spec import HierarchicalSpec
@@ -122,8 +127,8 @@ def run_replan_eval(
 ) -> dict[str, Any]:
     """Both arms on every (condition, seed): rows and summary; finished rows reused from ``cache_dir``."""
     from hivla.evaluation.config import suite_seeds
-    from hivla.evaluation.pool import run_pool
     from hivla.experiments.world_model_validation.cache import RowCache
+    from hivla.utils.pool import run_pool
 
     if not cfg.policy:
         raise ValueError(
@@ -134,12 +139,24 @@ def run_replan_eval(
     cache, done = None, {}
     if cache_dir is not None:
         cache = RowCache(
-            cache_dir, "replan", {**asdict(cfg), "workers": None, "world_model": str(model_path)}
+            cache_dir,
+            "replan",
+            {
+                **asdict(cfg),
+                "workers": None,
+                "backend": None,
+                "address": None,
+                "world_model": str(model_path),
+            },
         )
         done = cache.load()
     rows = [done[i] for i in items if i in done]
     todo = [i for i in items if i not in done]
-    for row in run_pool(partial(_ReplanWorker, str(model_path), cfg), todo, cfg.workers) if todo else []:
+    for row in (
+        run_pool(partial(_ReplanWorker, str(model_path), cfg), todo, cfg.workers, cfg.backend, cfg.address)
+        if todo
+        else []
+    ):
         rows.append(row)
         if cache is not None:
             cache.add(row)

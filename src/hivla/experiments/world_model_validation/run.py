@@ -51,9 +51,16 @@ def probe_episodes(
         spec = CollectSpec(
             suite=cfg.suite, embodiment=cfg.embodiment, episodes=cfg.episodes, image_size=cfg.image_size,
             fault_rate=cfg.fault_rate if cfg.policy == FAULTY_EXPERT else 0.0, policy=cfg.policy,
-            shifts=() if label == "none" else (label,), workers=cfg.workers,
+            shifts=() if label == "none" else (label,), workers=cfg.workers, backend=cfg.backend,
+            address=cfg.address,
         )  # fmt: skip
-        key = {**dataclasses.asdict(spec), "workers": None, "split": "heldout"}
+        key = {
+            **dataclasses.asdict(spec),
+            "workers": None,
+            "backend": None,
+            "address": None,
+            "split": "heldout",
+        }
         path = None if cache_dir is None else cache_dir / f"{label.replace('=', '')}.npz"
         cached = None if path is None else load_cached_episodes(path, key)
         if cached is not None:

@@ -79,12 +79,16 @@ class VetoEvalConfig:
     first_seed_index: int = 0
     workers: int = 1
     veto: VetoConfig = field(default_factory=VetoConfig)
+    backend: str = "local"  # where the episodes run: local | ray (hivla.utils.pool)
+    address: str | None = None
 
     def __post_init__(self) -> None:
         from hivla.sim import SUITES, parse_shifts
+        from hivla.utils.pool import check_backend
 
         if not self.policy:
             raise ValueError(f"policy must name a policy spec or {FAULTY_EXPERT!r}")
+        check_backend(self.backend, self.address)
         SUITES.get(self.suite)
         for c in self.conditions:
             if c != "none":
@@ -176,8 +180,8 @@ def run_veto_eval(
     """Both arms on every (condition, seed); returns the per-episode rows and the summary. With
     ``cache_dir``, finished episodes are kept there and reused by a rerun with the same config."""
     from hivla.evaluation.config import suite_seeds
-    from hivla.evaluation.pool import run_pool
     from hivla.experiments.world_model_validation.cache import RowCache
+    from hivla.utils.pool import run_pool
 
     sampling = check_veto_policy(cfg)
     seeds = suite_seeds(cfg.suite, "heldout", cfg.first_seed_index, cfg.episodes)
@@ -185,12 +189,22 @@ def run_veto_eval(
     cache = None
     done: dict[Any, dict[str, Any]] = {}
     if cache_dir is not None:
-        key = {**asdict(cfg), "workers": None, "world_model": str(model_path)}
+        key = {
+            **asdict(cfg),
+            "workers": None,
+            "backend": None,
+            "address": None,
+            "world_model": str(model_path),
+        }
         cache = RowCache(cache_dir, "veto", key)
         done = cache.load()
     rows = [done[i] for i in items if i in done]
     todo = [i for i in items if i not in done]
-    for row in run_pool(partial(_VetoWorker, str(model_path), cfg), todo, cfg.workers) if todo else []:
+    for row in (
+        run_pool(partial(_VetoWorker, str(model_path), cfg), todo, cfg.workers, cfg.backend, cfg.address)
+        if todo
+        else []
+    ):
         rows.append(row)
         if cache is not None:
             cache.add(row)
