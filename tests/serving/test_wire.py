@@ -61,6 +61,7 @@ def _array(dtype="<f4", shape=(2,), data=b"\0" * 8, **extra):
         (msgpack.packb(list(range(5000))), "not a valid msgpack"),  # too many items
         (msgpack.packb("x" * 10_000), "not a valid msgpack"),  # too long a string
         (b"\xc1", "not a valid msgpack"),  # a byte msgpack never uses
+        (b"\x91" * 5000 + b"\xc0", "not a valid msgpack"),  # nested too deep
     ],
 )
 def test_malformed_messages_raise_wire_error(message, match):

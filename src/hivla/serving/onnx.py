@@ -221,6 +221,8 @@ class OnnxPolicy(RolloutPolicy):
     """A VLA exported by :func:`export_onnx`, run with onnxruntime (CPU). Policy spec ``onnx:DIR``."""
 
     def __init__(self, path: str | Path, threads: int = 0) -> None:
+        import torch
+
         from hivla.policies.vla import VLAConfig, VLAProcessor
         from hivla.utils.serialization import config_from_dict
 
@@ -232,7 +234,7 @@ class OnnxPolicy(RolloutPolicy):
         self.config = config_from_dict(VLAConfig, self.meta["config"])
         self.processor = VLAProcessor.load(self.config, self.path / ASSETS)
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
+        options.intra_op_num_threads = threads or torch.get_num_threads()  # as torch (`--threads`)
         options.inter_op_num_threads = 1
         self.session = ort.InferenceSession(
             str(self.path / MODEL_FILE), options, providers=["CPUExecutionProvider"]

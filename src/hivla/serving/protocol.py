@@ -185,12 +185,23 @@ def reply(actions: np.ndarray, policy: Any, timing: dict[str, float]) -> dict[st
     return out
 
 
+def _config_of(policy: Any) -> Any:
+    """The config of the trained policy that reads the observation (a checkpoint's, an export's, or
+    a hierarchical policy's low level), or None for policies without one (the built-ins)."""
+    low = getattr(policy, "low", None)
+    for obj in (policy, getattr(policy, "inner", None), low, getattr(low, "inner", None)):
+        config = getattr(obj, "config", None)
+        if getattr(config, "cameras", None) is not None:
+            return config
+    return None
+
+
 def metadata(policy: Any, limits: Any, inference: str) -> dict[str, Any]:
     """What the server sends on connect: the policy, the observation it reads, its actions, limits."""
     from hivla import __version__
 
     described = policy.describe()
-    config = getattr(getattr(policy, "inner", None), "config", None)
+    config = _config_of(policy)
     cameras = list(getattr(config, "cameras", ()) or ())
     size = policy.image_size
     state_dim = getattr(config, "state_dim", None)

@@ -1,0 +1,170 @@
+"""Request latency of a served policy: local calls vs `hivla serve` over loopback, 1 and several
+clients, for the torch checkpoint, its ONNX fp32 export and its ONNX int8 export; sizes on disk and,
+with ``--episodes``, success on the same held-out seeds.
+
+For each backend (torch ``RUN``, ``onnx:RUN/export/onnx``, ``onnx:RUN/export/onnx-int8``), measured
+in one run:
+
+- local: ``policy.sample_actions(obs)`` in this process, p50/p95 over ``--requests`` calls;
+- success (``--episodes``): ``hivla eval`` on the same held-out seeds, the policy in this process
+  (local) and driven through the server (remote, as ``hivla eval --remote``);
+- remote: a `hivla serve` process (``--threads`` torch/onnxruntime threads) on 127.0.0.1, queried by
+  1, then each count of ``--clients`` clients at once (one thread and one connection each, every
+  client sending ``--requests`` observations in turn): round-trip p50/p95 and requests per second in
+  all. The server serializes inference, so requests/s stays about flat with more clients while each
+  client's latency grows with the queue (``queue_ms`` in the replies).
+
+Without ``--run`` a ``quick``-preset policy is trained for one step on synthetic frames (latency
+depends on the architecture, not on the weights; success then means nothing, so ``--episodes``
+needs ``--run``).
+
+    python benchmarks/bench_serving.py --run runs/quick --threads 1 --clients 1 4 16 --episodes 50
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import tyro
+
+from hivla.policies import load_rollout_policy
+from hivla.serving.client import RemotePolicy
+from hivla.serving.onnx import example_observation, export_onnx
+from hivla.utils.threads import limit_threads
+
+
+@dataclass(frozen=True)
+class Config:
+    """Latency of local vs served policies (torch, ONNX fp32, ONNX int8)."""
+
+    run: Path | None = None  # a trained run (torch checkpoint); default: a quick-preset policy after one step
+    requests: int = 200  # per client
+    clients: tuple[int, ...] = (1, 4, 16)
+    threads: int = 1  # torch / onnxruntime threads, here and in the server
+    episodes: int = 0  # held-out episodes per backend for success (needs --run)
+    suite: str = "tabletop-single"
+    embodiment: str = "floating"
+
+
+def pct(values: list[float]) -> str:
+    a = np.asarray(values)
+    return f"{np.percentile(a, 50):7.2f} {np.percentile(a, 95):7.2f}"
+
+
+def train_quick(out: Path, threads: int) -> Path:
+    cmd = [sys.executable, "-m", "hivla.cli.main", "train", "--preset", "quick", "--steps", "1",
+           "--threads", str(threads), "--out", str(out)]  # fmt: skip
+    subprocess.run(cmd, check=True, capture_output=True, text=True)
+    return out
+
+
+def local_latency(spec: str, obs: dict, n: int) -> list[float]:
+    policy = load_rollout_policy(spec)
+    times = []
+    for i in range(n + 5):
+        start = time.perf_counter()
+        policy.sample_actions(obs)
+        if i >= 5:  # warm-up calls excluded
+            times.append((time.perf_counter() - start) * 1000.0)
+    return times
+
+
+class Server:
+    def __init__(self, spec: str, threads: int) -> None:
+        cmd = [sys.executable, "-m", "hivla.cli.main", "serve", spec, "--port", "0", "--threads", str(threads),
+               "--max-clients", "64"]  # fmt: skip
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        for line in self.proc.stdout:
+            if "listening on " in line:
+                self.url = line.split("listening on ")[1].split()[0]
+                return
+        raise RuntimeError(f"hivla serve {spec} did not start")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=60)
+
+
+def remote_round(url: str, request: dict, clients: int, n: int) -> tuple[list[float], float, list[float]]:
+    """``clients`` connections each sending ``n`` requests -> (round trips ms, requests/s, queue ms)."""
+    policies = [RemotePolicy(url) for _ in range(clients)]
+    for p in policies:  # warm-up
+        p.infer(request)
+        p.round_trip_ms.clear()
+    queued: list[float] = []
+
+    def drive(p: RemotePolicy) -> None:
+        for _ in range(n):
+            queued.append(p.infer(request)["server_timing"]["queue_ms"])
+
+    threads = [threading.Thread(target=drive, args=(p,)) for p in policies]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    seconds = time.perf_counter() - start
+    trips = [ms for p in policies for ms in p.round_trip_ms]
+    for p in policies:
+        p.close()
+    return trips, clients * n / seconds, queued
+
+
+def success(spec: str, cfg: Config) -> str:
+    from hivla.evaluation import EvalConfig, evaluate
+
+    ecfg = EvalConfig(
+        policy=spec, suite=cfg.suite, embodiment=cfg.embodiment, episodes=cfg.episodes, videos=0
+    )
+    m = evaluate(ecfg).metrics["overall"]
+    return f"{m['successes']}/{m['episodes']} ({m['success']:.0%})"
+
+
+def main(cfg: Config) -> None:
+    limit_threads(cfg.threads)
+    if cfg.episodes and cfg.run is None:
+        raise SystemExit(
+            "--episodes needs --run (a trained policy): an untrained one succeeds by chance only"
+        )
+    tmp = Path(tempfile.mkdtemp(prefix="bench_serving_"))
+    run = cfg.run or train_quick(tmp / "run", cfg.threads)
+    sizes = {}
+    for name, int8 in (("onnx", False), ("onnx-int8", True)):
+        meta = export_onnx(run, tmp / name, int8=int8)
+        sizes[name] = (meta["bytes"], meta["parity"]["max_abs_normalized"])
+        sizes["torch"] = (meta["checkpoint_bytes"], 0.0)
+    specs = {"torch": str(run), "onnx": f"onnx:{tmp / 'onnx'}", "onnx-int8": f"onnx:{tmp / 'onnx-int8'}"}
+    policy = load_rollout_policy(str(run))
+    obs = example_observation(policy.inner.config)
+    request = {"images": obs["images"], "state": obs["state"], "instruction": obs["instruction"]}
+    print(f"run {run}; {cfg.requests} requests per client; {cfg.threads} thread(s); inference serialized")
+    print(f"{'backend':<10} {'MB':>6} {'max|d|':>8}  {'local p50  p95':>15}  " + "  ".join(
+        f"{f'{k} client(s): p50 p95 ms, req/s':>34}" for k in cfg.clients) + ("  success" if cfg.episodes else ""))  # fmt: skip
+    for name, spec in specs.items():
+        local = local_latency(spec, obs, cfg.requests)
+        server = Server(spec, cfg.threads)
+        try:
+            cells = []
+            for k in cfg.clients:
+                trips, rps, _ = remote_round(server.url, request, k, cfg.requests)
+                cells.append(f"{pct(trips)} {rps:8.1f}")
+            size, diff = sizes[name]
+            row = f"{name:<10} {size / 2**20:6.2f} {diff:8.1e}  {pct(local):>15}  " + "  ".join(
+                f"{c:>34}" for c in cells
+            )
+            if cfg.episodes:  # local, then the same seeds driven through the server (eval --remote)
+                row += f"  {success(spec, cfg)} local, {success(server.url, cfg)} remote"
+            print(row, flush=True)
+        finally:
+            server.stop()
+
+
+if __name__ == "__main__":
+    main(tyro.cli(Config))
