@@ -2,8 +2,9 @@
 clients, for the torch checkpoint, its ONNX fp32 export and its ONNX int8 export; sizes on disk and,
 with ``--episodes``, success on the same held-out seeds.
 
-For each backend (torch ``RUN``, ``onnx:RUN/export/onnx``, ``onnx:RUN/export/onnx-int8``), measured
-in one run:
+For each backend (torch ``RUN``, its ONNX fp32 and int8 exports in a temporary directory), measured
+in one run, the backends timed in turn round after round (``--rounds``) so that they share the
+machine's load alike:
 
 - local: ``policy.sample_actions(obs)`` in this process, p50/p95 over ``--requests`` calls;
 - success (``--episodes``): ``hivla eval`` on the same held-out seeds, the policy in this process
@@ -45,7 +46,8 @@ class Config:
     """Latency of local vs served policies (torch, ONNX fp32, ONNX int8)."""
 
     run: Path | None = None  # a trained run (torch checkpoint); default: a quick-preset policy after one step
-    requests: int = 200  # per client
+    requests: int = 200  # per client and backend
+    rounds: int = 5  # the backends are timed in turn, round after round
     clients: tuple[int, ...] = (1, 4, 16)
     threads: int = 1  # torch / onnxruntime threads, here and in the server
     episodes: int = 0  # held-out episodes per backend for success (needs --run)
@@ -65,14 +67,13 @@ def train_quick(out: Path, threads: int) -> Path:
     return out
 
 
-def local_latency(spec: str, obs: dict, n: int) -> list[float]:
-    policy = load_rollout_policy(spec)
+def local_latency(policy, obs: dict, n: int) -> list[float]:
+    """``n`` calls of ``policy.sample_actions(obs)`` in this process, in ms."""
     times = []
-    for i in range(n + 5):
+    for _ in range(n):
         start = time.perf_counter()
         policy.sample_actions(obs)
-        if i >= 5:  # warm-up calls excluded
-            times.append((time.perf_counter() - start) * 1000.0)
+        times.append((time.perf_counter() - start) * 1000.0)
     return times
 
 
@@ -92,17 +93,16 @@ class Server:
         self.proc.wait(timeout=60)
 
 
-def remote_round(url: str, request: dict, clients: int, n: int) -> tuple[list[float], float, list[float]]:
-    """``clients`` connections each sending ``n`` requests -> (round trips ms, requests/s, queue ms)."""
+def remote_round(url: str, request: dict, clients: int, n: int) -> tuple[list[float], float]:
+    """``clients`` connections each sending ``n`` requests at once -> (round trips in ms, seconds)."""
     policies = [RemotePolicy(url) for _ in range(clients)]
     for p in policies:  # warm-up
         p.infer(request)
         p.round_trip_ms.clear()
-    queued: list[float] = []
 
     def drive(p: RemotePolicy) -> None:
         for _ in range(n):
-            queued.append(p.infer(request)["server_timing"]["queue_ms"])
+            p.infer(request)
 
     threads = [threading.Thread(target=drive, args=(p,)) for p in policies]
     start = time.perf_counter()
@@ -114,7 +114,7 @@ def remote_round(url: str, request: dict, clients: int, n: int) -> tuple[list[fl
     trips = [ms for p in policies for ms in p.round_trip_ms]
     for p in policies:
         p.close()
-    return trips, clients * n / seconds, queued
+    return trips, seconds
 
 
 def success(spec: str, cfg: Config) -> str:
@@ -141,29 +141,48 @@ def main(cfg: Config) -> None:
         sizes[name] = (meta["bytes"], meta["parity"]["max_abs_normalized"])
         sizes["torch"] = (meta["checkpoint_bytes"], 0.0)
     specs = {"torch": str(run), "onnx": f"onnx:{tmp / 'onnx'}", "onnx-int8": f"onnx:{tmp / 'onnx-int8'}"}
-    policy = load_rollout_policy(str(run))
-    obs = example_observation(policy.inner.config)
+    policies = {name: load_rollout_policy(spec) for name, spec in specs.items()}
+    obs = example_observation(policies["torch"].inner.config)
     request = {"images": obs["images"], "state": obs["state"], "instruction": obs["instruction"]}
-    print(f"run {run}; {cfg.requests} requests per client; {cfg.threads} thread(s); inference serialized")
-    print(f"{'backend':<10} {'MB':>6} {'max|d|':>8}  {'local p50  p95':>15}  " + "  ".join(
-        f"{f'{k} client(s): p50 p95 ms, req/s':>34}" for k in cfg.clients) + ("  success" if cfg.episodes else ""))  # fmt: skip
-    for name, spec in specs.items():
-        local = local_latency(spec, obs, cfg.requests)
-        server = Server(spec, cfg.threads)
-        try:
-            cells = []
-            for k in cfg.clients:
-                trips, rps, _ = remote_round(server.url, request, k, cfg.requests)
-                cells.append(f"{pct(trips)} {rps:8.1f}")
-            size, diff = sizes[name]
-            row = f"{name:<10} {size / 2**20:6.2f} {diff:8.1e}  {pct(local):>15}  " + "  ".join(
-                f"{c:>34}" for c in cells
-            )
-            if cfg.episodes:  # local, then the same seeds driven through the server (eval --remote)
-                row += f"  {success(spec, cfg)} local, {success(server.url, cfg)} remote"
-            print(row, flush=True)
-        finally:
+    per_round = max(1, cfg.requests // cfg.rounds)
+    local: dict[str, list[float]] = {name: [] for name in specs}
+    for policy in policies.values():  # warm-up
+        local_latency(policy, obs, 5)
+    for _ in range(cfg.rounds):  # the backends in turn, round after round: the machine's load is shared
+        for name, policy in policies.items():
+            local[name] += local_latency(policy, obs, per_round)
+    servers = {name: Server(spec, cfg.threads) for name, spec in specs.items()}
+    remote: dict[tuple[str, int], tuple[list[float], float]] = {}
+    try:
+        for k in cfg.clients:
+            for _ in range(cfg.rounds):
+                for name, server in servers.items():
+                    trips, seconds = remote_round(server.url, request, k, per_round)
+                    old_trips, old_seconds = remote.get((name, k), ([], 0.0))
+                    remote[name, k] = (old_trips + trips, old_seconds + seconds)
+    finally:
+        for server in servers.values():
             server.stop()
+    print(
+        f"run {run}; {per_round * cfg.rounds} requests per client in {cfg.rounds} rounds; "
+        f"{cfg.threads} thread(s); inference serialized; latencies p50 p95 in ms"
+    )
+    head = f"{'backend':<10} {'MB':>6} {'max|d|':>8}  {'local':>15}"
+    head += "".join(f"  {f'{k} client(s), req/s':>24}" for k in cfg.clients)
+    print(head + ("  success (local, remote)" if cfg.episodes else ""))
+    for name, spec in specs.items():
+        size, diff = sizes[name]
+        row = f"{name:<10} {size / 2**20:6.2f} {diff:8.1e}  {pct(local[name]):>15}"
+        for k in cfg.clients:
+            trips, seconds = remote[name, k]
+            row += f"  {pct(trips)} {len(trips) / seconds:8.1f}"
+        if cfg.episodes:  # the same held-out seeds, the policy in this process, then through a server
+            server = Server(spec, cfg.threads)
+            try:
+                row += f"  {success(spec, cfg)}, {success(server.url, cfg)}"
+            finally:
+                server.stop()
+        print(row, flush=True)
 
 
 if __name__ == "__main__":

@@ -63,3 +63,8 @@ def test_remote_vla_runs_episodes(debug_run, tmp_path, capsys, serve):
 def test_remote_unreachable_says_how_to_start_a_server():
     with pytest.raises(SystemExit, match=r"cannot reach a policy server at ws://127\.0\.0\.1:9.*hivla serve"):
         main(["eval", "--remote", "ws://127.0.0.1:9", "--episodes", "1"])
+
+
+def test_remote_and_policy_together_are_refused():
+    with pytest.raises(SystemExit, match="not both"):
+        main(["eval", "--policy", "random", "--remote", "ws://127.0.0.1:9"])

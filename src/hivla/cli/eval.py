@@ -80,6 +80,11 @@ def run(cfg: Config, quiet: bool = False) -> dict:
     if cfg.remote is not None:
         if not cfg.remote.startswith(("ws://", "wss://")):
             raise SystemExit(f"hivla eval: --remote must be ws://HOST:PORT (or wss://), got {cfg.remote!r}")
+        if cfg.policy != Config.policy:
+            raise SystemExit(
+                f"hivla eval: give either --policy ({cfg.policy}) or --remote ({cfg.remote}), not both: "
+                "the server at --remote already serves its policy"
+            )
         cfg = replace(cfg, policy=cfg.remote)
     try:
         ecfg = EvalConfig(
