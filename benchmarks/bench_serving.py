@@ -9,6 +9,10 @@ machine's load alike:
 - local: ``policy.sample_actions(obs)`` in this process, p50/p95 over ``--requests`` calls;
 - success (``--episodes``): ``hivla eval`` on the same held-out seeds, the policy in this process
   (local) and driven through the server (remote, as ``hivla eval --remote``);
+- overhead: with one client, each round trip less the server's time in the policy (its
+  ``prepare_ms`` and ``infer_ms``): what the protocol costs (msgpack encoding and decoding on both
+  sides, websockets, loopback, the hand-off to the inference thread), measured on the same requests
+  and so not moved by the machine's load shifting between rows;
 - remote: a `hivla serve` process (``--threads`` torch/onnxruntime threads) on 127.0.0.1, queried by
   1, then each count of ``--clients`` clients at once (one thread and one connection each, every
   client sending ``--requests`` observations in turn): round-trip p50/p95 and requests per second in
@@ -93,16 +97,19 @@ class Server:
         self.proc.wait(timeout=60)
 
 
-def remote_round(url: str, request: dict, clients: int, n: int) -> tuple[list[float], float]:
-    """``clients`` connections each sending ``n`` requests at once -> (round trips in ms, seconds)."""
+def remote_round(url: str, request: dict, clients: int, n: int) -> tuple[list[float], float, list[float]]:
+    """``clients`` connections each sending ``n`` requests at once -> (round trips in ms, seconds,
+    overheads in ms: each round trip less the server's own time acting on it, queue included)."""
     policies = [RemotePolicy(url) for _ in range(clients)]
     for p in policies:  # warm-up
         p.infer(request)
         p.round_trip_ms.clear()
+    serving_ms: list[float] = []
 
     def drive(p: RemotePolicy) -> None:
         for _ in range(n):
-            p.infer(request)
+            timing = p.infer(request)["server_timing"]
+            serving_ms.append(timing["prepare_ms"] + timing["infer_ms"])
 
     threads = [threading.Thread(target=drive, args=(p,)) for p in policies]
     start = time.perf_counter()
@@ -114,7 +121,9 @@ def remote_round(url: str, request: dict, clients: int, n: int) -> tuple[list[fl
     trips = [ms for p in policies for ms in p.round_trip_ms]
     for p in policies:
         p.close()
-    return trips, seconds
+    # the round trips of one client are in its order; the server times interleave across clients
+    overheads = [t - s for t, s in zip(trips, serving_ms, strict=True)] if clients == 1 else []
+    return trips, seconds, overheads
 
 
 def success(spec: str, cfg: Config) -> str:
@@ -153,11 +162,13 @@ def main(cfg: Config) -> None:
             local[name] += local_latency(policy, obs, per_round)
     servers = {name: Server(spec, cfg.threads) for name, spec in specs.items()}
     remote: dict[tuple[str, int], tuple[list[float], float]] = {}
+    overhead: dict[str, list[float]] = {name: [] for name in specs}
     try:
         for k in cfg.clients:
             for _ in range(cfg.rounds):
                 for name, server in servers.items():
-                    trips, seconds = remote_round(server.url, request, k, per_round)
+                    trips, seconds, extra = remote_round(server.url, request, k, per_round)
+                    overhead[name] += extra
                     old_trips, old_seconds = remote.get((name, k), ([], 0.0))
                     remote[name, k] = (old_trips + trips, old_seconds + seconds)
     finally:
@@ -167,12 +178,12 @@ def main(cfg: Config) -> None:
         f"run {run}; {per_round * cfg.rounds} requests per client in {cfg.rounds} rounds; "
         f"{cfg.threads} thread(s); inference serialized; latencies p50 p95 in ms"
     )
-    head = f"{'backend':<10} {'MB':>6} {'max|d|':>8}  {'local':>15}"
+    head = f"{'backend':<10} {'MB':>6} {'max|d|':>8}  {'local':>15}  {'overhead':>15}"
     head += "".join(f"  {f'{k} client(s), req/s':>24}" for k in cfg.clients)
     print(head + ("  success (local, remote)" if cfg.episodes else ""))
     for name, spec in specs.items():
         size, diff = sizes[name]
-        row = f"{name:<10} {size / 2**20:6.2f} {diff:8.1e}  {pct(local[name]):>15}"
+        row = f"{name:<10} {size / 2**20:6.2f} {diff:8.1e}  {pct(local[name]):>15}  {pct(overhead[name]):>15}"
         for k in cfg.clients:
             trips, seconds = remote[name, k]
             row += f"  {pct(trips)} {len(trips) / seconds:8.1f}"

@@ -44,7 +44,13 @@ class Config:
     max_message_mb: float = 16.0
     """Largest message accepted, in MB; larger ones close that client's connection."""
     threads: int = 0
-    """Torch threads for inference (0: all cores)."""
+    """Torch and onnxruntime threads for inference (0: all cores)."""
+
+    def __post_init__(self) -> None:
+        if self.max_message_mb * 2**20 < 1024:
+            raise ValueError(f"--max-message-mb must allow at least 1 kB, got {self.max_message_mb}")
+        if self.threads < 0:
+            raise ValueError(f"--threads must be >= 0 (0: all cores), got {self.threads}")
 
 
 def run(cfg: Config, quiet: bool = False) -> dict:
@@ -56,8 +62,6 @@ def run(cfg: Config, quiet: bool = False) -> dict:
 
     limit_threads(cfg.threads or None)
     limit = int(cfg.max_message_mb * 2**20)
-    if limit < 1024:
-        raise ValueError(f"--max-message-mb must allow at least 1 kB, got {cfg.max_message_mb}")
     scfg = ServeConfig(
         policy=cfg.policy, host=cfg.host, port=cfg.port, api_key=cfg.api_key or os.environ.get(API_KEY_ENV) or None,
         max_clients=cfg.max_clients, limits=WireLimits(max_message_bytes=limit, max_array_bytes=limit),
