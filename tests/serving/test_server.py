@@ -97,8 +97,8 @@ def test_oversized_message_closes_only_that_connection(debug_run, serve):
         assert meta["limits"]["max_message_bytes"] == int(0.05 * 2**20)
         with connect(server.url, max_size=None) as ws:
             ws.recv()
-            ws.send(pack({**observation(meta), "state": np.zeros(100_000, np.float32)}))  # 400 kB
             with pytest.raises(ConnectionClosed) as err:
+                ws.send(pack({**observation(meta), "state": np.zeros(100_000, np.float32)}))  # 400 kB
                 ws.recv(timeout=30)
             assert err.value.rcvd.code == 1009  # message too big
         assert good_client.infer(observation(meta))["actions"].shape == (4, 5)
