@@ -8,12 +8,13 @@ Examples:
   hivla eval --policy runs/my-vla --suite tabletop-single --episodes 20 --shift all   # robustness table
   hivla eval --policy hierarchical:low=subtask-expert,planner=oracle,monitor=oracle --suite tabletop-chain-2
   hivla eval --policy hierarchical:low=runs/sub,planner=learned:runs/planner --interject 20:"open the drawer"
+  hivla eval --remote ws://127.0.0.1:8000 --suite tabletop-single --episodes 20   # a `hivla serve` server
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 
@@ -24,6 +25,9 @@ class Config:
     policy: str = "expert"
     """Built-in (expert | random | subtask-expert), a run/checkpoint directory, package.module:factory, or
     hierarchical:low=RUN_OR_BUILTIN,planner=oracle|learned:DIR|llm:URL,monitor=oracle|DIR."""
+    remote: str | None = None
+    """Drive the simulator through a policy server (`hivla serve`) at ws://HOST:PORT instead of
+    --policy; its API key, if it wants one, from the HIVLA_API_KEY environment variable."""
     suite: str = "tabletop-single"
     """Suite name (see `hivla sim list`)."""
     embodiment: str = "floating"
@@ -79,7 +83,17 @@ def run(cfg: Config, quiet: bool = False) -> dict:
     from hivla.evaluation import EvalConfig, SuccessTally, evaluate, write_report
     from hivla.policies import ActionSpaceError, InterjectionError, PolicyLoadError
     from hivla.registry import UnknownNameError
+    from hivla.serving.client import RemoteError
 
+    if cfg.remote is not None:
+        if not cfg.remote.startswith(("ws://", "wss://")):
+            raise SystemExit(f"hivla eval: --remote must be ws://HOST:PORT (or wss://), got {cfg.remote!r}")
+        if cfg.policy != Config.policy:
+            raise SystemExit(
+                f"hivla eval: give either --policy ({cfg.policy}) or --remote ({cfg.remote}), not both: "
+                "the server at --remote already serves its policy"
+            )
+        cfg = replace(cfg, policy=cfg.remote)
     try:
         ecfg = EvalConfig(
             policy=cfg.policy, suite=cfg.suite, embodiment=cfg.embodiment, episodes=cfg.episodes,
@@ -97,7 +111,7 @@ def run(cfg: Config, quiet: bool = False) -> dict:
         name = f"eval {cfg.policy} on {cfg.suite} / {cfg.embodiment}"
         with JobProgress(name, total, "episodes", quiet=quiet, success="0/0") as progress:
             results = evaluate(ecfg, progress=SuccessTally(progress))
-    except (ActionSpaceError, PolicyLoadError, InterjectionError, FileNotFoundError) as err:  # pre-rollout
+    except (ActionSpaceError, PolicyLoadError, InterjectionError, FileNotFoundError, RemoteError) as err:
         raise SystemExit(f"hivla eval: {err}") from None
     out = cfg.out or default_out(cfg)
     report = write_report(results, out)
