@@ -78,6 +78,11 @@ COMMANDS: tuple[Command, ...] = (
         "Train a world model (latent | jepa) from a preset.",
     ),
     Command(
+        "latent train",
+        "hivla.cli.latent_train",
+        "Train the latent action model on any dataset's video (optionally aligned to actions).",
+    ),
+    Command(
         "experiment world-model",
         "hivla.cli.experiment_world_model",
         "World-model validation: errors under shifts, failure correlation, veto eval, report.",

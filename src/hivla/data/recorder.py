@@ -28,6 +28,7 @@ from hivla.data.writer import DatasetWriter, Episode, infer_features
 # Config fields that must match when resuming (they change what the data means).
 _RESUME_KEYS = (
     "suite", "embodiment", "image_size", "shifts", "max_steps", "seed_offset", "action_noise", "source",
+    "video_only",
 )  # fmt: skip
 EXPERT_SOURCE = "expert"  # the hivla/source of scripted-expert episodes (older datasets: no column)
 
@@ -45,6 +46,11 @@ class CollectConfig:
     ``source``: where the episodes come from, stored per episode (``hivla/source``): ``expert``
     for the scripted expert, e.g. ``dagger-1`` for a relabelled round. ``keep_failed``: commit the
     episodes whose task failed too (relabelled rollouts teach from every visited state).
+
+    ``video_only``: record what a camera sees and nothing a robot knows, as videos of people are:
+    the cameras, the instruction and its language annotations, the rewards and flags; the columns
+    of :data:`ROBOT_COLUMNS` (actions, state, privileged and simulator annotations) are absent, not
+    zero, and ``meta/info.json`` says ``hivla.video_only`` (loaders that need actions refuse it).
     """
 
     out: Path
@@ -63,6 +69,7 @@ class CollectConfig:
     action_noise: float = 0.0
     source: str = EXPERT_SOURCE
     keep_failed: bool = False
+    video_only: bool = False
 
     def __post_init__(self) -> None:
         from hivla.sim import EMBODIMENTS, SUITES, parse_shifts
@@ -216,6 +223,10 @@ def record_episode(
 _VECTOR_COLUMNS = (
     fmt.ACTION, fmt.ACTION_UNIVERSAL, fmt.STATE, fmt.PRIVILEGED, fmt.TARGET_UV, fmt.TARGET_XYZ, fmt.SIM_QPOS,
 )  # fmt: skip
+# What a video of a person would not show: absent from ``video_only`` datasets.
+ROBOT_COLUMNS = (
+    fmt.ACTION, fmt.ACTION_UNIVERSAL, fmt.STATE, fmt.PRIVILEGED, fmt.TARGET_UV, fmt.TARGET_XYZ, fmt.SIM_QPOS,
+)  # fmt: skip
 _FRAME_COLUMNS = (
     *_VECTOR_COLUMNS, fmt.SUBTASK_INDEX, fmt.SUBTASK, fmt.REASONING, fmt.EMBODIMENT,
     fmt.REWARD, fmt.DONE, fmt.SUCCESS,
@@ -269,6 +280,8 @@ def _run_seed(cfg: CollectConfig, record: EpisodeRecorder, env, seed: int, stagi
     ep, ok = record(seed)
     if not (ok or cfg.keep_failed):
         return {"seed": seed, "ok": False, "steps": ep.length}
+    if cfg.video_only:
+        ep.frames = {k: v for k, v in ep.frames.items() if k not in ROBOT_COLUMNS}
     features = infer_features(ep, feature_names(env), cfg.video, env.fps)
     staged = {}
     for cam, frames in ep.images.items():
@@ -405,6 +418,8 @@ def collect(
             else:
                 if writer is None:
                     hivla_info = {"collect": cfg.resume_key(), "image_size": cfg.image_size}
+                    if cfg.video_only:
+                        hivla_info["video_only"] = True
                     writer = DatasetWriter.create(
                         root, res["fps"], res["features"], cfg.embodiment, hivla_info, cfg.video
                     )
@@ -442,7 +457,9 @@ def _open_run(cfg: CollectConfig, paths: fmt.Paths) -> dict[str, Any]:
 
         state = json.loads(paths.collect.read_text()) if paths.collect.is_file() else None
         if (
-            state is None or {"action_noise": 0.0, "source": EXPERT_SOURCE, **state.get("config", {})} != key
+            state is None
+            or {"action_noise": 0.0, "source": EXPERT_SOURCE, "video_only": False, **state.get("config", {})}
+            != key
         ):  # older: fewer keys
             raise ValueError(
                 f"cannot resume {paths.root}: it was recorded with {state and state.get('config')}, "
