@@ -83,6 +83,11 @@ COMMANDS: tuple[Command, ...] = (
         "Train the latent action model on any dataset's video (optionally aligned to actions).",
     ),
     Command(
+        "latent pretrain",
+        "hivla.cli.latent_pretrain",
+        "Pretrain a VLA on latent actions of videos (then `hivla train --init-latent`).",
+    ),
+    Command(
         "experiment world-model",
         "hivla.cli.experiment_world_model",
         "World-model validation: errors under shifts, failure correlation, veto eval, report.",
