@@ -102,6 +102,11 @@ COMMANDS: tuple[Command, ...] = (
         "hivla.cli.experiment_shift_probe",
         "Success under each shift axis and level; failures attributed to perception/reasoning/planning/control.",
     ),
+    Command(
+        "experiment latent-transfer",
+        "hivla.cli.experiment_latent_transfer",
+        "Latent actions across embodiments: probe matrix, data efficiency of latent pretraining, report.",
+    ),
 )
 
 

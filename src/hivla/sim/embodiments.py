@@ -89,6 +89,7 @@ class Embodiment:
     action_high: np.ndarray
     joint_names: tuple[str, ...] = ()
     camera_shake: float = 0.0  # metres: how far the front camera wanders while filming (0: steady)
+    human_stand_in: bool = False  # stands in for a person: its videos teach, its actions never do
 
     # ---- model ---------------------------------------------------------------------------------
     @classmethod
@@ -403,3 +404,4 @@ class HumanHand(Floating):
     description = "human-hand stand-in for action-free videos: the floating hand with a skin-coloured, larger look and a shaking camera"
     LOOK = human_look_xml(skin="0.87 0.66 0.52 1", sleeve="0.2 0.35 0.6 1")
     camera_shake = 0.015
+    human_stand_in = True
