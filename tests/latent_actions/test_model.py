@@ -61,7 +61,7 @@ def _batch(b: int, s: int, k: int, has: list[bool]) -> dict:
 
 def test_alignment_trains_only_on_samples_with_actions():
     cfg = LATENT_PRESETS.get("debug").model
-    model = LatentActionModel(cfg.__class__(**{**cfg.__dict__, "align_weight": 1.0}))
+    model = LatentActionModel(cfg.__class__(**{**cfg.__dict__, "align_weight": 1.0, "reverse_prob": 0.0}))
     batch = _batch(4, cfg.image_size, cfg.frame_gap, [True, False, True, False])
     _, metrics = model(batch)
     assert "align_mse" in metrics
@@ -90,3 +90,22 @@ def test_metrics_and_shapes(tmp_path):
     assert m["recon_mse"] == pytest.approx(m["copy_mse"], rel=1e-5)
     back = load_latent_model(save_latent_model(model, tmp_path / "ckpt"))
     torch.testing.assert_close(back.encode(batch["frames"]), codes)
+
+
+def test_reversed_pairs_train_the_video_loss_but_never_the_alignment():
+    cfg = LATENT_PRESETS.get("debug").model
+    model = LatentActionModel(
+        cfg.__class__(**{**cfg.__dict__, "align_weight": 1.0, "reverse_prob": 0.5, "dead_code_steps": 0})
+    )
+    batch = _batch(64, cfg.image_size, cfg.frame_gap, [True] * 64)
+    torch.manual_seed(5)
+    _, shown = model(batch)
+    torch.manual_seed(5)
+    reversed_ = torch.rand(64) < 0.5  # the draw compute_loss makes first
+    assert 0 < int(reversed_.sum()) < 64
+    model.eval()  # no reversal: score every sample the way the training step did for the forward ones
+    with torch.no_grad():
+        latent = model.embed(batch["frames"])
+        target = batch["action.universal"] / model.action_scale
+        err = (model.align(latent) - target).pow(2).mean(dim=(1, 2))
+    assert shown["align_mse"] == pytest.approx(float(err[~reversed_].mean()), rel=1e-4)

@@ -25,7 +25,12 @@ class LatentActionConfig:
     (van den Oord et al. 2017). ``dead_code_steps``: a code the batches have not picked for about
     this many steps is moved onto a random latent of the batch (0 never). ``align_weight``: weight
     of the alignment loss that makes the quantized latent predict the k universal actions between
-    the frames, on samples that have them (0: pure video).
+    the frames, on samples that have them (0: pure video). ``reverse_prob``: share of training pairs
+    shown backwards (frame t+k first): scripted or practised motion is predictable from one frame,
+    so without it the forward model redraws frame t+k from frame t alone and the codes carry nothing
+    (measured: 600 quick steps on 12 expert episodes, perplexity 2 of 16 codes, probe R² ≈ 0); a pair
+    that may run either way makes the latent say which way things move. Reversed pairs never enter
+    the alignment loss.
     """
 
     camera: str = "front"
@@ -39,8 +44,11 @@ class LatentActionConfig:
     commitment: float = 0.25
     dead_code_steps: int = 50
     align_weight: float = 0.0
+    reverse_prob: float = 0.5
 
     def __post_init__(self) -> None:
+        if not 0.0 <= self.reverse_prob < 1.0:
+            raise ValueError(f"reverse_prob must be within [0, 1), got {self.reverse_prob}")
         if self.camera not in CAMERAS:
             raise ValueError(f"camera must be one of {CAMERAS}, got {self.camera!r}")
         if not self.widths or self.image_size % (2 ** len(self.widths)) or self.image_size < 16:

@@ -7,6 +7,8 @@ to say what changed between the frames, which on robot and hand videos is mostly
 hand: a latent action (Genie, Bruce et al. 2024; LAPA, Ye et al. 2024). With ``align_weight`` > 0 a
 small head also predicts the k universal actions between the frames from the quantized latent on
 the samples that have actions, pulling the latents towards robot actions (the alignment objective).
+While training, a share of the pairs is shown backwards (``reverse_prob``), so that frame t alone
+cannot tell what comes next.
 
 Batch keys: ``frames`` float[B, 2, 3, s, s] in [0, 1] (frame t, frame t+k); optionally
 ``action.universal`` float[B, k, 7] with ``has_action`` bool[B].
@@ -40,28 +42,34 @@ class VectorQuantizer(nn.Module):
     """Nearest-code quantization with straight-through gradients and dead-code restarts.
 
     ``forward(z float[N, D])`` -> (quantized float[N, D] whose gradient flows to ``z`` unchanged,
-    codes long[N], loss = codebook + beta * commitment). While training, codes unpicked for about
-    ``dead_steps`` steps (an exponential average of picks) are moved onto random inputs of the batch,
-    so the codebook does not collapse onto a few codes.
+    codes long[N], loss = codebook + beta * commitment). With ``normalize``, inputs and codes are
+    compared on the unit sphere (l2-normalized, as ViT-VQGAN does, Yu et al. 2022), so neither can
+    win by scale. While training, codes unpicked for about ``dead_steps`` steps (an exponential
+    average of picks) are moved onto random inputs of the batch, so the codebook does not collapse
+    onto a few codes.
     """
 
-    def __init__(self, size: int, dim: int, beta: float, dead_steps: int) -> None:
+    def __init__(self, size: int, dim: int, beta: float, dead_steps: int, normalize: bool = False) -> None:
         super().__init__()
-        self.size, self.beta, self.dead_steps = size, beta, dead_steps
+        self.size, self.beta, self.dead_steps, self.normalize = size, beta, dead_steps, normalize
         self.codebook = nn.Parameter(torch.randn(size, dim) * 0.5)
         self.register_buffer("usage", torch.ones(size))  # running picks per code (EMA)
 
+    def _unit(self, x: torch.Tensor) -> torch.Tensor:
+        return F.normalize(x, dim=-1) if self.normalize else x
+
     def lookup(self, codes: torch.Tensor) -> torch.Tensor:
         """codes long[...] -> code vectors float[..., D]."""
-        return self.codebook[codes]
+        return self._unit(self.codebook)[codes]
 
     def nearest(self, z: torch.Tensor) -> torch.Tensor:
         """z float[N, D] -> codes long[N]."""
-        return torch.cdist(z.float(), self.codebook.float()).argmin(-1)  # (N,)
+        return torch.cdist(self._unit(z.float()), self._unit(self.codebook.float())).argmin(-1)  # (N,)
 
     def forward(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        z = self._unit(z)
         codes = self.nearest(z)  # (N,)
-        q = self.codebook[codes]  # (N, D)
+        q = self._unit(self.codebook)[codes]  # (N, D)
         loss = F.mse_loss(q, z.detach()) + self.beta * F.mse_loss(z, q.detach())
         if self.training and self.dead_steps > 0:
             self._restart_dead(z.detach(), codes)
@@ -93,7 +101,7 @@ class LatentActionModel(nn.Module):
         k, dc, h, g, w = cfg.tokens, cfg.code_dim, cfg.hidden_dim, cfg.grid, cfg.widths[-1]
         self.idm = conv_stack(9, cfg.widths)  # frame t, frame t+k and their difference
         self.idm_out = nn.Sequential(nn.Flatten(), nn.Linear(w * g * g, h), nn.GELU(), nn.Linear(h, k * dc))
-        self.vq = VectorQuantizer(cfg.codebook_size, dc, cfg.commitment, cfg.dead_code_steps)
+        self.vq = VectorQuantizer(cfg.codebook_size, dc, cfg.commitment, cfg.dead_code_steps, normalize=True)
         self.frame_enc = conv_stack(3, cfg.widths)
         self.film = nn.Linear(k * dc, 2 * w)  # the latent scales and shifts frame t's features
         self.latent_map = nn.Linear(k * dc, w * g * g)  # and adds where things move
@@ -158,22 +166,29 @@ class LatentActionModel(nn.Module):
         cfg = self.cfg
         frames = batch["frames"].to(self.action_scale.device).float()  # (B, 2, 3, s, s)
         b = frames.shape[0]
+        reversed_ = torch.zeros(b, dtype=torch.bool, device=frames.device)
+        if self.training and cfg.reverse_prob > 0:
+            reversed_ = torch.rand(b, device=frames.device) < cfg.reverse_prob  # (B,)
+            frames = torch.where(reversed_[:, None, None, None, None], frames.flip(1), frames)
         q, codes, vq_loss = self.vq(self._continuous(frames))  # (B * K, Dc), (B * K,)
         latent = q.reshape(b, -1)  # (B, K * Dc)
         pred = self.predict_from_latent(frames[:, 0], latent)  # (B, 3, s, s)
         recon = F.mse_loss(pred, frames[:, 1])
-        loss = recon + vq_loss
+        copy = F.mse_loss(frames[:, 0], frames[:, 1])
+        # relative to copying frame t: about 1 for "nothing changes" whatever the video, so the
+        # pixels' gradient is not drowned by the codebook's terms on near-static frames
+        loss = recon / (copy.detach() + 1e-4) + vq_loss
         probs = torch.bincount(codes, minlength=cfg.codebook_size).float() / codes.numel()  # (V,)
         entropy = -(probs * probs.clamp(min=1e-12).log()).sum()
         metrics = {
             "recon_mse": float(recon.detach()),
-            "copy_mse": float(F.mse_loss(frames[:, 0], frames[:, 1])),  # what predicting "no change" scores
+            "copy_mse": float(copy),  # what predicting "nothing changes" scores
             "vq_loss": float(vq_loss.detach()),
             "perplexity": float(entropy.exp()),
             "codes_used": float((probs > 0).float().mean()),
         }
         if cfg.align_weight > 0 and "action.universal" in batch:
-            has = batch["has_action"].to(frames.device).bool()  # (B,)
+            has = batch["has_action"].to(frames.device).bool() & ~reversed_  # (B,)
             if bool(has.any()):
                 target = batch["action.universal"].to(frames.device).float() / self.action_scale  # (B, k, 7)
                 err = (self.align(latent) - target).pow(2).mean(dim=(1, 2))  # (B,)
