@@ -109,3 +109,27 @@ def test_reversed_pairs_train_the_video_loss_but_never_the_alignment():
         target = batch["action.universal"] / model.action_scale
         err = (model.align(latent) - target).pow(2).mean(dim=(1, 2))
     assert shown["align_mse"] == pytest.approx(float(err[~reversed_].mean()), rel=1e-4)
+
+
+@pytest.mark.parametrize("name", LATENT_PRESETS.names())
+def test_every_preset_builds_a_model_whose_loss_runs(name):
+    cfg = LATENT_PRESETS.get(name).model
+    model = LatentActionModel(cfg)
+    loss, metrics = model(_batch(2, cfg.image_size, cfg.frame_gap, [True, False]))
+    assert torch.isfinite(loss) and metrics["perplexity"] >= 1.0
+    assert model.encode(_batch(2, cfg.image_size, cfg.frame_gap, [True, True])["frames"]).shape == (
+        2,
+        cfg.tokens,
+    )
+
+
+def test_config_errors_say_what_is_expected():
+    from hivla.latent_actions import LatentActionConfig
+    from hivla.registry import UnknownNameError
+
+    with pytest.raises(ValueError, match="divisible by 2\\*\\*len\\(widths\\)"):
+        LatentActionConfig(image_size=60)
+    with pytest.raises(ValueError, match="reverse_prob"):
+        LatentActionConfig(reverse_prob=1.0)
+    with pytest.raises(UnknownNameError, match="available: debug, quick, standard"):
+        LATENT_PRESETS.get("quik")

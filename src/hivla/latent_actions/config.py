@@ -26,11 +26,12 @@ class LatentActionConfig:
     this many steps is moved onto a random latent of the batch (0 never). ``align_weight``: weight
     of the alignment loss that makes the quantized latent predict the k universal actions between
     the frames, on samples that have them (0: pure video). ``reverse_prob``: share of training pairs
-    shown backwards (frame t+k first): scripted or practised motion is predictable from one frame,
-    so without it the forward model redraws frame t+k from frame t alone and the codes carry nothing
-    (measured: 600 quick steps on 12 expert episodes, perplexity 2 of 16 codes, probe R² ≈ 0); a pair
-    that may run either way makes the latent say which way things move. Reversed pairs never enter
-    the alignment loss.
+    shown backwards (frame t+k first): scripted or practised motion is largely predictable from one
+    frame, so the forward model can redraw frame t+k from frame t with little help from the codes; a
+    pair that may run either way makes the latent say which way things move (one seed, quick preset,
+    300 steps on 12 floating expert episodes, pure video: codebook perplexity 3.4 and MLP-probe R² on
+    dx / dy 0.21 / 0.26 without it, 9.1 and 0.56 / 0.77 with 0.5; docs/latent_actions.md). Reversed
+    pairs never enter the alignment loss.
     """
 
     camera: str = "front"

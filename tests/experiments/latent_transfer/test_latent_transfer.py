@@ -60,3 +60,15 @@ def test_options_are_checked():
         Config(out="x", preset="debug", arms=("scratch", "latent-everything"))
     with pytest.raises(ValueError, match="no episode"):
         Config(out="x", preset="debug", fractions=(0.1,))
+
+
+@pytest.mark.parametrize("name", ["debug", "quick", "standard"])
+def test_every_experiment_preset_validates(name):
+    from hivla.configs import PRESETS
+    from hivla.experiments.latent_transfer.config import EXPERIMENT_PRESETS
+    from hivla.latent_actions import LATENT_PRESETS
+
+    assert EXPERIMENT_PRESETS.names() == ["debug", "quick", "standard"]
+    sizes = EXPERIMENT_PRESETS.get(name)
+    LATENT_PRESETS.get(sizes.lam_preset), PRESETS.get(sizes.vla_preset)
+    assert experiment(Config(out="x", preset=name)).resolved == sizes
