@@ -78,3 +78,10 @@ def test_cli_trains_on_video_only_and_labelled_data(robot_root, hand_video_root,
     assert main(["latent", "train", "--data", str(tmp_path / "nothing"), "--preset", "debug",
                  "--out", str(tmp_path / "x")]) == 2  # fmt: skip
     assert "holds no dataset" in capsys.readouterr().err
+
+
+def test_world_models_refuse_video_only_data(hand_video_root):
+    from hivla.world_model.sources import load_episodes
+
+    with pytest.raises(DatasetError, match=r"video only.*conditioned on actions"):
+        load_episodes(hand_video_root)
