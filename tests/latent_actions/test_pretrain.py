@@ -94,3 +94,15 @@ def test_cli_pretrain_then_fine_tune(lam_run, hand_video_root, robot_root, tmp_p
            "--out", str(tmp_path / "ft2")]  # fmt: skip
     assert main(bad) == 2
     assert "hivla latent pretrain" in capsys.readouterr().err
+
+
+def test_a_localizing_policy_with_ema_pretrains(lam_run, hand_video_root):
+    """The quick preset's keypoint logits (kept for a localization loss pretraining does not have)
+    must not stay on the model: EMA deep-copies it for validation."""
+    cfg = _cfg(lam_run, hand_video_root, steps=2)
+    cfg = dataclasses.replace(
+        cfg, policy=policy_for("quick", "floating"), train=dataclasses.replace(cfg.train, ema_decay=0.9)
+    )
+    assert cfg.policy.localize > 0
+    result = pretrain(cfg, None, quiet=True)
+    assert result["step"] == 2 and "val/latent_acc" in result["val"]

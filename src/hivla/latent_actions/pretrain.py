@@ -27,6 +27,7 @@ from hivla.data import EpisodeFilter, VideoClipDataset
 from hivla.data import format as fmt
 from hivla.latent_actions.checkpoint import load_latent_model
 from hivla.latent_actions.data import resize
+from hivla.models.vision import forget_attention
 from hivla.policies.vla.configuration_vla import VLAConfig
 from hivla.policies.vla.latent_init import LATENT_VLA_FORMAT, VLA_PREFIX, WEIGHTS_FILE
 from hivla.policies.vla.modeling_vla import VLAModel
@@ -116,6 +117,7 @@ class LatentVLA(nn.Module):
     def logits(self, batch: dict[str, Any]) -> torch.Tensor:
         """-> float[B, K, V]."""
         readouts, _, _ = self.vla.encode(self.inputs(batch))  # (B, R, D)
+        forget_attention(self.vla)  # no localization loss here: the keypoint logits are not read
         return self.latent_head(readouts.flatten(1)).view(-1, self.tokens, self.codebook_size)
 
     def forward(self, batch: dict[str, Any]) -> tuple[torch.Tensor, dict[str, float]]:
