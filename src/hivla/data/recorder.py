@@ -463,7 +463,7 @@ def _open_run(cfg: CollectConfig, paths: fmt.Paths) -> dict[str, Any]:
         ):  # older: fewer keys
             raise ValueError(
                 f"cannot resume {paths.root}: it was recorded with {state and state.get('config')}, "
-                f"but this run asks for {key}; use the same suite, embodiment, image size, shifts, action noise, source"
+                f"but this run asks for {key}; use the same suite, embodiment, image size, shifts, action noise, source and --video-only"
             )
         return state
     state = {"config": key, "dropped_seeds": [], "video": asdict(cfg.video)}
