@@ -48,6 +48,10 @@ class Config:
     """Held-out episodes per arm and fraction."""
     finetune_steps: int = 0
     """Fine-tuning steps (0: the VLA preset's)."""
+    lam_steps: int = 0
+    """Latent action model training steps (0: its preset's)."""
+    pretrain_steps: int = 0
+    """Latent pretraining steps of the VLA (0: the experiment preset's)."""
     workers: int = 1
     """Evaluation worker processes."""
     collect_workers: int = 1
@@ -66,8 +70,15 @@ def experiment(cfg: Config) -> Any:
     from hivla.experiments.latent_transfer.config import EXPERIMENT_PRESETS, TransferConfig
 
     sizes = EXPERIMENT_PRESETS.get(cfg.preset)
-    changes = {k: getattr(cfg, k) for k in ("labelled_episodes", "video_episodes", "eval_episodes", "finetune_steps")
-               if getattr(cfg, k)}  # fmt: skip
+    names = (
+        "labelled_episodes",
+        "video_episodes",
+        "eval_episodes",
+        "finetune_steps",
+        "lam_steps",
+        "pretrain_steps",
+    )
+    changes = {k: getattr(cfg, k) for k in names if getattr(cfg, k)}
     if cfg.fractions:
         changes["fractions"] = tuple(cfg.fractions)
     return TransferConfig(
@@ -84,7 +95,7 @@ def run(cfg: Config, quiet: bool = False) -> dict[str, Any]:
     summary = {
         "out": cfg.out,
         "report": f"{cfg.out}/report.html",
-        "r2_mean": {k: {a: {b: s["r2_mean"] for b, s in row.items()} for a, row in m.items()}
+        "r2_motion": {k: {a: {b: s["r2_motion"] for b, s in row.items()} for a, row in m.items()}
                     for k, m in results["matrix"].items()},
         "success": {arm: {n: c["success"] for n, c in curve.items()} for arm, curve in results["curves"].items()},
         "wall_seconds": results["wall_seconds"],

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from hivla.latent_actions.model import ACTION_SCALE
 from hivla.types import UNIVERSAL_ACTION_NAMES
 
 PROBES = ("linear", "mlp")
@@ -100,15 +101,24 @@ def r2_scores(y: np.ndarray, pred: np.ndarray) -> list[float | None]:
     return out
 
 
+def motion_r2(y: np.ndarray, pred: np.ndarray) -> float | None:
+    """One R² for the motion (dx..drz, each divided by its action range ``ACTION_SCALE``): 1 - the
+    summed squared error / the summed variance. A dimension that hardly varies on the scored set
+    weighs little, where its own R² could be any large negative number; None when nothing varies."""
+    scale = np.asarray(ACTION_SCALE[:6])
+    err = (((y[:, :6] - pred[:, :6]) / scale) ** 2).mean(0).sum()
+    var = (np.var(y[:, :6], axis=0) / scale**2).sum()
+    return None if var < MIN_STD**2 else float(1.0 - err / var)
+
+
 def score(probe: Probe, x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
-    """R² per universal dimension (named), their mean over dimensions that vary, gripper sign accuracy."""
+    """R² per universal dimension (named), the motion's R² (:func:`motion_r2`), gripper sign accuracy."""
     pred = probe.predict(x)
     r2 = r2_scores(y, pred)
-    valid = [v for v in r2 if v is not None]
     grip = UNIVERSAL_ACTION_NAMES.index("gripper")
     return {
         "r2": dict(zip(UNIVERSAL_ACTION_NAMES, r2, strict=True)),
-        "r2_mean": float(np.mean(valid)) if valid else None,
+        "r2_motion": motion_r2(y, pred),
         "gripper_acc": float(np.mean(np.sign(pred[:, grip]) == np.sign(y[:, grip]))),
         "samples": len(y),
     }

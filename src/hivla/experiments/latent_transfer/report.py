@@ -29,8 +29,9 @@ from hivla.types import UNIVERSAL_ACTION_NAMES
 PROBE_NOTE = (
     "Probes map the latent action of a frame pair (t, t+k) (its quantized codes' vectors) to the mean "
     "universal action between the frames. Fitted on embodiment A's episodes, scored on held-out episodes "
-    "of B. R²: 1 - residual variance / variance on B, averaged over the dimensions that vary on B "
-    "(– where none does); gripper: how often the sign of the predicted gripper command is right."
+    "of B. Motion R²: 1 - squared error / variance on B, summed over dx..drz each divided by its action "
+    "range (a dimension that hardly varies on B weighs little); per-dimension R² in the tables (– where a "
+    "dimension does not vary on B); gripper: how often the sign of the predicted gripper command is right."
 )
 SUCCESS_NOTE = (
     "Closed-loop success on held-out seeds of the target embodiment (the env's own task predicate), "
@@ -106,14 +107,14 @@ def per_dim_rows(results: dict[str, Any], kind: str) -> tuple[list[str], list[li
     header = [
         "fitted on → scored on",
         *(f"R² {d}" for d in UNIVERSAL_ACTION_NAMES),
-        "mean R²",
+        "motion R²",
         "gripper acc",
         "pairs",
     ]
     rows = []
     for a, scored in results["matrix"][kind].items():
         for b, s in scored.items():
-            rows.append([f"{a} → {b}", *(_num(s["r2"][d]) for d in UNIVERSAL_ACTION_NAMES), _num(s["r2_mean"]),
+            rows.append([f"{a} → {b}", *(_num(s["r2"][d]) for d in UNIVERSAL_ACTION_NAMES), _num(s["r2_motion"]),
                          _pct(s["gripper_acc"]), str(s["samples"])])  # fmt: skip
     return header, rows
 
@@ -168,7 +169,7 @@ def summary_markdown(results: dict[str, Any]) -> str:
              "## Latent action models", markdown_table(*lam_rows(results)),
              "## Predicting frame t+k, per embodiment (held-out pairs)", markdown_table(*recon_rows(results))]  # fmt: skip
     for kind in results["matrix"]:
-        names, r2 = matrix_values(results, kind, "r2_mean")
+        names, r2 = matrix_values(results, kind, "r2_motion")
         _, grip = matrix_values(results, kind, "gripper_acc")
         header = ["fitted on \\ scored on", *names]
         rows = [
@@ -176,7 +177,7 @@ def summary_markdown(results: dict[str, Any]) -> str:
             for i, a in enumerate(names)
         ]
         parts += [
-            f"## Alignment matrix, {kind} probe: mean R² (gripper accuracy)",
+            f"## Alignment matrix, {kind} probe: motion R² (gripper accuracy)",
             markdown_table(header, rows),
         ]
     parts += [PROBE_NOTE, "## Latent pretraining", markdown_table(*pretrain_rows(results)),
@@ -196,9 +197,9 @@ def efficiency_plot(results: dict[str, Any]) -> str:
 def matrix_plots(results: dict[str, Any]) -> list[str]:
     out = []
     for kind in results["matrix"]:
-        names, r2 = matrix_values(results, kind, "r2_mean")
+        names, r2 = matrix_values(results, kind, "r2_motion")
         _, grip = matrix_values(results, kind, "gripper_acc")
-        out.append(heatmap_chart(f"r2-{kind}", f"Mean R², {kind} probe", names, names, r2,
+        out.append(heatmap_chart(f"r2-{kind}", f"Motion R², {kind} probe", names, names, r2,
                                  x_label="scored on", y_label="fitted on", vmin=0.0, vmax=1.0))  # fmt: skip
         out.append(heatmap_chart(f"gripper-{kind}", f"Gripper accuracy, {kind} probe", names, names, grip,
                                  x_label="scored on", y_label="fitted on", vmin=0.5, vmax=1.0, fmt="{:.0%}"))  # fmt: skip
