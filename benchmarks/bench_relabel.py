@@ -18,10 +18,10 @@ from functools import partial
 import numpy as np
 
 from hivla.evaluation.config import suite_seeds
-from hivla.evaluation.pool import run_pool
 from hivla.evaluation.stats import wilson_interval
 from hivla.sim import make_env
 from hivla.sim.expert import ScriptedExpert
+from hivla.utils.pool import run_pool
 
 
 class _Worker:

@@ -92,3 +92,21 @@ def test_a_planner_error_hands_the_whole_instruction_to_the_low_level():
     assert low.heard == [instruction] * 3
     assert policy.history == [("plan_error", f"cannot plan {instruction!r}")]
     assert policy.plans == [[instruction]]
+
+
+def test_asking_again_for_the_same_observation_only_resamples_the_low_level():
+    """A veto resampling asks twice per observation: the monitor counts the steps once."""
+    env = make_env("tabletop-single", "floating", render=False)
+    try:
+        obs, _ = env.reset(seed=1_000_000)
+        policy = HierarchicalPolicy(OraclePlanner(), SubtaskExpertPolicy())
+        policy.start_episode(env, 0)
+        policy.reset()
+        first = np.asarray(policy.sample_actions(obs))
+        again = np.asarray(policy.sample_actions(obs))
+        assert policy.monitor.steps == policy.execute_steps
+        np.testing.assert_allclose(first, again)  # the scripted low level is deterministic
+        policy.sample_actions(env.step(first[0, 0])[0])
+        assert policy.monitor.steps == 2 * policy.execute_steps
+    finally:
+        env.close()

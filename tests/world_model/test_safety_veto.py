@@ -121,3 +121,24 @@ def test_in_contact_the_veto_retreats_upwards(episodes, monkeypatch):
     out = veto.sample_actions(obs(episodes))[0]
     assert np.all(out[:, 2] > 0) and np.all(out[:, 6] == 1.0)
     assert veto.interventions["wm_retreat"] == 1 and veto.interventions["wm_truncate"] == 0
+
+
+def test_policy_sampling_names_what_resampling_can_change(tmp_path):
+    from hivla.policies import load_rollout_policy
+    from hivla.world_model.faults import FaultyExpert
+    from hivla.world_model.safety import DeterministicPolicyError, policy_sampling, require_stochastic
+
+    from ..policies.conftest import build, tiny_config
+
+    for head, kind in (("flow", "stochastic"), ("diffusion", "stochastic"), ("l1", "deterministic"),
+                       ("bins", "deterministic")):  # fmt: skip
+        root = build(tiny_config("cnn", head)).save(tmp_path / head)
+        flat = load_rollout_policy(str(root))
+        hierarchical = load_rollout_policy(f"hierarchical:low={root},planner=oracle,monitor=oracle")
+        assert policy_sampling(flat)[0] == policy_sampling(hierarchical)[0] == kind
+    assert policy_sampling(FaultyExpert())[0] == "stochastic"
+    assert policy_sampling(load_rollout_policy("expert"))[0] == "deterministic"
+    assert policy_sampling(object())[0] == "unknown"
+    with pytest.raises(DeterministicPolicyError, match="a vetoed chunk comes back unchanged"):
+        require_stochastic(load_rollout_policy(str(tmp_path / "l1")))
+    assert "flow" in require_stochastic(load_rollout_policy(str(tmp_path / "flow")))

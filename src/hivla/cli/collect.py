@@ -3,6 +3,7 @@
 Examples:
 
     hivla collect --suite tabletop-mixed --embodiment arm6 --episodes 200 --workers 2 --out data/mixed
+    hivla collect --suite tabletop-mixed --episodes 5000 --workers 64 --backend ray --address auto --out data/big
     hivla collect --embodiment hand --video-only --episodes 200 --out data/hand_video   # no actions
 """
 
@@ -26,7 +27,14 @@ class Config:
     episodes: int = 10
     """Successful episodes wanted in total (with --resume, including those already recorded)."""
     workers: int = 1
-    """Worker processes, each with its own simulator."""
+    """Episodes recorded at once: worker processes (or Ray tasks in flight with --backend ray), each
+    with its own simulator. Episodes are committed in seed order, so the dataset does not depend on it."""
+    backend: str = "local"
+    """Where the episodes run: local (this machine's processes) | ray (tasks on a Ray cluster; needs
+    pip install -e '.[ray]'; docs/scaling.md)."""
+    address: str | None = None
+    """Ray cluster to use with --backend ray: auto (the cluster this machine belongs to) or
+    ray://HOST:PORT (Ray Client); default: start Ray on this machine."""
     shift: tuple[str, ...] = ()
     """Distribution shifts as axis=level, e.g. --shift lighting=2 camera=1."""
     resume: bool = False
@@ -57,7 +65,7 @@ def run(cfg: Config, quiet: bool = False) -> dict:
         out=cfg.out, suite=cfg.suite, embodiment=cfg.embodiment, episodes=cfg.episodes,
         workers=cfg.workers, shifts=cfg.shift, image_size=cfg.image_size, resume=cfg.resume,
         max_steps=cfg.max_steps, max_failures=cfg.max_failures, video=VideoConfig(cfg.codec, cfg.crf),
-        action_noise=cfg.action_noise, video_only=cfg.video_only,
+        action_noise=cfg.action_noise, video_only=cfg.video_only, backend=cfg.backend, address=cfg.address,
     )  # fmt: skip
     name = f"collect {cfg.suite}/{cfg.embodiment}"
     with JobProgress(name, cfg.episodes, "episodes", quiet=quiet, dropped=0) as progress:

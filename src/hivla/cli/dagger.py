@@ -6,6 +6,7 @@ Examples:
     hivla dagger --data data/mixed_floating,data/mixed_arm6 --embodiments floating arm6 --out runs/dagger
     hivla dagger --data D --init runs/low --rounds 3 --episodes 200 --beta 0.5 --steps 2000 --out runs/dagger
     hivla dagger --data D --init runs/low --out runs/dagger --resume      # after a kill: continues the phase
+    hivla dagger --data D --init runs/low --out runs/dagger --workers 32 --backend ray --address auto
 
 The run directory gets ``round_0/`` (the policy trained on ``--data``, or ``--init``), ``round_k/``
 (``data_<embodiment>/``: relabelled episodes in the dataset layout, ``hivla/source = dagger-k``;
@@ -53,7 +54,13 @@ class Config:
     """Held-out episodes per embodiment and round (the same seeds every round; 0: no evaluation)."""
     eval_suite: str = "tabletop-mixed"
     workers: int = 2
-    """Worker processes for rollouts and evaluation."""
+    """Rollouts and evaluation episodes run at once (worker processes, or Ray tasks in flight)."""
+    backend: str = "local"
+    """Where the rollouts and evaluations run: local (this machine's processes) | ray (tasks on a Ray cluster; needs
+    pip install -e '.[ray]'; docs/scaling.md)."""
+    address: str | None = None
+    """Ray cluster to use with --backend ray: auto (the cluster this machine belongs to) or
+    ray://HOST:PORT (Ray Client); default: start Ray on this machine."""
     threads: int = 0
     """Torch threads for training (0: all cores)."""
     image_size: int = 64

@@ -3,16 +3,18 @@ Wilson intervals, failure categories, safety interventions, latency, and an HTML
 
 Examples:
   hivla eval --policy expert --suite tabletop-mixed --episodes 50 --workers 2
+  hivla eval --policy runs/my-vla --suite tabletop-mixed --episodes 500 --workers 64 --backend ray --address auto
   hivla eval --policy runs/my-vla --suite tabletop-chain-3 --embodiment arm6 --shift lighting=2 camera=1
   hivla eval --policy runs/my-vla --suite tabletop-single --episodes 20 --shift all   # robustness table
   hivla eval --policy hierarchical:low=subtask-expert,planner=oracle,monitor=oracle --suite tabletop-chain-2
   hivla eval --policy hierarchical:low=runs/sub,planner=learned:runs/planner --interject 20:"open the drawer"
+  hivla eval --remote ws://127.0.0.1:8000 --suite tabletop-single --episodes 20   # a `hivla serve` server
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 
@@ -23,6 +25,9 @@ class Config:
     policy: str = "expert"
     """Built-in (expert | random | subtask-expert), a run/checkpoint directory, package.module:factory, or
     hierarchical:low=RUN_OR_BUILTIN,planner=oracle|learned:DIR|llm:URL,monitor=oracle|DIR."""
+    remote: str | None = None
+    """Drive the simulator through a policy server (`hivla serve`) at ws://HOST:PORT instead of
+    --policy; its API key, if it wants one, from the HIVLA_API_KEY environment variable."""
     suite: str = "tabletop-single"
     """Suite name (see `hivla sim list`)."""
     embodiment: str = "floating"
@@ -37,7 +42,14 @@ class Config:
     shift_mode: str = "each"
     """each: the unshifted baseline plus one condition per shift; combined: all shifts at once."""
     workers: int = 1
-    """Worker processes, each with its own simulators and copy of the policy."""
+    """Episodes run at once: worker processes (or Ray tasks in flight with --backend ray), each with
+    its own simulators and copy of the policy."""
+    backend: str = "local"
+    """Where the episodes run: local (this machine's processes) | ray (tasks on a Ray cluster; needs
+    pip install -e '.[ray]'; docs/scaling.md)."""
+    address: str | None = None
+    """Ray cluster to use with --backend ray: auto (the cluster this machine belongs to) or
+    ray://HOST:PORT (Ray Client); default: start Ray on this machine."""
     split: str = "heldout"
     """Seed list: heldout | train."""
     first_seed_index: int = 0
@@ -71,14 +83,24 @@ def run(cfg: Config, quiet: bool = False) -> dict:
     from hivla.evaluation import EvalConfig, SuccessTally, evaluate, write_report
     from hivla.policies import ActionSpaceError, InterjectionError, PolicyLoadError
     from hivla.registry import UnknownNameError
+    from hivla.serving.client import RemoteError
 
+    if cfg.remote is not None:
+        if not cfg.remote.startswith(("ws://", "wss://")):
+            raise SystemExit(f"hivla eval: --remote must be ws://HOST:PORT (or wss://), got {cfg.remote!r}")
+        if cfg.policy != Config.policy:
+            raise SystemExit(
+                f"hivla eval: give either --policy ({cfg.policy}) or --remote ({cfg.remote}), not both: "
+                "the server at --remote already serves its policy"
+            )
+        cfg = replace(cfg, policy=cfg.remote)
     try:
         ecfg = EvalConfig(
             policy=cfg.policy, suite=cfg.suite, embodiment=cfg.embodiment, episodes=cfg.episodes,
             shifts=cfg.shift, shift_mode=cfg.shift_mode, workers=cfg.workers, split=cfg.split,
             first_seed_index=cfg.first_seed_index, image_size=cfg.image_size,
             execute_steps=cfg.execute_steps, ensemble=cfg.ensemble, videos=cfg.videos, max_steps=cfg.max_steps,
-            interjections=cfg.interject,
+            interjections=cfg.interject, backend=cfg.backend, address=cfg.address,
         )  # fmt: skip
     except (ValueError, UnknownNameError) as err:
         raise SystemExit(f"hivla eval: {err}") from None
@@ -89,7 +111,7 @@ def run(cfg: Config, quiet: bool = False) -> dict:
         name = f"eval {cfg.policy} on {cfg.suite} / {cfg.embodiment}"
         with JobProgress(name, total, "episodes", quiet=quiet, success="0/0") as progress:
             results = evaluate(ecfg, progress=SuccessTally(progress))
-    except (ActionSpaceError, PolicyLoadError, InterjectionError, FileNotFoundError) as err:  # pre-rollout
+    except (ActionSpaceError, PolicyLoadError, InterjectionError, FileNotFoundError, RemoteError) as err:
         raise SystemExit(f"hivla eval: {err}") from None
     out = cfg.out or default_out(cfg)
     report = write_report(results, out)

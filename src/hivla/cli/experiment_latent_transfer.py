@@ -53,9 +53,14 @@ class Config:
     pretrain_steps: int = 0
     """Latent pretraining steps of the VLA (0: the experiment preset's)."""
     workers: int = 1
-    """Evaluation worker processes."""
+    """Evaluation episodes run at once: worker processes (or Ray tasks)."""
     collect_workers: int = 1
-    """Recording worker processes."""
+    """Recording worker processes (or Ray tasks in flight)."""
+    backend: str = "local"
+    """Where the evaluations and the recordings run: local (this machine's processes) | ray (tasks on a Ray
+    cluster; needs pip install -e '.[ray]'; docs/scaling.md)."""
+    address: str | None = None
+    """Ray cluster to use with --backend ray: auto or ray://HOST:PORT; default: start Ray on this machine."""
 
     def __post_init__(self) -> None:
         if min(self.labelled_episodes, self.video_episodes, self.eval_episodes, self.finetune_steps) < 0:
@@ -84,7 +89,7 @@ def experiment(cfg: Config) -> Any:
     return TransferConfig(
         out=cfg.out, preset=cfg.preset, target=cfg.target, embodiments=tuple(cfg.embodiments), suite=cfg.suite,
         align_weight=cfg.align_weight, arms=tuple(cfg.arms), sizes=dataclasses.replace(sizes, **changes),
-        workers=cfg.workers, collect_workers=cfg.collect_workers,
+        workers=cfg.workers, collect_workers=cfg.collect_workers, backend=cfg.backend, address=cfg.address,
     )  # fmt: skip
 
 

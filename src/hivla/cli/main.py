@@ -39,6 +39,10 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command("sim render", "hivla.cli.sim_render", "Write PNG frames of scenes and shift levels."),
     Command("eval", "hivla.cli.eval", "Evaluate a policy on a suite: metrics, failures, HTML report."),
+    Command("serve", "hivla.cli.serve", "Serve a policy to robots over a websocket (openpi's protocol)."),
+    Command(
+        "export", "hivla.cli.export", "Export a trained policy to ONNX (optionally int8) for onnxruntime."
+    ),
     Command("report", "hivla.cli.report", "Rebuild an evaluation report; compare several runs."),
     Command("collect", "hivla.cli.collect", "Record scripted-expert episodes into a dataset."),
     Command("data info", "hivla.cli.data_info", "Summarize a dataset: episodes, frames, features, stats."),

@@ -15,7 +15,8 @@ Examples:
     hivla train --preset quick --data lerobot/ds --out runs/lr --action-space native \
         --cameras front --data-keys front=observation.images.laptop   # a LeRobot v3 dataset
     torchrun --nproc_per_node 2 -m hivla.cli.main train --preset quick --data D --out R   # DDP
-    accelerate launch -m hivla.cli.main train --preset default --data D --out R         # GPUs
+    accelerate launch --multi_gpu --num_processes 4 -m hivla.cli.main train --preset default --data D --out R
+        # 4 GPUs: --batch-size is global; --resume works on any number of processes (docs/scaling.md)
 
 The run directory gets ``experiment.json``, ``checkpoints/step_*/`` (safetensors + config JSON +
 assets; ``checkpoints/latest`` names the newest), ``tensorboard/`` and ``metrics.jsonl``. Load the
@@ -157,11 +158,13 @@ def experiment(cfg: Config) -> Any:
 
 
 def run(cfg: Config, quiet: bool = False) -> dict[str, Any]:
+    import os
+
     from hivla.training import main
 
     result = main(experiment(cfg), cfg.out, resume=cfg.resume, quiet=quiet)
     result.pop("losses", None)
-    if not quiet:
+    if not quiet and os.environ.get("RANK", "0") == "0":  # once under torchrun / accelerate launch
         print(
             f"trained {result['step']} steps: final loss {result['final_loss']:.4f}, "
             f"{result['samples_per_s']:.1f} samples/s; checkpoint {result['checkpoint']}"

@@ -1,17 +1,19 @@
 """Record scripted-expert episodes from the simulator into a dataset, in parallel, crash-safely.
 
-Workers are processes, each with its own env: they roll out the expert for the seeds they are
-handed, encode the camera videos under ``.staging/`` and send the rest of the episode back. The
-main process is the only writer: it commits each successful episode atomically
-(:class:`~hivla.data.writer.DatasetWriter`) and counts and drops the episodes the expert failed.
-``resume`` continues a killed run from the committed episodes.
+Workers (this process, worker processes or Ray tasks: :mod:`hivla.utils.pool`), each with its own
+env, roll out the expert for the seeds they are handed and send the episode back with its camera
+videos encoded (MP4 bytes, so that a worker on another machine needs no shared disk). The main
+process is the only writer: it stages the videos under ``.staging/``, commits each successful
+episode atomically (:class:`~hivla.data.writer.DatasetWriter`) and counts and drops the episodes the
+expert failed. ``resume`` continues a killed run from the committed episodes.
 """
 
 from __future__ import annotations
 
-import multiprocessing as mp
-import os
-import queue as queue_mod
+import collections
+import shutil
+import tempfile
+import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from functools import partial
@@ -24,12 +26,14 @@ from hivla.data import format as fmt
 from hivla.data.meta import atomic_write_json
 from hivla.data.video import VideoConfig, check_encoder, encode_video
 from hivla.data.writer import DatasetWriter, Episode, infer_features
+from hivla.utils.pool import open_pool
 
 # Config fields that must match when resuming (they change what the data means).
 _RESUME_KEYS = (
     "suite", "embodiment", "image_size", "shifts", "max_steps", "seed_offset", "action_noise", "source",
     "video_only",
 )  # fmt: skip
+WINDOW = 4  # seeds submitted and not yet committed, per worker (finished ones wait for earlier seeds)
 EXPERT_SOURCE = "expert"  # the hivla/source of scripted-expert episodes (older datasets: no column)
 
 
@@ -46,6 +50,9 @@ class CollectConfig:
     ``source``: where the episodes come from, stored per episode (``hivla/source``): ``expert``
     for the scripted expert, e.g. ``dagger-1`` for a relabelled round. ``keep_failed``: commit the
     episodes whose task failed too (relabelled rollouts teach from every visited state).
+
+    ``workers``: episodes recorded at once; ``backend`` ``local`` (processes) or ``ray`` (tasks on
+    the Ray cluster at ``address``; see :mod:`hivla.utils.pool`).
 
     ``video_only``: record what a camera sees and nothing a robot knows, as videos of people are:
     the cameras, the instruction and its language annotations, the rewards and flags; the columns
@@ -70,10 +77,14 @@ class CollectConfig:
     source: str = EXPERT_SOURCE
     keep_failed: bool = False
     video_only: bool = False
+    backend: str = "local"
+    address: str | None = None
 
     def __post_init__(self) -> None:
         from hivla.sim import EMBODIMENTS, SUITES, parse_shifts
+        from hivla.utils.pool import check_backend
 
+        check_backend(self.backend, self.address)
         SUITES.get(self.suite)
         EMBODIMENTS.get(self.embodiment)
         parse_shifts(list(self.shifts))
@@ -263,10 +274,6 @@ def qpos_names(model) -> list[str]:
 
 
 # ---- workers -------------------------------------------------------------------------------------
-class _ParentGone(Exception):
-    pass
-
-
 EpisodeRecorder = Callable[[int], tuple[Episode, bool]]  # seed -> (episode with image arrays, success)
 
 
@@ -275,94 +282,51 @@ def expert_recorder(cfg: CollectConfig, env) -> EpisodeRecorder:
     return partial(record_episode, env, action_noise=cfg.action_noise, source=cfg.source)
 
 
-def _run_seed(cfg: CollectConfig, record: EpisodeRecorder, env, seed: int, staging: Path) -> dict[str, Any]:
-    """Record one seed; for a kept episode, encode its videos under ``staging`` and return paths."""
-    ep, ok = record(seed)
-    if not (ok or cfg.keep_failed):
-        return {"seed": seed, "ok": False, "steps": ep.length}
-    if cfg.video_only:
-        ep.frames = {k: v for k, v in ep.frames.items() if k not in ROBOT_COLUMNS}
-    features = infer_features(ep, feature_names(env), cfg.video, env.fps)
-    staged = {}
-    for cam, frames in ep.images.items():
-        path = staging / f"{os.getpid()}-{seed}-{cam}.mp4"
-        staged[cam] = encode_video(frames, path, env.fps, cfg.video, pad_odd=False)
-    ep.images = staged
-    return {"seed": seed, "ok": True, "episode": ep, "features": features, "fps": env.fps}
+class SeedWorker:
+    """Per worker: one env and its recorder. ``worker(seed)`` records the seed and returns
+    ``{"seed", "ok", "steps"}``, plus for a kept episode the episode with its camera videos as MP4
+    bytes, its features and fps."""
 
-
-def _worker(cfg: CollectConfig, make_recorder, staging: Path, tasks, results, parent: int) -> None:
-    from hivla.utils.threads import limit_threads
-
-    limit_threads(1)
-    env = cfg.make_env()
-    record = make_recorder(cfg, env)
-    try:
-        while os.getppid() == parent:  # a killed parent leaves no orphan recording forever
-            try:
-                seed = tasks.get(timeout=1.0)
-            except queue_mod.Empty:
-                continue
-            if seed is None:
-                return
-            results.put(_run_seed(cfg, record, env, seed, staging))
-    finally:
-        env.close()
-
-
-class _Pool:
-    """K worker processes fed seeds through a queue; results come back in completion order."""
-
-    def __init__(self, cfg: CollectConfig, staging: Path, make_recorder) -> None:
-        ctx = mp.get_context("spawn")
-        self.tasks, self.results = ctx.Queue(), ctx.Queue()
-        self.procs = [
-            ctx.Process(
-                target=_worker,
-                args=(cfg, make_recorder, staging, self.tasks, self.results, os.getpid()),
-                daemon=True,
-            )
-            for _ in range(cfg.workers)
-        ]
-        for p in self.procs:
-            p.start()
-
-    def submit(self, seed: int) -> None:
-        self.tasks.put(seed)
-
-    def get(self) -> dict[str, Any]:
-        while True:
-            try:
-                return self.results.get(timeout=1.0)
-            except queue_mod.Empty:
-                dead = [p for p in self.procs if p.exitcode not in (None, 0)]
-                if dead:
-                    raise RuntimeError(f"collect worker exited with code {dead[0].exitcode}") from None
-
-    def close(self) -> None:
-        for _ in self.procs:
-            self.tasks.put(None)
-        for p in self.procs:
-            p.join(timeout=10)
-            if p.is_alive():
-                p.terminate()
-
-
-class _Inline:
-    """The one-worker case: record in this process (no spawn cost)."""
-
-    def __init__(self, cfg: CollectConfig, staging: Path, make_recorder) -> None:
-        self.cfg, self.staging, self.env, self.pending = cfg, staging, cfg.make_env(), []
+    def __init__(self, cfg: CollectConfig, make_recorder) -> None:
+        self.cfg, self.env = cfg, cfg.make_env()
         self.record = make_recorder(cfg, self.env)
+        self.scratch = Path(tempfile.mkdtemp(prefix="hivla-collect-"))
 
-    def submit(self, seed: int) -> None:
-        self.pending.append(seed)
-
-    def get(self) -> dict[str, Any]:
-        return _run_seed(self.cfg, self.record, self.env, self.pending.pop(0), self.staging)
+    def __call__(self, seed: int) -> dict[str, Any]:
+        cfg, env = self.cfg, self.env
+        ep, ok = self.record(seed)
+        if not (ok or cfg.keep_failed):
+            return {"seed": seed, "ok": False, "steps": ep.length}
+        if cfg.video_only:
+            ep.frames = {k: v for k, v in ep.frames.items() if k not in ROBOT_COLUMNS}
+        features = infer_features(ep, feature_names(env), cfg.video, env.fps)
+        videos = {}
+        for cam, frames in ep.images.items():
+            path = encode_video(frames, self.scratch / f"{seed}-{cam}.mp4", env.fps, cfg.video, pad_odd=False)
+            videos[cam] = path.read_bytes()
+            path.unlink()
+        ep.images = videos
+        return {
+            "seed": seed,
+            "ok": True,
+            "steps": ep.length,
+            "episode": ep,
+            "features": features,
+            "fps": env.fps,
+        }
 
     def close(self) -> None:
         self.env.close()
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def _stage_videos(ep: Episode, staging: Path) -> None:
+    """Write the episode's MP4 bytes under ``staging`` (the dataset's filesystem) for the writer to move."""
+    staging.mkdir(parents=True, exist_ok=True)
+    for cam, data in list(ep.images.items()):
+        path = staging / f"{uuid.uuid4().hex}-{cam}.mp4"
+        path.write_bytes(data)
+        ep.images[cam] = path
 
 
 # ---- main loop -----------------------------------------------------------------------------------
@@ -374,7 +338,9 @@ def collect(
     """Record until ``cfg.episodes`` episodes are committed (successful ones, unless
     ``cfg.keep_failed``); return a summary.
 
-    ``on_progress(kept, dropped)`` is called after every finished episode. ``make_recorder(cfg, env)``
+    Episodes are committed in seed order (a finished episode waits for the earlier seeds), so the
+    dataset is the same whatever the backend and worker count. ``on_progress(kept, dropped)`` is
+    called after every committed or dropped episode. ``make_recorder(cfg, env)``
     builds, once per worker process, what rolls out a seed (picklable: a module-level function or a
     ``functools.partial`` of one); the default records the scripted expert.
     """
@@ -390,43 +356,38 @@ def collect(
         done_seeds |= {int(e["hivla/seed"]) for e in writer.meta.episodes}
     pool_seeds = SUITES.get(cfg.suite).train_seeds[cfg.seed_offset :]
     seeds = (s for s in pool_seeds if s not in done_seeds)
-    staging = paths.staging
-    staging.mkdir(parents=True, exist_ok=True)
-    runner = (_Pool if cfg.workers > 1 else _Inline)(cfg, staging, make_recorder)
-    in_flight, kept, failed = 0, kept0, 0
+    runner = open_pool(partial(SeedWorker, cfg, make_recorder), cfg.workers, cfg.backend, cfg.address)
+    order: collections.deque[int] = collections.deque()  # submitted seeds not yet committed, in order
+    finished: dict[int, dict[str, Any]] = {}
+    kept, failed = kept0, 0
     try:
         while True:
-            while kept + in_flight < cfg.episodes and in_flight < 2 * cfg.workers:
+            while kept + len(order) < cfg.episodes and len(order) < WINDOW * cfg.workers:
                 seed = next(seeds, None)
                 if seed is None:
                     raise RuntimeError(f"suite {cfg.suite} ran out of training seeds after {kept} episodes")
                 runner.submit(seed)
-                in_flight += 1
-            if in_flight == 0:
+                order.append(seed)
+            if not order:
                 break
-            res = runner.get()
-            in_flight -= 1
-            if not res["ok"]:
-                state["dropped_seeds"].append(res["seed"])
-                atomic_write_json(paths.collect, state)
-                failed += 1
-                if failed > cfg.max_failures:
-                    raise RuntimeError(
-                        f"the expert failed {failed} episodes in this run (max_failures={cfg.max_failures}); "
-                        f"{kept} are committed. Check the suite, shifts and max_steps, or raise max_failures."
-                    )
-            else:
-                if writer is None:
-                    hivla_info = {"collect": cfg.resume_key(), "image_size": cfg.image_size}
-                    if cfg.video_only:
-                        hivla_info["video_only"] = True
-                    writer = DatasetWriter.create(
-                        root, res["fps"], res["features"], cfg.embodiment, hivla_info, cfg.video
-                    )
-                writer.add_episode(res["episode"])
-                kept += 1
-            if on_progress:
-                on_progress(kept, len(state["dropped_seeds"]))
+            res = runner.next()
+            finished[res["seed"]] = res
+            while order and order[0] in finished:  # in seed order: one dataset for every backend
+                res = finished.pop(order.popleft())
+                if res["ok"]:
+                    writer = _commit(writer, res, cfg, paths)
+                    kept += 1
+                else:
+                    state["dropped_seeds"].append(res["seed"])
+                    atomic_write_json(paths.collect, state)
+                    failed += 1
+                    if failed > cfg.max_failures:
+                        raise RuntimeError(
+                            f"the expert failed {failed} episodes in this run (max_failures={cfg.max_failures}); "
+                            f"{kept} are committed. Check the suite, shifts and max_steps, or raise max_failures."
+                        )
+                if on_progress:
+                    on_progress(kept, len(state["dropped_seeds"]))
     finally:
         runner.close()
         if writer is not None:
@@ -443,6 +404,22 @@ def collect(
         "dropped": len(state["dropped_seeds"]),
         "dropped_seeds": list(state["dropped_seeds"]),
     }
+
+
+def _commit(
+    writer: DatasetWriter | None, res: dict[str, Any], cfg: CollectConfig, paths: fmt.Paths
+) -> DatasetWriter:
+    """Stage the episode's videos and commit it (creating the dataset on the first); return the writer."""
+    if writer is None:
+        hivla_info = {"collect": cfg.resume_key(), "image_size": cfg.image_size}
+        if cfg.video_only:
+            hivla_info["video_only"] = True
+        writer = DatasetWriter.create(
+            paths.root, res["fps"], res["features"], cfg.embodiment, hivla_info, cfg.video
+        )
+    _stage_videos(res["episode"], paths.staging)
+    writer.add_episode(res["episode"])
+    return writer
 
 
 def _open_run(cfg: CollectConfig, paths: fmt.Paths) -> dict[str, Any]:

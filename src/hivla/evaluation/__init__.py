@@ -6,8 +6,8 @@
     write_report(results, "eval/expert")   # results.json, videos/*.mp4, report.html
 
 Policies are resolved through the runtime seam in :mod:`hivla.policies` (``load_rollout_policy``).
-Modules, one job each: ``config`` (what to run), ``agent`` (chunk execution + safety around the policy), ``runner`` (episodes in worker processes),
-``pool`` (the processes), ``failures`` (failure attribution), ``metrics`` and ``stats``
+Modules, one job each: ``config`` (what to run), ``agent`` (chunk execution + safety around the policy), ``runner`` (episodes in worker processes
+or Ray tasks, through ``hivla.utils.pool``), ``failures`` (failure attribution), ``metrics`` and ``stats``
 (aggregates with Wilson intervals), ``results`` (JSON), ``overlay`` (captioned video frames) and
 ``report`` (the HTML report, built with ``hivla.reporting``).
 """

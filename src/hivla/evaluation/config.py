@@ -54,7 +54,8 @@ class Interjection:
 class EvalConfig:
     """What to evaluate and how; see ``hivla eval --help`` for each field.
 
-    ``interjections`` ("STEP:TEXT") are given to the policy (``policy.interject(text)``) before it
+    ``workers``: episodes run at once (worker processes, or Ray tasks in flight with the ``ray``
+    backend). ``interjections`` ("STEP:TEXT") are given to the policy (``policy.interject(text)``) before it
     acts at that env step. The env's own task predicate stays the judge of success: an interjection
     that changes the task is scored against the original instruction, and each episode records
     whether the policy's plan changed, so that the effect can be read from the records.
@@ -76,10 +77,14 @@ class EvalConfig:
     estop_after_nonfinite: int = 5
     max_steps: int | None = None  # None: the env's limit (90 steps per subtask)
     interjections: tuple[str, ...] = ()  # "STEP:TEXT" each
+    backend: str = "local"  # where episodes run: local processes | ray (hivla.utils.pool)
+    address: str | None = None  # ray only: None starts Ray here; auto | ray://HOST:PORT joins a cluster
 
     def __post_init__(self) -> None:
         from hivla.sim import EMBODIMENTS, SUITES
+        from hivla.utils.pool import check_backend
 
+        check_backend(self.backend, self.address)
         SUITES.get(self.suite)
         EMBODIMENTS.get(self.embodiment)
         for name in ("episodes", "workers", "estop_after_nonfinite"):

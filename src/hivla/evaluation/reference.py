@@ -120,7 +120,7 @@ class _RolloutWorker:
 def iter_rollouts(cfg: RolloutConfig, keep_frames: int = 0) -> Iterator[EpisodeResult]:
     """Yield episode results as workers finish them (order not guaranteed). The first
     ``keep_frames`` seeds keep their frames (for videos)."""
-    from hivla.evaluation.pool import run_pool
+    from hivla.utils.pool import run_pool
 
     items = [(seed, i < keep_frames) for i, seed in enumerate(cfg.seeds())]
     yield from run_pool(partial(_RolloutWorker, cfg, keep_frames > 0), items, cfg.workers)

@@ -1,7 +1,8 @@
 """The evaluation runner: episodes of one policy over a suite's seeds and shift conditions.
 
 ``evaluate(cfg)`` resolves and checks the policy, runs every (condition, seed) episode in worker
-processes (each with its own simulators and its own copy of the policy), attributes failures,
+processes or Ray tasks (``hivla.utils.pool``; each worker with its own simulators and its own copy
+of the policy), attributes failures,
 keeps a few rollout videos, and aggregates the metrics. Each episode depends only on its seed:
 the env resets from it, the global RNGs are seeded with it, and the policy is told it.
 """
@@ -21,7 +22,6 @@ from hivla.evaluation.config import DEFAULT_IMAGE_SIZE, EvalConfig, Interjection
 from hivla.evaluation.failures import FailureTracker, StepFacts
 from hivla.evaluation.metrics import compute_metrics
 from hivla.evaluation.overlay import Caption, compose_frame, mark_target
-from hivla.evaluation.pool import run_pool
 from hivla.evaluation.results import EpisodeRecord, EvalResults, run_info
 from hivla.policies import (
     RolloutPolicy,
@@ -31,6 +31,7 @@ from hivla.policies import (
     load_rollout_policy,
 )
 from hivla.reporting.video import mp4_bytes
+from hivla.utils.pool import run_pool
 
 OUTCOME_HOLD_FRAMES = 10  # the last frame, with the outcome banner, is shown this many times
 
@@ -263,10 +264,11 @@ def evaluate(
     and ``InterjectionError`` if ``cfg.interjections`` are given to a policy without ``interject``.
     ``progress`` is called with each finished episode.
     """
-    if policy is not None and cfg.workers > 1:
+    in_process = cfg.workers == 1 and cfg.backend == "local"
+    if policy is not None and not in_process:
         raise ValueError(
-            "a policy object cannot be sent to worker processes: pass workers=1, or give the policy "
-            "by name, run directory or package.module:factory in cfg.policy"
+            "a policy object cannot be sent to worker processes or Ray tasks: pass workers=1 with the "
+            "local backend, or give the policy by name, run directory or package.module:factory in cfg.policy"
         )
     resolved = as_rollout_policy(policy) if policy is not None else load_rollout_policy(cfg.policy)
     check_compatible(resolved, cfg.embodiment)
@@ -275,10 +277,10 @@ def evaluate(
     image_size = cfg.image_size or _env_image_size(resolved.image_size)
     conditions = cfg.conditions()
     items = [(c.label, c.shifts, seed) for c in conditions for seed in cfg.seeds()]
-    make_worker = partial(EpisodeWorker, cfg, image_size, resolved if cfg.workers == 1 else None)
+    make_worker = partial(EpisodeWorker, cfg, image_size, resolved if in_process else None)
     start = time.perf_counter()
     records = []
-    for record in run_pool(make_worker, items, cfg.workers):
+    for record in run_pool(make_worker, items, cfg.workers, cfg.backend, cfg.address):
         records.append(record)
         if progress is not None:
             progress(record)

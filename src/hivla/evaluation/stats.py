@@ -102,6 +102,15 @@ def spearman(x: Sequence[float], y: Sequence[float]) -> float:
     return float(spearmanr(x, y).statistic)
 
 
+def pearson(x: Sequence[float], y: Sequence[float]) -> float:
+    """Pearson's linear correlation; NaN if either side is constant (with a binary ``y``: the
+    point-biserial correlation)."""
+    x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
+    if len(x) < 2 or np.ptp(x) == 0 or np.ptp(y) == 0:
+        return float("nan")
+    return float(np.corrcoef(x, y)[0, 1])
+
+
 def bootstrap_ci(
     x: Sequence[float],
     y: Sequence[float],

@@ -89,8 +89,8 @@ class ExpertHead(nn.Module):
         loss = self.expert.compute_loss(cond, target["actions"], target["mask"])
         return loss, {}
 
-    def sample(self, readouts, memory, memory_valid, generator=None) -> torch.Tensor:
-        return self.expert.sample(readouts.flatten(1), generator=generator)  # (B, H, A)
+    def sample(self, readouts, memory, memory_valid, generator=None, noise=None) -> torch.Tensor:
+        return self.expert.sample(readouts.flatten(1), generator=generator, noise=noise)  # (B, H, A)
 
 
 class TokenHead(nn.Module):

@@ -62,14 +62,22 @@ class HashWordEncoder(nn.Module):
         self.out_dim = cfg.dim
         self.num_tokens = cfg.max_words
 
-    def forward(self, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+    def word_ids(self, texts: list[str]) -> torch.Tensor:
+        """Instructions -> hashed word ids long[B, max_words] (0: padding)."""
         cfg = self.cfg
         ids = torch.zeros(len(texts), cfg.max_words, dtype=torch.long, device=self.pos.device)  # (B, L)
         for i, text in enumerate(texts):
             row = hash_words(text, cfg.buckets, cfg.max_words)
             ids[i, : len(row)] = torch.tensor(row, dtype=torch.long)
-        valid = ids > 0  # (B, L)
-        valid[:, 0] = True  # an empty instruction still has one (padding) token to attend to
+        return ids
+
+    def forward(self, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.embed_ids(self.word_ids(texts))
+
+    def embed_ids(self, ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Word ids long[B, L] -> (tokens float[B, L, D], valid bool[B, L])."""
+        first = torch.ones_like(ids[:, :1], dtype=torch.bool)  # an empty instruction still has one token
+        valid = torch.cat([first, ids[:, 1:] > 0], dim=1)  # (B, L)
         return self.embed(ids) + self.pos[None], valid  # (B, L, D), (B, L)
 
 

@@ -6,6 +6,11 @@ The low-level policy is any evaluation policy conditioned on language; it sees t
 on failure (step budget, a drop) the subtask is retried, then the rest of the task is replanned.
 When the planner cannot plan (``PlanError``: an invalid plan, an unreachable LLM), the low level gets
 the whole instruction as a flat policy would, and the history records the error.
+
+With a ``trigger`` (:class:`~hivla.planning.wm_trigger.WorldModelReplanTrigger`) a world model
+checks each chunk of the low level before it runs; when it predicts that the current subtask fails,
+the subtask is handled as failed at once (retry, then replan; the history records
+``wm_predicted_failure``) and the low level is asked again for the new current subtask.
 """
 
 from __future__ import annotations
@@ -58,15 +63,18 @@ class HierarchicalPolicy(RolloutPolicy):
     """
 
     def __init__(self, planner: Any, low_level: Any, monitor: Any = None, cfg: HierarchyConfig | None = None,
-                 name: str = "hierarchical") -> None:  # fmt: skip
+                 name: str = "hierarchical", trigger: Any = None) -> None:  # fmt: skip
         self.planner, self.low = planner, as_rollout_policy(low_level)
+        self.trigger = trigger
         self.monitor = monitor if monitor is not None else OracleMonitor()
         self.cfg = cfg or HierarchyConfig()
         self.name = name
         self.action_space, self.embodiments = self.low.action_space, self.low.embodiments
         self.action_dim, self.image_size = self.low.action_dim, self.low.image_size
         self.execute_steps = self.low.execute_steps
-        self.needs_images = self.low.needs_images or not isinstance(self.monitor, OracleMonitor)
+        self.needs_images = (
+            self.low.needs_images or not isinstance(self.monitor, OracleMonitor) or trigger is not None
+        )
         self.plan_ms: list[float] = []
         self._objects: dict[str, str] | None = None
         self._reset_episode()
@@ -77,6 +85,7 @@ class HierarchicalPolicy(RolloutPolicy):
         self.instruction: str | None = None
         self.history: list[tuple[str, str]] = []  # (event, subtask or instruction text)
         self.plans: list[list[str]] = []  # every plan made this episode, as subtask texts
+        self._last_obs: dict[str, Any] | None = None
 
     # ---- episode -------------------------------------------------------------------------------
     def start_episode(self, env: Any, seed: int) -> None:
@@ -86,11 +95,12 @@ class HierarchicalPolicy(RolloutPolicy):
         if hasattr(self.planner, "env"):
             self.planner.env = env
         self.low.start_episode(env, seed)
+        if self.trigger is not None:
+            self.trigger.start_episode(env, self.low)
 
     def reset(self) -> None:
         self._reset_episode()
-        self.monitor.reset()
-        self.low.reset()
+        self._restart_subtask()
 
     def interject(self, instruction: str) -> None:
         """A new or corrected instruction: replan from the current state at the next step."""
@@ -99,11 +109,34 @@ class HierarchicalPolicy(RolloutPolicy):
 
     # ---- acting --------------------------------------------------------------------------------
     def sample_actions(self, obs: dict[str, Any]) -> Any:
+        """The low level's chunk for the current subtask. Asked again for the same observation (a
+        veto resampling), it only resamples the low level: the monitor's step count and the
+        trigger see each observation once."""
+        again = obs is self._last_obs
+        self._last_obs = obs
         if self.plan is None:
             self._replan(obs, self.instruction or obs["instruction"])
-        self._track(obs)
-        sub = self.current
-        return self.low.sample_actions({**obs, "instruction": sub.text})
+        if not again:
+            self._track(obs)
+        chunk = self.low.sample_actions({**obs, "instruction": self.current.text})
+        if again or self.trigger is None or self.current.kind == UNPLANNED or not self._can_recover():
+            return chunk
+        if self.trigger.check(obs, chunk):
+            self.history.append(("wm_predicted_failure", self.current.text))
+            self._on_failure(obs)
+            chunk = self.low.sample_actions({**obs, "instruction": self.current.text})
+        return chunk
+
+    def _can_recover(self) -> bool:
+        """A retry or a replan is left in the budget."""
+        return self.retries < self.cfg.max_retries or self.replans < self.cfg.max_replans
+
+    def _restart_subtask(self) -> None:
+        """A fresh start on the current subtask: the monitor, the low level and the trigger."""
+        self.monitor.reset()
+        self.low.reset()
+        if self.trigger is not None:
+            self.trigger.reset()
 
     def _replan(self, obs: dict[str, Any], instruction: str) -> None:
         start = time.perf_counter()
@@ -115,8 +148,7 @@ class HierarchicalPolicy(RolloutPolicy):
         self.plan_ms.append((time.perf_counter() - start) * 1000)
         self.plans.append([s.text for s in self.plan.subtasks])
         self.instruction, self.index, self.retries = instruction, 0, 0
-        self.monitor.reset()
-        self.low.reset()
+        self._restart_subtask()
 
     def _track(self, obs: dict[str, Any]) -> None:
         """Advance past done subtasks; retry or replan a failed one."""
@@ -126,8 +158,7 @@ class HierarchicalPolicy(RolloutPolicy):
                 self.history.append(("done", self.current.text))
                 self.index += 1
                 self.retries = 0
-                self.monitor.reset()
-                self.low.reset()
+                self._restart_subtask()
                 continue
             if status == FAILED:
                 self._on_failure(obs)
@@ -135,8 +166,7 @@ class HierarchicalPolicy(RolloutPolicy):
 
     def _on_failure(self, obs: dict[str, Any]) -> None:
         self.history.append(("failed", self.current.text))
-        self.monitor.reset()
-        self.low.reset()
+        self._restart_subtask()
         if self.retries < self.cfg.max_retries:
             self.retries += 1
             return

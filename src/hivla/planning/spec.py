@@ -5,7 +5,10 @@
 ``low`` (required) is any policy ``load_rollout_policy`` resolves (a built-in such as
 ``subtask-expert``, or a run directory trained on subtask language); ``planner`` defaults to
 ``oracle`` and ``monitor`` to ``oracle``. Optional ``retries=N`` and ``replans=N`` set
-:class:`~hivla.planning.hierarchical.HierarchyConfig`.
+:class:`~hivla.planning.hierarchical.HierarchyConfig`. ``wm=WM_RUN`` (a ``hivla train-world-model``
+run) adds world-model-triggered replanning (:mod:`hivla.planning.wm_trigger`), tuned by
+``wm_threshold=P`` (replan when the predicted success of the subtask is below P; default 0.2) and
+``wm_patience=N`` (for N chunks in a row; default 2).
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ from hivla.policies.runtime import PolicyLoadError
 from hivla.policies.specs import register_rollout_policy
 
 PREFIX = "hierarchical:"
-KEYS = ("low", "planner", "monitor", "retries", "replans")
+KEYS = ("low", "planner", "monitor", "retries", "replans", "wm", "wm_threshold", "wm_patience")
+COUNTS = ("retries", "replans", "wm_patience")
 EXAMPLE = "hierarchical:low=subtask-expert,planner=learned:runs/planner,monitor=oracle"
 
 
@@ -39,6 +43,9 @@ class HierarchicalSpec:
     monitor: str = "oracle"
     retries: int = 1
     replans: int = 2
+    wm: str = ""
+    wm_threshold: float = 0.2
+    wm_patience: int = 2
 
     def __post_init__(self) -> None:
         if not self.low or is_hierarchical_spec(self.low):
@@ -55,6 +62,15 @@ class HierarchicalSpec:
         if self.retries < 0 or self.replans < 0:
             raise HierarchicalSpecError(
                 f"retries and replans must be >= 0, got {self.retries}, {self.replans}"
+            )
+        if not 0.0 < self.wm_threshold < 1.0 or self.wm_patience < 1:
+            raise HierarchicalSpecError(
+                f"wm_threshold must be within (0, 1) and wm_patience >= 1, got {self.wm_threshold}, "
+                f"{self.wm_patience}. Example: {EXAMPLE},wm=runs/wm,wm_threshold=0.2"
+            )
+        if self.wm and not Path(self.wm).exists():
+            raise HierarchicalSpecError(
+                f"wm={self.wm!r}: no such directory; expected a `hivla train-world-model` run or checkpoint"
             )
 
     @classmethod
@@ -76,12 +92,29 @@ class HierarchicalSpec:
                 )
             if key in fields:
                 raise HierarchicalSpecError(f"{spec!r}: key {key!r} is given twice")
-            fields[key] = _count(spec, key, value) if key in ("retries", "replans") else value
+            if key in COUNTS:
+                fields[key] = _count(spec, key, value)
+            elif key == "wm_threshold":
+                fields[key] = _probability(spec, key, value)
+            else:
+                fields[key] = value
         if "low" not in fields:
             raise HierarchicalSpecError(
                 f"{spec!r}: low=... (the low-level policy) is required. Example: {EXAMPLE}"
             )
         return cls(**fields)
+
+    def to_string(self) -> str:
+        """The spec string that parses back to this spec."""
+        parts = [f"low={self.low}", f"planner={self.planner}", f"monitor={self.monitor}",
+                 f"retries={self.retries}", f"replans={self.replans}"]  # fmt: skip
+        if self.wm:
+            parts += [
+                f"wm={self.wm}",
+                f"wm_threshold={self.wm_threshold:g}",
+                f"wm_patience={self.wm_patience}",
+            ]
+        return PREFIX + ",".join(parts)
 
     def build(self, name: str | None = None) -> Any:
         """The :class:`~hivla.planning.hierarchical.HierarchicalPolicy` this spec names."""
@@ -95,6 +128,17 @@ class HierarchicalSpec:
             self.make_monitor(),
             cfg,
             name=name or "hierarchical",
+            trigger=self.make_trigger(),
+        )
+
+    def make_trigger(self) -> Any:
+        """The world-model replan trigger (``wm=...``), or None."""
+        if not self.wm:
+            return None
+        from hivla.planning.wm_trigger import ReplanTriggerConfig, WorldModelReplanTrigger
+
+        return WorldModelReplanTrigger.load(
+            self.wm, ReplanTriggerConfig(threshold=self.wm_threshold, patience=self.wm_patience)
         )
 
     def make_planner(self) -> Any:
@@ -125,6 +169,13 @@ def _count(spec: str, key: str, value: str) -> int:
     if not value.isdigit():
         raise HierarchicalSpecError(f"{spec!r}: {key}={value!r} must be a whole number >= 0")
     return int(value)
+
+
+def _probability(spec: str, key: str, value: str) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        raise HierarchicalSpecError(f"{spec!r}: {key}={value!r} must be a number within (0, 1)") from None
 
 
 @register_rollout_policy(PREFIX)

@@ -3,7 +3,8 @@
 ``load_rollout_policy(spec)`` resolves, in order:
 
 1. a registered name (``expert``, ``random``; ``subtask-expert`` from :mod:`hivla.planning`),
-2. a registered prefix (``hierarchical:low=...,planner=...,monitor=...`` from :mod:`hivla.planning`),
+2. a registered prefix (``hierarchical:low=...,planner=...,monitor=...`` from :mod:`hivla.planning`;
+   ``ws://HOST:PORT``, a policy server, and ``onnx:DIR``, an exported policy, from :mod:`hivla.serving`),
 3. an existing run/checkpoint directory (:func:`hivla.policies.load_policy`),
 4. ``package.module:factory`` (a callable returning a policy; for plug-ins and tests).
 
@@ -27,7 +28,13 @@ SpecLoader = Callable[[str], RolloutPolicy]
 
 # name or prefix (ending in ":") -> a loader taking the whole spec string
 ROLLOUT_POLICIES: Registry[SpecLoader] = Registry("rollout policy")
-PLUGIN_MODULES = ("hivla.policies.builtin", "hivla.planning.skills", "hivla.planning.spec")
+PLUGIN_MODULES = (
+    "hivla.policies.builtin",
+    "hivla.planning.skills",
+    "hivla.planning.spec",
+    "hivla.serving.client",  # ws://HOST:PORT: a policy served by `hivla serve`
+    "hivla.serving.onnx",  # onnx:DIR: a policy exported by `hivla export --format onnx`
+)
 
 
 def register_rollout_policy(name: str) -> Callable[[Any], Any]:

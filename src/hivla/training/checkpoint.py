@@ -3,9 +3,9 @@
 Layout of ``<run>/checkpoints/step_<n>/``::
 
     policy.json, model.safetensors, assets/     the policy (EMA weights when EMA is on)
-    train_state/state.json                      step, scheduler, optimizer hyper-parameters, RNG scalars
+    train_state/state.json                      step, scheduler, optimizer hyper-parameters, processes
     train_state/optimizer.safetensors           AdamW moments
-    train_state/rng_rank<r>.safetensors         torch (and CUDA) RNG state of each process
+    train_state/rng_rank<r>.safetensors (.json) torch (and CUDA), numpy and Python RNG state of each process
     train_state/model_train.safetensors         raw (non-EMA) weights, with EMA only
     train_state/ema.safetensors                 EMA shadow weights, with EMA only
 
@@ -98,9 +98,10 @@ def set_rng_state(tensors: dict[str, torch.Tensor], scalars: dict[str, Any]) -> 
 
 
 def save_train_state(
-    ckpt: Path, step: int, optimizer, scheduler, rank: int, is_main: bool, raw=None, ema=None
+    ckpt: Path, step: int, optimizer, scheduler, rank: int, is_main: bool, raw=None, ema=None, world: int = 1
 ) -> None:
-    """Write ``train_state/`` (the optimizer and scheduler from the main process; RNG from every rank)."""
+    """Write ``train_state/`` (the optimizer and scheduler from the main process, with the number of
+    processes ``world``; RNG from every rank). Every process holds the whole optimizer state (DDP)."""
     out = ckpt / STATE_DIR
     rng_tensors, rng_scalars = rng_state()
     save_weights(rng_tensors, out / f"rng_rank{rank}.safetensors")
@@ -110,32 +111,42 @@ def save_train_state(
     tensors, opt_meta = optimizer_to_files(optimizer)
     save_weights(tensors, out / "optimizer.safetensors")
     TRAIN_STATE_FORMAT.write_meta(
-        out, {"step": step, "optimizer": opt_meta, "scheduler": scheduler.state_dict()}
+        out, {"step": step, "optimizer": opt_meta, "scheduler": scheduler.state_dict(), "processes": world}
     )
     if ema is not None:
         save_weights(raw, out / "model_train.safetensors")
         save_weights(ema.state_dict(), out / "ema.safetensors")
 
 
+def saved_processes(ckpt: Path) -> int:
+    """How many processes wrote ``ckpt``'s training state (older checkpoints: its RNG files)."""
+    src = ckpt / STATE_DIR
+    meta = TRAIN_STATE_FORMAT.read_meta(src)
+    return int(meta.get("processes") or len(list(src.glob("rng_rank*.safetensors"))))
+
+
 def load_train_state(
-    ckpt: Path, optimizer, scheduler, rank: int, ema=None
-) -> tuple[int, dict[str, torch.Tensor] | None]:
-    """Restore optimizer, scheduler, RNG (and EMA); return (step, raw weights if EMA was on)."""
+    ckpt: Path, optimizer, scheduler, rank: int, ema=None, world: int = 1
+) -> tuple[int, dict[str, torch.Tensor] | None, bool]:
+    """Restore optimizer, scheduler, RNG (and EMA); return (step, raw weights if EMA was on, whether
+    this rank's RNG was restored). Written by as many processes as ``world``: every RNG stream is
+    restored (an exact resume). By another number: the optimizer, schedule, EMA and data order are
+    still restored exactly (batches are global), the RNG streams are not (the caller seeds new ones)."""
     src = ckpt / STATE_DIR
     meta = TRAIN_STATE_FORMAT.read_meta(src)
     optimizer_from_files(optimizer, load_weights(src / "optimizer.safetensors"), meta["optimizer"])
     scheduler.load_state_dict(meta["scheduler"])
     rng_file = src / f"rng_rank{rank}.safetensors"
-    if not rng_file.is_file():
-        raise FileNotFoundError(
-            f"{rng_file} is missing: resume with the same number of processes that wrote the checkpoint"
-        )
-    set_rng_state(load_weights(rng_file), json.loads(rng_file.with_suffix(".json").read_text()))
+    same_world = saved_processes(ckpt) == world
+    if same_world and not rng_file.is_file():
+        raise FileNotFoundError(f"{rng_file} is missing: the checkpoint {ckpt} is incomplete")
+    if same_world:
+        set_rng_state(load_weights(rng_file), json.loads(rng_file.with_suffix(".json").read_text()))
     raw = None
     if ema is not None and (src / "ema.safetensors").is_file():
         ema.load_state_dict(load_weights(src / "ema.safetensors"))
         raw = load_weights(src / "model_train.safetensors")
-    return int(meta["step"]), raw
+    return int(meta["step"]), raw, same_world
 
 
 def mark_latest(run: Path, ckpt: Path, keep: int) -> None:

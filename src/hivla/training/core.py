@@ -14,6 +14,7 @@ from __future__ import annotations
 import abc
 import copy
 import os
+import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ import torch
 from torch import nn
 
 from hivla.configs.presets import TrainConfig
+from hivla.errors import HivlaError
 from hivla.training import checkpoint as ckpt_io
 from hivla.training.data import StepBatchSampler, collate
 from hivla.training.logging import RunLogger
@@ -40,6 +42,22 @@ def default_threads(processes: int) -> int:
     if os.environ.get("OMP_NUM_THREADS", "").isdigit():
         return max(1, int(os.environ["OMP_NUM_THREADS"]))
     return max(1, (os.cpu_count() or 1) // max(1, processes))
+
+
+class DistributedSetupError(HivlaError, RuntimeError):
+    """A multi-process setup the trainer does not support."""
+
+
+def _check_distributed(acc: Any) -> None:
+    """DDP (every process holds the whole model and optimizer) is what the checkpoints assume."""
+    from accelerate.utils import DistributedType
+
+    if acc.distributed_type in (DistributedType.FSDP, DistributedType.DEEPSPEED):
+        raise DistributedSetupError(
+            f"the trainer saves whole-model checkpoints from the main process and does not gather "
+            f"{acc.distributed_type.value} shards; launch with DDP instead (accelerate launch --multi_gpu, "
+            "or torchrun): every hivla preset fits one GPU. See docs/scaling.md"
+        )
 
 
 def check_new_run(out: str | Path | None, resume: bool) -> None:
@@ -138,6 +156,7 @@ class TrainerCore:
             cpu=not torch.cuda.is_available(),  # multi-process CPU runs use DDP over gloo
             kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=False)],
         )
+        _check_distributed(acc)
         limit_threads(tcfg.threads or default_threads(acc.num_processes))
         torch.manual_seed(tcfg.seed)  # identical initialization on every process
         resume_from = ckpt_io.latest_checkpoint(self.out) if self.resume else None
@@ -171,11 +190,22 @@ class TrainerCore:
         )  # fmt: skip
 
     def _load_train_state(self, path: Path) -> None:
-        self.step, raw = ckpt_io.load_train_state(
-            path, self.optimizer, self.scheduler, self.accelerator.process_index, self.ema
+        acc = self.accelerator
+        self.step, raw, exact = ckpt_io.load_train_state(
+            path, self.optimizer, self.scheduler, acc.process_index, self.ema, world=acc.num_processes
         )
         if raw is not None:
             self.task.load_weights(self.model, raw)
+        if not exact:  # another number of processes: same batches and optimizer, new noise streams
+            seed = self.train_cfg.seed + 1000 * acc.process_index + self.step
+            torch.manual_seed(seed)
+            np.random.seed(seed % 2**32)
+            random.seed(seed)
+            if acc.is_main_process and not self.quiet:
+                print(
+                    f"resuming {path.name} (written by {ckpt_io.saved_processes(path)} processes) on "
+                    f"{acc.num_processes}: same global batches and optimizer state, new RNG streams"
+                )
 
     # -- steps ------------------------------------------------------------------------------------
     def train_step(self, batch: dict[str, Any]) -> dict[str, float]:
@@ -249,7 +279,7 @@ class TrainerCore:
         acc.wait_for_everyone()
         ckpt_io.save_train_state(
             path, self.step, self.optimizer, self.scheduler,
-            acc.process_index, acc.is_main_process, raw, self.ema,
+            acc.process_index, acc.is_main_process, raw, self.ema, acc.num_processes,
         )  # fmt: skip
         acc.wait_for_everyone()
         if acc.is_main_process:

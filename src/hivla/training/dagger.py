@@ -40,7 +40,8 @@ MAX_EPISODES = 500
 class DaggerConfig:
     """One DAgger run; see the module docstring. ``data``: the expert datasets (comma-separated),
     ``init``: the round-0 policy (empty: trained here with ``preset`` on ``data``); ``steps``: training
-    steps per round (0: the preset's); ``eval_episodes`` per embodiment and round (0: no evaluation)."""
+    steps per round (0: the preset's); ``eval_episodes`` per embodiment and round (0: no evaluation);
+    ``workers``, ``backend`` and ``address``: where the rollouts run (:mod:`hivla.utils.pool`)."""
 
     out: Path
     data: str
@@ -62,11 +63,15 @@ class DaggerConfig:
     threads: int = 0
     image_size: int = 64
     resume: bool = False
+    backend: str = "local"
+    address: str | None = None
 
     def __post_init__(self) -> None:
         from hivla.configs import PRESETS
         from hivla.sim import EMBODIMENTS, SUITES
+        from hivla.utils.pool import check_backend
 
+        check_backend(self.backend, self.address)
         PRESETS.get(self.preset)
         SUITES.get(self.suite)
         SUITES.get(self.eval_suite)
@@ -95,7 +100,7 @@ class DaggerConfig:
         d = {
             k: v
             for k, v in asdict(self).items()
-            if k not in ("out", "rounds", "resume", "workers", "threads")
+            if k not in ("out", "rounds", "resume", "workers", "threads", "backend", "address")
         }
         d["embodiments"] = list(self.embodiments)
         return d
@@ -251,7 +256,8 @@ class DaggerRun:
             ccfg = CollectConfig(
                 out=out, suite=cfg.suite, embodiment=emb, episodes=cfg.episodes, workers=cfg.workers,
                 image_size=cfg.image_size, resume=out.exists(), seed_offset=SEED_OFFSET + (k - 1) * MAX_EPISODES,
-                max_failures=cfg.episodes, source=f"dagger-{k}", keep_failed=True,
+                max_failures=cfg.episodes, source=f"dagger-{k}", keep_failed=True, backend=cfg.backend,
+                address=cfg.address,
             )  # fmt: skip
             name = f"dagger round {k}/{cfg.rounds} collect {emb} (beta {beta:.2f})"
             with JobProgress(name, cfg.episodes, "episodes", quiet=self.quiet) as bar:
@@ -288,7 +294,7 @@ class DaggerRun:
         out: dict[str, Any] = {}
         for emb in cfg.embodiments:
             ecfg = EvalConfig(policy=spec, suite=cfg.eval_suite, embodiment=emb, episodes=cfg.eval_episodes,
-                              workers=cfg.workers, videos=1)  # fmt: skip
+                              workers=cfg.workers, videos=1, backend=cfg.backend, address=cfg.address)  # fmt: skip
             name = f"dagger round {k}/{cfg.rounds} evaluate {emb}"
             with JobProgress(name, cfg.eval_episodes, "episodes", quiet=self.quiet) as bar:
                 results = evaluate(ecfg, progress=SuccessTally(bar))

@@ -23,6 +23,9 @@ from hivla.world_model.events import EVENT_NAMES
 MODEL_KINDS = ("latent", "jepa")
 
 
+FAULTY_EXPERT = "faulty-expert"  # the scripted expert with injected faults (hivla.world_model.faults)
+
+
 @dataclass(frozen=True)
 class LossWeights:
     """Weights of the loss terms. ``teacher``/``rollout``: latent prediction with true / imagined
@@ -128,7 +131,9 @@ class WMDataConfig:
 
 @dataclass(frozen=True)
 class CollectSpec:
-    """Simulator rollouts of the fault-injecting expert (``hivla.world_model.faults``).
+    """Simulator rollouts of a policy: by default the fault-injecting expert (``hivla.world_model.faults``,
+    ``policy="faulty-expert"``), or any policy spec ``hivla eval --policy`` takes (a trained VLA run
+    directory, ``expert``, ``hierarchical:...``; ``fault_rate`` then plays no part).
 
     Used to record a training dataset when ``--data`` holds none, and by the experiment.
     """
@@ -141,10 +146,20 @@ class CollectSpec:
     shifts: tuple[str, ...] = ()
     seed_offset: int = 0
     workers: int = 1
+    policy: str = FAULTY_EXPERT
+    backend: str = "local"  # where the rollouts run: local | ray (hivla.utils.pool)
+    address: str | None = None
 
     def __post_init__(self) -> None:
         from hivla.sim import EMBODIMENTS, SUITES, parse_shifts
+        from hivla.utils.pool import check_backend
 
+        if not self.policy:
+            raise ValueError(
+                f"policy must name a policy spec (a run directory, expert, hierarchical:...) or {FAULTY_EXPERT!r}"
+            )
+
+        check_backend(self.backend, self.address)
         SUITES.get(self.suite)
         EMBODIMENTS.get(self.embodiment)
         parse_shifts(list(self.shifts))

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from hivla.errors import HivlaError
 from hivla.types import Observation
 from hivla.world_model.events import EVENT_NAMES, VIOLATIONS
 from hivla.world_model.model import WorldModel
@@ -35,6 +36,54 @@ from hivla.world_model.model import WorldModel
 VETO_KINDS: tuple[str, ...] = ("wm_checked", "wm_veto", "wm_resample", "wm_truncate", "wm_retreat", "wm_pass")
 REPAIRS = ("edit", "none")
 RETREAT_SPEED = 0.03  # metres per step upwards (the embodiments' largest translation step)
+
+
+STOCHASTIC_HEADS = ("flow", "diffusion")  # sample from noise: asking again gives another chunk
+DETERMINISTIC_HEADS = ("l1", "bins", "fast")  # regression or greedy decoding: the same chunk again
+
+
+class DeterministicPolicyError(HivlaError, ValueError):
+    """A veto that resamples around a policy whose chunks cannot change when asked again."""
+
+
+def policy_sampling(policy: Any) -> tuple[str, str]:
+    """Whether asking ``policy`` again for the same observation can give another chunk:
+    ``("stochastic" | "deterministic" | "unknown", why)``. Looks through rollout adapters
+    (``inner``), veto wrappers (``policy``) and hierarchical policies (``low``) for a trained VLA's
+    action head; the fault-injecting expert is stochastic, the scripted expert deterministic."""
+    seen = set()
+    while policy is not None and id(policy) not in seen:
+        seen.add(id(policy))
+        head = getattr(getattr(getattr(policy, "config", None), "head", None), "kind", None)
+        if head in STOCHASTIC_HEADS:
+            return "stochastic", f"the {head} action head samples each chunk from noise"
+        if head in DETERMINISTIC_HEADS:
+            return "deterministic", f"the {head} action head returns the same chunk for the same observation"
+        from hivla.policies.builtin import ExpertPolicy
+        from hivla.world_model.faults import FaultyExpert
+
+        if isinstance(policy, FaultyExpert):
+            return "stochastic", "the fault-injecting expert draws a fresh fault each time it is asked"
+        if isinstance(policy, ExpertPolicy):
+            return "deterministic", "the scripted expert acts on the simulator state, the same each time"
+        policy = next(
+            (getattr(policy, k) for k in ("inner", "policy", "low") if getattr(policy, k, None) is not None),
+            None,
+        )
+    return "unknown", "no action head found"
+
+
+def require_stochastic(policy: Any, name: str = "the policy") -> str:
+    """Raise :class:`DeterministicPolicyError` when ``policy`` is deterministic (see
+    :func:`policy_sampling`); return the reason it can resample otherwise."""
+    kind, why = policy_sampling(policy)
+    if kind == "deterministic":
+        raise DeterministicPolicyError(
+            f"{name} cannot be vetoed by resampling: {why}, so a vetoed chunk comes back unchanged. "
+            f"Expected a trained VLA with a stochastic head ({' or '.join(STOCHASTIC_HEADS)}); train one "
+            "with `--head flow` (or diffusion), or pass faulty-expert for the scripted expert with injected faults"
+        )
+    return why
 
 
 @dataclass(frozen=True)

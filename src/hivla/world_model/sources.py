@@ -26,12 +26,16 @@ EVENTS_COLUMN = "wm.events"
 
 
 def rollout_episode(env: Any, policy: Any, seed: int, max_steps: int | None = None) -> EpisodeArrays:
-    """Roll ``policy`` (``start_episode``/``sample_actions``/``reset``, native actions) out from
-    ``seed``, executing ``policy.execute_steps`` actions per chunk. Keeps the final observation
-    (its action row is a hold action and its event row zeros)."""
+    """Roll ``policy`` (``start_episode``/``sample_actions``/``reset``; native actions, or universal
+    ones when its ``action_space`` says so) out from ``seed``, executing ``policy.execute_steps``
+    actions per chunk; the global generators are seeded from ``seed`` first, so a stochastic policy
+    replays. Keeps the final observation (its action row is a hold action and its event row zeros)."""
     from hivla.actions.chunking import ChunkBroker
+    from hivla.evaluation.agent import seed_everything
 
+    universal_policy = getattr(policy, "action_space", "native") == "universal"
     obs, info = env.reset(seed=seed)
+    seed_everything(seed)
     policy.start_episode(env, seed)
     broker = ChunkBroker(policy, int(getattr(policy, "execute_steps", 1)))
     broker.reset()
@@ -51,7 +55,8 @@ def rollout_episode(env: Any, policy: Any, seed: int, max_steps: int | None = No
         rows["subtask"].append(info["subtask_index"])
         if len(rows["events"]) >= limit:
             break
-        native = broker.act(obs)
+        action = np.asarray(broker.act(obs), np.float32)
+        native = env.from_universal(action) if universal_policy else action
         rows["native"].append(native)
         rows["universal"].append(env.to_universal(native))
         obs, _, terminated, truncated, info = env.step(native)
@@ -90,15 +95,29 @@ def rollout_episode(env: Any, policy: Any, seed: int, max_steps: int | None = No
     )  # fmt: skip
 
 
+def make_policy(spec: str, fault_rate: float = 0.3, embodiment: str = "floating") -> Any:
+    """The policy ``spec`` names: the fault-injecting expert at ``fault_rate`` for ``faulty-expert``,
+    else whatever ``hivla.policies.load_rollout_policy`` resolves (checked against ``embodiment``)."""
+    from hivla.world_model.config import FAULTY_EXPERT
+    from hivla.world_model.faults import FaultConfig, FaultyExpert
+
+    if spec == FAULTY_EXPERT:
+        return FaultyExpert(FaultConfig(fault_rate=fault_rate))
+    from hivla.policies import check_compatible, load_rollout_policy
+
+    policy = load_rollout_policy(spec)
+    check_compatible(policy, embodiment)
+    return policy
+
+
 class _CollectWorker:
-    """Per process: one env and one fault-injecting expert."""
+    """Per process: one env and the policy of ``spec`` (by default the fault-injecting expert)."""
 
     def __init__(self, spec: CollectSpec) -> None:
         from hivla.sim import make_env
-        from hivla.world_model.faults import FaultConfig, FaultyExpert
 
         self.env = make_env(spec.suite, spec.embodiment, image_size=spec.image_size, shifts=list(spec.shifts))
-        self.policy = FaultyExpert(FaultConfig(fault_rate=spec.fault_rate))
+        self.policy = make_policy(spec.policy, spec.fault_rate, spec.embodiment)
 
     def __call__(self, seed: int) -> EpisodeArrays:
         return rollout_episode(self.env, self.policy, seed)
@@ -110,10 +129,10 @@ class _CollectWorker:
 def collect_episodes(spec: CollectSpec, split: str = "train") -> list[EpisodeArrays]:
     """``spec.episodes`` rollouts from the suite's ``split`` seeds (from ``spec.seed_offset``), in seed order."""
     from hivla.evaluation.config import suite_seeds
-    from hivla.evaluation.pool import run_pool
+    from hivla.utils.pool import run_pool
 
     seeds = suite_seeds(spec.suite, split, spec.seed_offset, spec.episodes)
-    episodes = list(run_pool(partial(_CollectWorker, spec), seeds, spec.workers))
+    episodes = list(run_pool(partial(_CollectWorker, spec), seeds, spec.workers, spec.backend, spec.address))
     return sorted(episodes, key=lambda e: e.info["seed"])
 
 

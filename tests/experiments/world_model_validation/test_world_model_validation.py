@@ -12,7 +12,7 @@ def test_experiment_report_on_fixture_episodes(trained, episodes, tmp_path, monk
     from hivla.experiments.world_model_validation.veto import VetoEvalConfig
 
     monkeypatch.setattr(
-        ex, "probe_episodes", lambda cfg, log: {"none": episodes[4:], "lighting=2": episodes[:2]}
+        ex, "probe_episodes", lambda cfg, log, cache=None: {"none": episodes[4:], "lighting=2": episodes[:2]}
     )
     spec = dataclasses.replace(
         EXPERIMENT_PRESETS.get("debug"),
@@ -24,7 +24,7 @@ def test_experiment_report_on_fixture_episodes(trained, episodes, tmp_path, monk
     for plot in ("error-vs-shift-jepa", "error-vs-failure-latent", "veto-violations", "veto-success"):
         assert f'data-plot="{plot}"' in html
     assert "data:image/png;base64" in html
-    assert json.loads((tmp_path / "exp" / "results.json").read_text())["version"] == 1
+    assert json.loads((tmp_path / "exp" / "results.json").read_text())["version"] == 2
     corr = results["models"][0]["failure_correlation"]
     assert corr["episodes"] == 4 and (corr["spearman"] is None or -1 <= corr["spearman"] <= 1)
     rows = results["veto"]["episodes"]

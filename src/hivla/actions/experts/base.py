@@ -90,9 +90,15 @@ class ActionExpert(nn.Module):
         raise NotImplementedError
 
     def sample(
-        self, cond: torch.Tensor, steps: int | None = None, generator: torch.Generator | None = None
+        self,
+        cond: torch.Tensor,
+        steps: int | None = None,
+        generator: torch.Generator | None = None,
+        noise: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """Draw one chunk float32[B, H, A] (normalized) per row of cond float[B, D]."""
+        """Draw one chunk float32[B, H, A] (normalized) per row of cond float[B, D]. ``noise``
+        float[B, H, A]: the starting noise of a sampler that draws one (instead of ``generator``), so
+        that an exported graph can take it as an input."""
         raise NotImplementedError
 
     # -- input checks ---------------------------------------------------------------------------

@@ -97,7 +97,11 @@ class DiffusionExpert(ActionExpert):
 
     @torch.no_grad()
     def sample(
-        self, cond: torch.Tensor, steps: int | None = None, generator: torch.Generator | None = None
+        self,
+        cond: torch.Tensor,
+        steps: int | None = None,
+        generator: torch.Generator | None = None,
+        noise: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """DDIM from pure noise in ``steps`` (default sample_steps, at most train_steps) levels."""
         cond = self.check_cond(cond)
@@ -105,7 +109,9 @@ class DiffusionExpert(ActionExpert):
         n = min(self.resolve_steps(steps, c.sample_steps), c.train_steps)
         levels = torch.linspace(c.train_steps - 1, 0, n).round().long().unique_consecutive().tolist()
         shape = (cond.shape[0], c.horizon, c.action_dim)
-        x = torch.randn(shape, generator=generator, device=cond.device)  # (B, H, A)
+        x = (
+            torch.randn(shape, generator=generator, device=cond.device) if noise is None else noise
+        )  # (B, H, A)
         for i, level in enumerate(levels):
             ab = self.alphas_cumprod[level]
             ab_prev = self.alphas_cumprod[levels[i + 1]] if i + 1 < len(levels) else torch.tensor(1.0)

@@ -83,14 +83,20 @@ class FlowMatchingExpert(ActionExpert):
 
     @torch.no_grad()
     def sample(
-        self, cond: torch.Tensor, steps: int | None = None, generator: torch.Generator | None = None
+        self,
+        cond: torch.Tensor,
+        steps: int | None = None,
+        generator: torch.Generator | None = None,
+        noise: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Euler-integrate from noise (t = 1) to actions (t = 0) in ``steps`` (default num_steps)."""
         cond = self.check_cond(cond)
         n = self.resolve_steps(steps, self.config.num_steps)
         c = self.config
         shape = (cond.shape[0], c.horizon, c.action_dim)
-        x = torch.randn(shape, generator=generator, device=cond.device)  # (B, H, A)
+        x = (
+            torch.randn(shape, generator=generator, device=cond.device) if noise is None else noise
+        )  # (B, H, A)
         dt = -1.0 / n
         for i in range(n):
             t = torch.full((shape[0],), 1.0 + i * dt, device=cond.device)  # (B,)

@@ -47,7 +47,11 @@ class L1RegressionExpert(ActionExpert):
 
     @torch.no_grad()
     def sample(
-        self, cond: torch.Tensor, steps: int | None = None, generator: torch.Generator | None = None
+        self,
+        cond: torch.Tensor,
+        steps: int | None = None,
+        generator: torch.Generator | None = None,
+        noise: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """The regressed chunk float32[B, H, A] (one parallel forward pass)."""
         cond = self.check_cond(cond)

@@ -91,10 +91,14 @@ class TransferConfig:
     sizes: TransferSizes | None = None  # None: the preset's
     workers: int = 1
     collect_workers: int = 1
+    backend: str = "local"  # where the evaluations and the recordings run: local | ray (hivla.utils.pool)
+    address: str | None = None
 
     def __post_init__(self) -> None:
         from hivla.sim import EMBODIMENTS, SUITES
+        from hivla.utils.pool import check_backend
 
+        check_backend(self.backend, self.address)
         sizes = self.sizes or EXPERIMENT_PRESETS.get(self.preset)
         SUITES.get(self.suite)
         for e in self.embodiments:

@@ -65,7 +65,8 @@ def ensure_dataset(cfg: TransferConfig, emb: str, video_only: bool, log: Log) ->
     ccfg = CollectConfig(
         out=root, suite=cfg.suite, embodiment=emb, episodes=want, workers=cfg.collect_workers,
         image_size=sizes.image_size, max_steps=sizes.collect_max_steps, resume=root.exists(),
-        seed_offset=VIDEO_SEED_OFFSET if video_only else 0, video_only=video_only,
+        seed_offset=VIDEO_SEED_OFFSET if video_only else 0, video_only=video_only, backend=cfg.backend,
+        address=cfg.address,
     )  # fmt: skip
     out = collect(ccfg)
     return {"path": str(root), "episodes": out["episodes"], "video_only": video_only}
@@ -236,7 +237,8 @@ def ensure_eval(cfg: TransferConfig, arm: str, count: int, run: str, log: Log) -
 
     sizes, where = cfg.resolved, Path(cfg.out) / "evals" / arm / f"n{count}"
     ecfg = EvalConfig(policy=run, suite=cfg.suite, embodiment=cfg.target, episodes=sizes.eval_episodes,
-                      workers=cfg.workers, videos=0, max_steps=sizes.max_steps)  # fmt: skip
+                      workers=cfg.workers, videos=0, max_steps=sizes.max_steps, backend=cfg.backend,
+                      address=cfg.address)  # fmt: skip
     keys = ("policy", "suite", "embodiment", "episodes", "max_steps", "split", "first_seed_index")
     if (where / "results.json").is_file():
         old = EvalResults.load(where)

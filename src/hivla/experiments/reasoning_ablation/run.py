@@ -9,13 +9,18 @@ Arms (every arm is a VLA trained by ``hivla train`` on one tabletop-mixed datase
 | hierarchical | the current subtask (``language=subtask``) | planner + monitor + the policy as low level |
 | hierarchical+reasoning | the current subtask, a reasoning trace before the actions | as hierarchical |
 
-Each arm is evaluated on held-out seeds of ``tabletop-single`` and ``tabletop-chain-2..5``; the env's
-own task predicate judges success. Step latency is measured on one torch thread: the hierarchical
-arm with its planner calls amortized over the episode's steps, the reasoning arm with the trace
-reused until the subtask changes (k=0) and regenerated at every query (k=1).
+An arm named in ``--policy-runs ARM=DIR`` uses that ``hivla train`` run instead (refused when its
+policy was not trained as the arm is). Each arm is evaluated on held-out seeds of ``tabletop-single``
+and ``tabletop-chain-2..5`` under every retry budget of ``--budgets`` (the flat arm, which has no
+subtasks, once); with ``--oracle-rows`` the hierarchical arms again under the oracle planner and
+monitor, reported apart as an upper bound. The env's own task predicate judges success. Step
+latency is measured on one torch thread (under the first budget): the hierarchical arm with its
+planner calls amortized over the episode's steps, the reasoning arm with the trace reused until the
+subtask changes (k=0) and regenerated at every query (k=1).
 
 Everything lands in ``out``: ``data/`` (when collected), ``planner/`` (when trained), ``arms/<arm>/``
-(training runs), ``evals/<arm>/<suite>/`` and ``latency/<variant>/`` (evaluation results), and
+(training runs), ``evals/flat/<suite>/``, ``evals/<arm>/<budget>/<suite>/``,
+``evals/<arm>@oracle/<budget>/<suite>/`` and ``latency/<variant>/`` (evaluation results), and
 ``results.json``, ``summary.md``, ``report.html``. A rerun reuses every finished training and
 evaluation that matches the configuration.
 """
@@ -34,11 +39,14 @@ from hivla.experiments.reasoning_ablation.config import (
     ARM_TRAINING,
     DATA_SUITE,
     DONE_FILE,
+    LONG_FROM,
     MONITOR_NOTE,
     RESULTS_FORMAT,
     RESULTS_VERSION,
     SUITE_BY_LENGTH,
     AblationConfig,
+    AblationError,
+    Budget,
 )
 
 Log = Callable[[str], None]
@@ -59,7 +67,8 @@ def ensure_data(cfg: AblationConfig, log: Log) -> dict[str, Any]:
         return {"path": str(root), "episodes": have, "collected": False}
     log(f"data: collecting {cfg.episodes} {DATA_SUITE} episodes ({cfg.embodiment}) into {root}")
     out = collect(CollectConfig(out=root, suite=DATA_SUITE, embodiment=cfg.embodiment, episodes=cfg.episodes,
-                                workers=cfg.collect_workers, image_size=cfg.image_size, resume=root.exists()))  # fmt: skip
+                                workers=cfg.collect_workers, image_size=cfg.image_size, resume=root.exists(),
+                                backend=cfg.backend, address=cfg.address))  # fmt: skip
     return {"path": str(root), "episodes": out["episodes"], "collected": True}
 
 
@@ -157,29 +166,106 @@ def ensure_trained(cfg: AblationConfig, arm: str, log: Log) -> dict[str, Any]:
     return done
 
 
+# ---- given runs (--policy-runs) -------------------------------------------------------------------
+def given_run(cfg: AblationConfig, arm: str, run: str, log: Log) -> dict[str, Any]:
+    """An existing ``hivla train`` run used as ``arm`` in place of training, after checking that its
+    policy was trained as the arm is (language key, reasoning) for ``cfg.embodiment``.
+
+    The arm is evaluated from the run's latest checkpoint, named in the policy spec, so a rerun after
+    more training evaluates again. Raises :class:`AblationError` for a run that does not fit."""
+    from hivla.policies.base import read_policy_meta, resolve_checkpoint
+    from hivla.training.trainer import EXPERIMENT_FILE
+
+    try:
+        ckpt = resolve_checkpoint(run)
+    except FileNotFoundError as err:
+        raise AblationError(f"--policy-runs {arm}={run}: {err}") from None
+    _, pcfg = read_policy_meta(ckpt)
+    want = ARM_TRAINING[arm]
+    language = getattr(pcfg, "language_key", None)
+    reasoning = bool(getattr(getattr(pcfg, "reasoning", None), "enabled", False))
+    wrong = []
+    if language != want["language"]:
+        wrong.append(f"language={language!r} where the arm needs {want['language']!r}")
+    if reasoning != want.get("reasoning", False):
+        wrong.append(f"reasoning {'on' if reasoning else 'off'} where the arm needs it "
+                     f"{'on' if want.get('reasoning') else 'off'}")  # fmt: skip
+    embodiments = tuple(getattr(pcfg, "embodiments", ()))
+    if embodiments and cfg.embodiment not in embodiments:
+        wrong.append(f"embodiments {list(embodiments)} without --embodiment {cfg.embodiment}")
+    if wrong:
+        fits = [a for a, t in ARM_TRAINING.items() if t["language"] == language and
+                t.get("reasoning", False) == reasoning]  # fmt: skip
+        raise AblationError(
+            f"--policy-runs {arm}={run}: the run's policy does not fit arm {arm!r}: "
+            + "; ".join(wrong)
+            + f". Arm {arm!r} is a VLA trained with `hivla train` "
+            + " ".join(f"--{k} {v}" if v is not True else f"--{k}" for k, v in want.items())
+            + (f"; this run fits arm {fits[0]!r}" if fits else "")
+            + ". Pass a run trained that way, or leave the arm out of --policy-runs to train it here."
+        )
+    exp = _read_json(Path(run) / EXPERIMENT_FILE) or {}
+    info = {"preset": exp.get("name"), "steps": (exp.get("train") or {}).get("steps"),
+            "data": (exp.get("data") or {}).get("path")}  # fmt: skip
+    step = checkpoint_step(ckpt)
+    unfinished = step is not None and isinstance(info["steps"], int) and step < info["steps"]
+    log(f"{arm}: given run {run} (checkpoint {ckpt}, language={language}, reasoning={reasoning})"
+        + (f"; WARNING: unfinished, step {step} of {info['steps']}" if unfinished else ""))  # fmt: skip
+    return {"key": {"given": str(run), "language": language, "reasoning": reasoning, **info},
+            "run": str(ckpt), "step": step, "unfinished": unfinished, "source": "given"}  # fmt: skip
+
+
+def checkpoint_step(ckpt: Path) -> int | None:
+    """The training step a checkpoint was saved at (its train_state), or None when it has none."""
+    from hivla.training.checkpoint import STATE_DIR, TRAIN_STATE_FORMAT
+
+    if not TRAIN_STATE_FORMAT.meta_path(ckpt / STATE_DIR).is_file():
+        return None
+    step = TRAIN_STATE_FORMAT.read_meta(ckpt / STATE_DIR).get("step")
+    return int(step) if step is not None else None
+
+
+def ensure_policy(cfg: AblationConfig, arm: str, log: Log) -> dict[str, Any]:
+    """The arm's training run: the one given in ``--policy-runs``, else trained into ``<out>/arms/<arm>``."""
+    given = cfg.runs.get(arm)
+    if given is not None:
+        return given_run(cfg, arm, given, log)
+    return {**ensure_trained(cfg, arm, log), "source": "trained"}
+
+
 # ---- evaluation ----------------------------------------------------------------------------------
-def policy_spec(arm: str, run: str, planner: str, monitor: str) -> str:
-    """How ``hivla eval --policy`` names the arm: the run alone, or a hierarchical spec around it."""
+def policy_spec(arm: str, run: str, planner: str, monitor: str, budget: Budget | None = None) -> str:
+    """How ``hivla eval --policy`` names the arm: the run alone, or a hierarchical spec around it (with
+    the budget's retries and replans when given)."""
     if arm == "flat":
         return run
-    return f"hierarchical:low={run},planner={planner},monitor={monitor}"
+    spec = f"hierarchical:low={run},planner={planner},monitor={monitor}"
+    return spec if budget is None else f"{spec},retries={budget.retries},replans={budget.replans}"
 
 
-def ensure_eval(cfg: AblationConfig, arm: str, spec: str, suite: str, log: Log) -> Any:
-    """Held-out episodes of ``spec`` on ``suite`` in ``<out>/evals/<arm>/<suite>`` (reused when matching)."""
+def eval_dir(cfg: AblationConfig, arm: str, budget: Budget, oracle: bool, suite: str) -> Path:
+    """``evals/flat/<suite>`` (the flat arm has no budget), ``evals/<arm>/<budget>/<suite>`` and
+    ``evals/<arm>@oracle/<budget>/<suite>`` for the oracle rows."""
+    if arm == "flat":
+        return Path(cfg.out) / "evals" / arm / suite
+    return Path(cfg.out) / "evals" / (f"{arm}@oracle" if oracle else arm) / budget.slug / suite
+
+
+def ensure_eval(cfg: AblationConfig, label: str, spec: str, where: Path, suite: str, log: Log) -> Any:
+    """Held-out episodes of ``spec`` on ``suite`` in ``where`` (reused when its saved settings match)."""
     from hivla.evaluation import EvalConfig, evaluate
 
-    where = Path(cfg.out) / "evals" / arm / suite
     ecfg = EvalConfig(policy=spec, suite=suite, embodiment=cfg.embodiment, episodes=cfg.episodes_per_length,
-                      workers=cfg.workers, videos=0, max_steps=cfg.max_steps)  # fmt: skip
+                      workers=cfg.workers, videos=0, max_steps=cfg.max_steps, backend=cfg.backend,
+                      address=cfg.address)  # fmt: skip
     old = _load_results(where)
     if old is not None and _same_eval(old.config, ecfg):
-        log(f"eval {arm} on {suite}: reused ({old.metrics['overall']['successes']}/{len(old.episodes)})")
+        log(f"eval {label} on {suite}: reused ({old.metrics['overall']['successes']}/{len(old.episodes)})")
         return old
     results = evaluate(ecfg)
     results.save(where)
     o = results.metrics["overall"]
-    log(f"eval {arm} on {suite}: {o['successes']}/{o['episodes']} successes")
+    log(f"eval {label} on {suite}: {o['successes']}/{o['episodes']} successes")
     return results
 
 
@@ -189,15 +275,53 @@ def _same_eval(saved: dict[str, Any], ecfg: Any) -> bool:
 
 
 def arm_summary(runs: dict[int, Any]) -> dict[str, Any]:
-    """Success per chain length (Wilson 95%) and the average completed length over all lengths."""
+    """Success per chain length (Wilson 95%), pooled over chains of 3 or more (``long``), and the
+    average completed length over all lengths (normal 95% interval)."""
     from hivla.evaluation.metrics import outcome_block
     from hivla.evaluation.stats import mean_ci
 
     by_length = {str(n): outcome_block(r.episodes) for n, r in runs.items()}
     completed = mean_ci([e.completed for r in runs.values() for e in r.episodes])
     pooled = outcome_block([e for r in runs.values() for e in r.episodes])
+    longs = [e for n, r in runs.items() if n >= LONG_FROM for e in r.episodes]
     return {"by_length": by_length, "avg_len": completed["mean"], "avg_len_ci95": completed["ci95"],
-            "overall": pooled}  # fmt: skip
+            "overall": pooled, "long": outcome_block(longs) if longs else None}  # fmt: skip
+
+
+def evaluate_row(
+    cfg: AblationConfig, arm: str, spec: str, budget: Budget, oracle: bool, log: Log, done: dict[str, Any]
+) -> dict[str, Any]:
+    """One row of the tables: ``spec`` on every chain length; ``done`` caches rows by spec within a run
+    (the flat arm's row is the same under every budget)."""
+    if spec not in done:
+        label = arm if arm == "flat" else f"{arm}{' (oracle)' if oracle else ''} [{budget.name}]"
+        runs = {n: ensure_eval(cfg, label, spec, eval_dir(cfg, arm, budget, oracle, SUITE_BY_LENGTH[n]),
+                               SUITE_BY_LENGTH[n], log) for n in cfg.lengths}  # fmt: skip
+        done[spec] = {"policy": spec, **arm_summary(runs)}
+    return done[spec]
+
+
+def evaluate_budgets(
+    cfg: AblationConfig, runs: dict[str, str], planner: str, log: Log
+) -> dict[str, dict[str, Any]]:
+    """Per budget: the main rows (every arm, the learned or given planner and monitor) and, with
+    ``cfg.oracle_rows``, the hierarchical arms again under the oracle planner and monitor."""
+    done: dict[str, Any] = {}
+    out: dict[str, dict[str, Any]] = {}
+    for budget in cfg.budget_list:
+        rows = {arm: evaluate_row(cfg, arm, policy_spec(arm, runs[arm], planner, cfg.monitor, budget), budget,
+                                  False, log, done) for arm in cfg.arms}  # fmt: skip
+        oracle = {}
+        if cfg.oracle_rows:
+            oracle = {arm: evaluate_row(cfg, arm, policy_spec(arm, runs[arm], "oracle", "oracle", budget), budget,
+                                        True, log, done) for arm in cfg.arms if arm != "flat"}  # fmt: skip
+        out[budget.name] = {
+            "retries": budget.retries,
+            "replans": budget.replans,
+            "rows": rows,
+            "oracle": oracle,
+        }
+    return out
 
 
 # ---- latency -------------------------------------------------------------------------------------
@@ -272,20 +396,19 @@ def run_ablation(cfg: AblationConfig, log: Log = print) -> dict[str, Any]:
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     monitor = monitor_info(cfg.monitor)
-    data = ensure_data(cfg, log)
+    data = ensure_data(cfg, log) if cfg.trains else None
     planner = ensure_planner(cfg.planner, cfg.planner_steps, log) if cfg.hierarchical else None
-    arms, specs = {}, {}
-    for arm in cfg.arms:
-        trained = ensure_trained(cfg, arm, log)
-        specs[arm] = policy_spec(arm, trained["run"], planner["spec"] if planner else "oracle", cfg.monitor)
-        runs = {n: ensure_eval(cfg, arm, specs[arm], SUITE_BY_LENGTH[n], log) for n in cfg.lengths}
-        arms[arm] = {"train": trained, "policy": specs[arm], **arm_summary(runs)}
+    arms = {arm: ensure_policy(cfg, arm, log) for arm in cfg.arms}
+    runs = {arm: a["run"] for arm, a in arms.items()}
+    budgets = evaluate_budgets(cfg, runs, planner["spec"] if planner else "oracle", log)
+    first = budgets[cfg.budget_list[0].name]["rows"]  # latency: the main stack under the first budget
     latency = {
-        variant: measure_latency(cfg, variant, specs[arm], reuse, log)
+        variant: measure_latency(cfg, variant, first[arm]["policy"], reuse, log)
         for variant, arm, reuse in latency_variants(cfg.arms)
     }
     results = {"format": RESULTS_FORMAT, "version": RESULTS_VERSION, "config": _config_dict(cfg), "data": data,
-               "planner": planner, "monitor": monitor, "arms": arms, "latency": latency,
+               "planner": planner, "monitor": monitor, "arms": {arm: {"train": a} for arm, a in arms.items()},
+               "budgets": budgets, "latency": latency,
                "wall_seconds": round(time.perf_counter() - start, 1)}  # fmt: skip
     write_outputs(results, out)
     return results
@@ -294,6 +417,7 @@ def run_ablation(cfg: AblationConfig, log: Log = print) -> dict[str, Any]:
 def _config_dict(cfg: AblationConfig) -> dict[str, Any]:
     d = dataclasses.asdict(cfg)
     d["lengths"], d["arms"] = list(cfg.lengths), list(cfg.arms)
+    d["policy_runs"], d["budgets"] = list(cfg.policy_runs), list(cfg.budgets)
     return d
 
 

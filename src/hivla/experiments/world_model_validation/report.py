@@ -112,6 +112,81 @@ def correlation_section(results: dict[str, Any]) -> tuple[str, dict[str, str]]:
     return html, {}
 
 
+def axis_correlation_rows(results: dict[str, Any]) -> list[list[Any]]:
+    """Per model and group (in distribution, each shift axis, all pooled): the headline measure's
+    Spearman and Pearson with their intervals."""
+    rows = []
+    for m in results["models"]:
+        c = m["failure_correlation"]
+        groups = {**c.get("by_axis", {}), **c.get("by_axis_with_in_distribution", {}), "all conditions": c}
+        for name, g in groups.items():
+            v = g["measures"]["mean error"]
+            rows.append([m["kind"], name, f"{g['failures']}/{g['episodes']}", _f(v["spearman"], 2), _ci(v["ci95"]),
+                         _f(v.get("pearson"), 2), _ci(v.get("pearson_ci95"))])  # fmt: skip
+    return rows
+
+
+AXIS_HEADER = ["model", "episodes of", "failed/episodes", "Spearman ρ", "95% CI", "Pearson r", "95% CI"]
+
+
+def axis_correlation_section(results: dict[str, Any]) -> str:
+    return (
+        "<h2>Error vs failure per shift axis</h2><p class='muted'>Policy: "
+        f"{escape(str(results.get('policy', '–')))}. Per group of held-out episodes (in distribution; each "
+        "shift axis over its levels; all pooled): Spearman and Pearson (point-biserial) correlation between an "
+        "episode's mean one-step error and its failure, with percentile bootstrap 95% intervals; – where the "
+        "group's episodes all succeed or all fail. Rows <i>axis + in distribution</i> pool an axis with the "
+        "unshifted episodes: does the error rise with the shift and mark the failures it causes?</p>"
+        + table(AXIS_HEADER, axis_correlation_rows(results))
+    )
+
+
+def replan_rows(replan: dict[str, Any]) -> list[list[Any]]:
+    from hivla.experiments.world_model_validation.replan import ARMS
+
+    rows = []
+    for cond, s in replan["summary"].items():
+        for arm in ARMS:
+            b = s[arm]
+            rows.append([f"{cond} / {arm}", b["episodes"], _pct(b["success"]["rate"]), _ci(b["success"]["ci95"], True),
+                         _f(b["progress"]["mean"], 2), _ci(b["progress"]["ci95"]),
+                         _f(b["wm_triggers_per_episode"]["mean"], 2), _ci(b["wm_triggers_per_episode"]["ci95"]),
+                         _f(b["replans_per_episode"]["mean"], 2), _ci(b["replans_per_episode"]["ci95"])])  # fmt: skip
+        rows.append([f"{cond} / Δ (trigger − none)", "", _f(s["delta_success"]["mean"], 2), _ci(s["delta_success"]["ci95"]),
+                     _f(s["delta_progress"]["mean"], 2), _ci(s["delta_progress"]["ci95"]), "", "", "", ""])  # fmt: skip
+    return rows
+
+
+REPLAN_HEADER = ["condition / arm", "episodes", "success", "95% CI", "progress", "95% CI", "WM triggers / ep",
+                 "95% CI", "replans / ep", "95% CI"]  # fmt: skip
+
+
+def replan_section(replan: dict[str, Any] | None) -> tuple[str, dict[str, str]]:
+    if not replan:
+        return "", {}
+    from hivla.experiments.world_model_validation.replan import ARMS
+
+    summary, cfg = replan["summary"], replan["config"]
+    conds = list(summary)
+    charts = {
+        "replan-success": bar_chart(
+            "replan-success", "Success with and without world-model-triggered replanning (95% Wilson CI)", conds,
+            {a: [summary[c][a]["success"]["rate"] for c in conds] for a in ARMS},
+            {a: [summary[c][a]["success"]["ci95"] for c in conds] for a in ARMS}, y_label="success",
+        ),
+    }  # fmt: skip
+    html = (
+        f"<h2>World-model-triggered replanning</h2><p class='muted'>{escape(cfg['suite'])}, {cfg['episodes']} "
+        f"held-out episodes per condition and arm (same seeds); {escape(replan['arms'][ARMS[0]])} against the same "
+        f"policy whose world model ({escape(str(replan.get('run')))}) retries, then replans, the current subtask when "
+        f"its predicted success stays below {cfg['threshold']:g} for {cfg['patience']} chunks in a row. Progress: "
+        "share of the chain completed. Δ: paired difference with a bootstrap 95% interval.</p>"
+        + table(REPLAN_HEADER, replan_rows(replan))
+        + plots(list(charts.values()))
+    )
+    return html, charts
+
+
 def scores_section(results: dict[str, Any]) -> str:
     rows = []
     for m in results["models"]:
@@ -216,7 +291,7 @@ def veto_section(veto: dict[str, Any] | None) -> tuple[str, dict[str, str]]:
     cfg = veto["config"]
     html = (
         f"<h2>Safety veto under shifts</h2><p class='muted'>{escape(cfg['suite'])}, {cfg['episodes']} held-out "
-        f"episodes per condition and arm (same seeds), fault-injecting expert (fault rate {cfg['fault_rate']}); "
+        f"episodes per condition and arm (same seeds), policy {escape(str(veto.get('policy', cfg['policy'])))}; "
         f"veto threshold {cfg['veto']['threshold']}, {cfg['veto']['resamples']} resamples, then the least risky of holding or retreating upwards from the first unsafe step; world model "
         f"{escape(str(veto.get('run')))}. Violation steps: executed steps with any of {', '.join(VIOLATIONS)}. Δ: paired "
         "difference with a bootstrap 95% interval.</p>"
@@ -286,7 +361,14 @@ def markdown_summary(results: dict[str, Any]) -> str:
             ["model", "implicit reward ρ", "95% CI", "CEM reach: final EE mm", "standing still mm"], rows
         )
     )
+    parts.append(f"Policy whose rollouts are probed: {results.get('policy', '–')}")
+    parts.append(markdown_table(AXIS_HEADER, axis_correlation_rows(results)))
+    if results.get("replan"):
+        arms = results["replan"]["arms"]
+        parts.append("World-model-triggered replanning: " + "; ".join(f"{a}: `{v}`" for a, v in arms.items()))
+        parts.append(markdown_table(REPLAN_HEADER, replan_rows(results["replan"])))
     if results.get("veto"):
+        parts.append(f"Veto policy: {results['veto'].get('policy', '–')}")
         rows = []
         for cond, s in results["veto"]["summary"].items():
             p, v = s["policy"], s["policy+veto"]
@@ -320,6 +402,7 @@ def write_experiment_report(results: dict[str, Any], out: Path) -> Path:
             corr.get("errors", []), corr.get("failed", []), ["success", "failure"], x_label="mean one-step error",
         )  # fmt: skip
     parts.append(plots([v for k, v in charts.items() if k.startswith("error-vs-failure")]))
+    parts.append(axis_correlation_section(results))
     parts += [
         scores_section(results),
         frames_section(results, out),
@@ -327,6 +410,9 @@ def write_experiment_report(results: dict[str, Any], out: Path) -> Path:
         cem_section(results),
     ]
     html, c = veto_section(results.get("veto"))
+    parts.append(html)
+    charts.update(c)
+    html, c = replan_section(results.get("replan"))
     parts.append(html)
     charts.update(c)
     for name, svg in charts.items():

@@ -1,16 +1,21 @@
 """The world-model validation experiment (``hivla experiment world-model``).
 
-1. Held-out episodes of the fault-injecting expert per shift axis and level (lighting, placement,
-   table texture, camera, distractors; the same held-out seeds in every condition).
+1. Held-out episodes of the policy chosen on the command line (a trained VLA, ``expert``, a
+   hierarchical spec, or the scripted expert with injected faults) per shift axis and level
+   (render shifts: lighting, table, camera, object colour, distractors; and placement; the same
+   held-out seeds in every condition).
 2. For each trained world model: next-state prediction errors per condition (vs copy-last),
-   imagined-event and outcome AUROCs, and the Spearman correlation (bootstrap 95% interval)
-   between an episode's mean one-step error and its task failure.
+   imagined-event and outcome AUROCs, and the Spearman and Pearson correlations (bootstrap 95%
+   intervals) between an episode's one-step error and its task failure, in distribution, per
+   shift axis and pooled.
 3. Real vs imagined frames (decoded by the latent model; for JEPA, the held-out frame whose
    embedding is nearest to the imagined one).
 4. The implicit reward's rank correlation with the steps left until the subtask completes.
-5. The fault-injecting expert evaluated with and without the world-model veto under each shift.
+5. A stochastic policy (a flow or diffusion VLA) with and without the world-model veto under each shift.
+6. A hierarchical policy with and without world-model-triggered replanning, closed loop.
 
-Writes ``results.json``, ``report.html`` and ``figures/`` into the output directory.
+Writes ``results.json``, ``summary.md``, ``report.html`` and ``figures/`` into the output directory;
+the rollouts (probe episodes, veto and replanning rows) are kept under it and reused by a rerun.
 """
 
 from __future__ import annotations
@@ -32,18 +37,40 @@ from hivla.world_model.model import WorldModel
 
 
 # ---- data ----------------------------------------------------------------------------------------
-def probe_episodes(cfg: ProbeConfig, log: Callable[[str], None]) -> dict[str, list[EpisodeArrays]]:
-    """condition -> held-out episodes (same seeds in every condition)."""
+def probe_episodes(
+    cfg: ProbeConfig, log: Callable[[str], None], cache_dir: Path | None = None
+) -> dict[str, list[EpisodeArrays]]:
+    """condition -> held-out episodes of ``cfg.policy`` (same seeds in every condition); with
+    ``cache_dir``, each condition's episodes are saved there and reused when made the same way."""
+    from hivla.experiments.world_model_validation.cache import load_cached_episodes, save_episodes
+    from hivla.world_model.config import FAULTY_EXPERT
+    from hivla.world_model.sources import collect_episodes
+
     out = {}
     for label in cfg.conditions():
         spec = CollectSpec(
-            suite=cfg.suite, episodes=cfg.episodes, fault_rate=cfg.fault_rate, image_size=cfg.image_size,
-            shifts=() if label == "none" else (label,), workers=cfg.workers,
+            suite=cfg.suite, embodiment=cfg.embodiment, episodes=cfg.episodes, image_size=cfg.image_size,
+            fault_rate=cfg.fault_rate if cfg.policy == FAULTY_EXPERT else 0.0, policy=cfg.policy,
+            shifts=() if label == "none" else (label,), workers=cfg.workers, backend=cfg.backend,
+            address=cfg.address,
         )  # fmt: skip
+        key = {
+            **dataclasses.asdict(spec),
+            "workers": None,
+            "backend": None,
+            "address": None,
+            "split": "heldout",
+        }
+        path = None if cache_dir is None else cache_dir / f"{label.replace('=', '')}.npz"
+        cached = None if path is None else load_cached_episodes(path, key)
+        if cached is not None:
+            out[label] = cached
+            log(f"  {label}: {len(cached)} held-out episodes reused from {path}")
+            continue
         start = time.perf_counter()
-        from hivla.world_model.sources import collect_episodes
-
         out[label] = collect_episodes(spec, split="heldout")
+        if path is not None:
+            save_episodes(path, key, out[label])
         log(f"  {label}: {cfg.episodes} held-out episodes in {time.perf_counter() - start:.0f} s")
     return out
 
@@ -70,12 +97,9 @@ ERROR_MEASURES = {
 }
 
 
-def failure_correlation(errors: list[Any], n_boot: int) -> dict[str, Any]:
-    """Spearman(an episode's one-step error, its failure) with a bootstrap 95% interval, pooled over
-    all conditions, for three per-episode error measures (``ERROR_MEASURES``): the mean error (the
-    headline ``spearman``), the error relative to copy-last (how surprised the model is beyond how
-    much moved), and the peak error."""
-    from hivla.evaluation.stats import bootstrap_ci, spearman
+def _correlations(errors: list[Any], n_boot: int) -> dict[str, Any]:
+    """Per error measure: Spearman and Pearson of (error, failure) with bootstrap 95% intervals."""
+    from hivla.evaluation.stats import bootstrap_ci, pearson, spearman
 
     fail = np.array([0.0 if e.success else 1.0 for e in errors])
     measures = {}
@@ -84,18 +108,47 @@ def failure_correlation(errors: list[Any], n_boot: int) -> dict[str, Any]:
         measures[name] = {
             "spearman": spearman(x, fail),
             "ci95": list(bootstrap_ci(x, fail, n_boot=n_boot)),
+            "pearson": pearson(x, fail),
+            "pearson_ci95": list(bootstrap_ci(x, fail, stat=pearson, n_boot=n_boot)),
             "success_mean": float(x[fail == 0].mean()) if (fail == 0).any() else None,
             "failure_mean": float(x[fail == 1].mean()) if (fail == 1).any() else None,
         }
-    err = np.array([ERROR_MEASURES["mean error"](e) for e in errors])
-    head = measures["mean error"]
+    return {"episodes": len(errors), "failures": int(fail.sum()), "measures": measures}
+
+
+def axis_of(condition: str) -> str:
+    """``lighting=2`` -> ``lighting``; ``none`` -> ``in distribution``."""
+    return "in distribution" if condition == "none" else condition.split("=")[0]
+
+
+def failure_correlation(errors: list[Any], n_boot: int) -> dict[str, Any]:
+    """Spearman and Pearson (an episode's one-step error, its failure) with bootstrap 95% intervals,
+    pooled over all conditions and per group (``by_axis``: in distribution, then each shift axis
+    over its levels; ``by_axis_with_in_distribution``: each axis with the unshifted episodes), for three per-episode error measures (``ERROR_MEASURES``): the mean error (the
+    headline ``spearman``), the error relative to copy-last (how surprised the model is beyond how
+    much moved), and the peak error. Undefined (None) where a group's episodes all succeed or all fail."""
+    pooled = _correlations(errors, n_boot)
+    groups: dict[str, list[Any]] = {}
+    for e in errors:
+        groups.setdefault(axis_of(e.info.get("condition", "none")), []).append(e)
+    by_axis = {name: _correlations(group, n_boot) for name, group in groups.items()}
+    in_dist = groups.get("in distribution", [])
+    with_in_distribution = {  # does error rise with the shift and predict the failures it causes?
+        f"{name} + in distribution": _correlations(in_dist + group, n_boot)
+        for name, group in groups.items()
+        if name != "in distribution" and in_dist
+    }
+    fail = np.array([0.0 if e.success else 1.0 for e in errors])
+    head = pooled["measures"]["mean error"]
     return {
-        "episodes": len(errors),
-        "failures": int(fail.sum()),
+        **pooled,
         "spearman": head["spearman"],
         "ci95": head["ci95"],
-        "measures": measures,
-        "errors": err.tolist(),
+        "pearson": head["pearson"],
+        "pearson_ci95": head["pearson_ci95"],
+        "by_axis": by_axis,
+        "by_axis_with_in_distribution": with_in_distribution,
+        "errors": [ERROR_MEASURES["mean error"](e) for e in errors],
         "failed": fail.astype(int).tolist(),
     }
 
@@ -280,14 +333,39 @@ def evaluate_model(
 
 
 # ---- main ----------------------------------------------------------------------------------------
+def describe_policy(spec: str, fault_rate: float) -> str:
+    """A label for the report: what the policy spec names and how it samples."""
+    from hivla.world_model.config import FAULTY_EXPERT
+
+    if spec == FAULTY_EXPERT:
+        return f"scripted expert with injected faults (fault rate {fault_rate:g}; acts on privileged state)"
+    from hivla.world_model.safety import policy_sampling
+    from hivla.world_model.sources import make_policy
+
+    kind, why = policy_sampling(make_policy(spec))
+    return f"{spec} ({kind}: {why})"
+
+
 def run_experiment(
-    runs: list[str], spec: ExperimentSpec, out: str | Path, veto_run: str | None = None, quiet: bool = False
+    runs: list[str],
+    spec: ExperimentSpec,
+    out: str | Path,
+    veto_run: str | None = None,
+    quiet: bool = False,
+    replan_run: str | None = None,
 ) -> dict[str, Any]:
-    """Run every part of the experiment for the trained world models ``runs``; write the report."""
+    """Run every part of the experiment for the trained world models ``runs``; write the report.
+    The veto uses ``veto_run`` and the replan trigger ``replan_run`` (each by default ``runs[0]``).
+
+    Raises ``DeterministicPolicyError`` before any rollout when the veto's policy cannot resample."""
     from hivla.experiments.world_model_validation.report import write_experiment_report
 
     if not runs:
         raise ValueError("pass at least one trained world model (a `hivla train-world-model` run directory)")
+    if spec.run_veto:
+        from hivla.experiments.world_model_validation.veto import check_veto_policy
+
+        check_veto_policy(spec.veto)
     from hivla.utils.threads import limit_threads
 
     limit_threads(1)  # small models: one thread; more only oversubscribe shared cores (see BENCHMARKS.md)
@@ -300,28 +378,46 @@ def run_experiment(
             print(msg, flush=True)
 
     start = time.perf_counter()
-    log(f"collecting held-out episodes ({spec.probe.suite}, {len(spec.probe.conditions())} conditions)")
-    data = probe_episodes(spec.probe, log)
+    log(
+        f"collecting held-out episodes of {spec.probe.policy} ({spec.probe.suite}, "
+        f"{len(spec.probe.conditions())} conditions)"
+    )
+    data = probe_episodes(spec.probe, log, out / "cache" / "probe")
     models = [evaluate_model(r, data, spec, figures, log) for r in runs]
-    veto = None
+    target, replan_target = veto_run or runs[0], replan_run or runs[0]
+    veto = replan = None
     if spec.run_veto:
         from hivla.experiments.world_model_validation.veto import run_veto_eval
 
-        target = veto_run or runs[0]
         log(
-            f"veto evaluation with {target}: {len(spec.veto.conditions)} conditions x {spec.veto.episodes} episodes x 2 arms"
+            f"veto evaluation of {spec.veto.policy} with {target}: {len(spec.veto.conditions)} conditions x "
+            f"{spec.veto.episodes} episodes x 2 arms"
         )
-        veto = run_veto_eval(target, spec.veto)
+        veto = run_veto_eval(target, spec.veto, cache_dir=out / "cache")
+        log(f"  {veto['reused']} of {len(veto['episodes'])} episodes reused")
         veto["run"] = str(target)
+        veto["policy"] = describe_policy(spec.veto.policy, spec.veto.fault_rate)
+    if spec.replan.policy:
+        from hivla.experiments.world_model_validation.replan import run_replan_eval
+
+        log(
+            f"world-model-triggered replanning with {replan_target}: {len(spec.replan.conditions)} conditions x "
+            f"{spec.replan.episodes} episodes x 2 arms"
+        )
+        replan = run_replan_eval(replan_target, spec.replan, cache_dir=out / "cache")
+        log(f"  {replan['reused']} of {len(replan['episodes'])} episodes reused")
+        replan["run"] = str(replan_target)
     results = {
         "format": "hivla.world_model.experiment",
-        "version": 1,
+        "version": 2,
+        "policy": describe_policy(spec.probe.policy, spec.probe.fault_rate),
         "spec": dataclasses.asdict(spec),
         "conditions": {
             k: {"episodes": len(v), "successes": int(sum(e.success for e in v))} for k, v in data.items()
         },
         "models": models,
         "veto": veto,
+        "replan": replan,
         "wall_seconds": time.perf_counter() - start,
     }
     results = _clean(results)

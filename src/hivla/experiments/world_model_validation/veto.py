@@ -1,5 +1,10 @@
 """Evaluate a policy with and without the world-model veto, counting safety violations.
 
+The policy is any spec ``hivla eval --policy`` takes whose chunks change when asked again (a
+trained VLA with a flow or diffusion head, alone or as a hierarchical policy's low level), or
+``faulty-expert``, the scripted expert with injected faults; a deterministic policy (an l1, bins or
+fast head, the scripted expert) is refused, since the veto's resampling would get the same chunk back.
+
 Each episode runs through the evaluation harness's action stack (``hivla.evaluation.agent.Agent``:
 chunk broker, universal/native conversion, the safety filter) and its episode loop
 (``hivla.evaluation.runner.run_episode``), on an env wrapped by :class:`TrackedEnv`, which labels
@@ -16,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from hivla.world_model.config import FAULTY_EXPERT
 from hivla.world_model.events import VIOLATIONS, EventTracker
 from hivla.world_model.safety import VETO_KINDS, VetoConfig
 
@@ -53,8 +59,10 @@ class TrackedEnv:
 
 @dataclass(frozen=True)
 class VetoEvalConfig:
-    """Episodes of the fault-injecting expert under each shift condition, with and without the veto."""
+    """Episodes of ``policy`` under each shift condition, with and without the veto (same seeds).
+    ``policy`` is a policy spec or ``faulty-expert`` (then ``fault_rate`` applies)."""
 
+    policy: str = FAULTY_EXPERT
     suite: str = "tabletop-chain-2"
     embodiment: str = "floating"
     episodes: int = 20
@@ -71,10 +79,16 @@ class VetoEvalConfig:
     first_seed_index: int = 0
     workers: int = 1
     veto: VetoConfig = field(default_factory=VetoConfig)
+    backend: str = "local"  # where the episodes run: local | ray (hivla.utils.pool)
+    address: str | None = None
 
     def __post_init__(self) -> None:
         from hivla.sim import SUITES, parse_shifts
+        from hivla.utils.pool import check_backend
 
+        if not self.policy:
+            raise ValueError(f"policy must name a policy spec or {FAULTY_EXPERT!r}")
+        check_backend(self.backend, self.address)
         SUITES.get(self.suite)
         for c in self.conditions:
             if c != "none":
@@ -95,11 +109,13 @@ class _VetoWorker:
     def __init__(self, model_path: str, cfg: VetoEvalConfig) -> None:
         from hivla.utils.threads import limit_threads
         from hivla.world_model.checkpoint import load_world_model
+        from hivla.world_model.sources import make_policy
 
         limit_threads(1)
         self.cfg = cfg
         self.model = load_world_model(model_path)
         self.envs: dict[str, TrackedEnv] = {}
+        self.base = make_policy(cfg.policy, cfg.fault_rate, cfg.embodiment)
 
     def _env(self, label: str) -> TrackedEnv:
         if label not in self.envs:
@@ -118,12 +134,11 @@ class _VetoWorker:
         from hivla.evaluation.agent import Agent, Execution
         from hivla.evaluation.runner import run_episode
         from hivla.policies import as_rollout_policy
-        from hivla.world_model.faults import FaultConfig, FaultyExpert
         from hivla.world_model.safety import WorldModelVeto
 
         label, arm, seed = item
         env = self._env(label)
-        base = FaultyExpert(FaultConfig(fault_rate=self.cfg.fault_rate))
+        base = self.base
         policy = WorldModelVeto(base, self.model, self.cfg.veto) if arm == "policy+veto" else base
         agent = Agent(as_rollout_policy(policy, name=arm), env, Execution(execute_steps=base.execute_steps))
         record, _ = run_episode(env, agent, seed, label)
@@ -135,7 +150,7 @@ class _VetoWorker:
             "condition": label, "arm": arm, "seed": int(seed), "success": bool(record.success),
             "progress": float(record.progress), "steps": int(record.steps), "failure": record.failure,
             "events": counts, "violations": int(env.tracker.violation_steps),
-            "interventions": interventions, "faults": dict(base.faults),
+            "interventions": interventions, "faults": dict(getattr(base, "faults", {})),
         }  # fmt: skip
 
     def close(self) -> None:
@@ -143,21 +158,64 @@ class _VetoWorker:
             env.close()
 
 
-def run_veto_eval(model_path: str, cfg: VetoEvalConfig, progress: Any = None) -> dict[str, Any]:
-    """Both arms on every (condition, seed); returns the per-episode rows and the summary."""
-    from hivla.evaluation.config import suite_seeds
-    from hivla.evaluation.pool import run_pool
+def check_veto_policy(cfg: VetoEvalConfig) -> str:
+    """Why resampling can change ``cfg.policy``'s chunks; ``DeterministicPolicyError`` if it cannot."""
+    from hivla.world_model.safety import DeterministicPolicyError, require_stochastic
+    from hivla.world_model.sources import make_policy
 
+    try:
+        return require_stochastic(
+            make_policy(cfg.policy, cfg.fault_rate, cfg.embodiment), f"policy {cfg.policy!r}"
+        )
+    except DeterministicPolicyError as err:
+        raise DeterministicPolicyError(
+            f"{err}. In `hivla experiment world-model`: pass such a run as --veto-policy, or --no-veto to "
+            "measure only the correlation and the replanning"
+        ) from None
+
+
+def run_veto_eval(
+    model_path: str, cfg: VetoEvalConfig, progress: Any = None, cache_dir: Any = None
+) -> dict[str, Any]:
+    """Both arms on every (condition, seed); returns the per-episode rows and the summary. With
+    ``cache_dir``, finished episodes are kept there and reused by a rerun with the same config."""
+    from hivla.evaluation.config import suite_seeds
+    from hivla.experiments.world_model_validation.cache import RowCache
+    from hivla.utils.pool import run_pool
+
+    sampling = check_veto_policy(cfg)
     seeds = suite_seeds(cfg.suite, "heldout", cfg.first_seed_index, cfg.episodes)
     items = [(c, arm, s) for c in cfg.conditions for s in seeds for arm in ARMS]
-    rows = []
-    for row in run_pool(partial(_VetoWorker, str(model_path), cfg), items, cfg.workers):
+    cache = None
+    done: dict[Any, dict[str, Any]] = {}
+    if cache_dir is not None:
+        key = {
+            **asdict(cfg),
+            "workers": None,
+            "backend": None,
+            "address": None,
+            "world_model": str(model_path),
+        }
+        cache = RowCache(cache_dir, "veto", key)
+        done = cache.load()
+    rows = [done[i] for i in items if i in done]
+    todo = [i for i in items if i not in done]
+    for row in (
+        run_pool(partial(_VetoWorker, str(model_path), cfg), todo, cfg.workers, cfg.backend, cfg.address)
+        if todo
+        else []
+    ):
         rows.append(row)
+        if cache is not None:
+            cache.add(row)
         if progress is not None:
             progress(row)
     rows.sort(key=lambda r: (cfg.conditions.index(r["condition"]), r["seed"], ARMS.index(r["arm"])))
     config = asdict(cfg)
-    return {"config": config, "episodes": rows, "summary": summarize_veto(rows, cfg.conditions)}
+    return {
+        "config": config, "resampling": sampling, "episodes": rows, "reused": len(items) - len(todo),
+        "summary": summarize_veto(rows, cfg.conditions),
+    }  # fmt: skip
 
 
 def _block(rows: list[dict[str, Any]]) -> dict[str, Any]:

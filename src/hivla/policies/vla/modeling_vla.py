@@ -141,7 +141,11 @@ class VLAModel(nn.Module):
         self, inputs: dict[str, Any]
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """:meth:`perceive` plus the vision encoder's output float[B, Nv, Dv] (before projection)."""
-        lang = self.language(inputs["texts"]) if self.language is not None else None  # (B, L, Dl), (B, L)
+        lang = None
+        if "word_ids" in inputs:  # the instruction already hashed (an exported graph's input)
+            lang = self.language.embed_ids(inputs["word_ids"])  # (B, L, Dl), (B, L)
+        elif self.language is not None:
+            lang = self.language(inputs["texts"])  # (B, L, Dl), (B, L)
         if "features.vision" in inputs:  # cached output of a frozen encoder
             feats = inputs["features.vision"]
             valid = inputs.get("features.vision_valid")
@@ -275,10 +279,12 @@ class VLAModel(nn.Module):
         inputs: dict[str, Any],
         generator: torch.Generator | None = None,
         trace: torch.Tensor | None = None,
+        noise: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
         """-> (normalized chunks float[B, H, A] or token ids long[B, L] (discrete heads), the trace
         long[B, 7] or None, where the localizing keypoint sits float[B, C, 2] or None).
-        ``trace``: reuse this trace instead of generating one."""
+        ``trace``: reuse this trace instead of generating one; ``noise`` float[B, H, A]: the starting
+        noise of a flow or diffusion head (default: drawn from ``generator``)."""
         tokens, valid, feats = self.perceive_with_features(inputs)
         looking = self.target_keypoints(feats.float()) if self.cfg.localize else None
         target = self.located_target(feats, inputs["state"]) if self.target_token is not None else None
@@ -287,7 +293,10 @@ class VLAModel(nn.Module):
                 trace = self.trace.generate(*self.mix(tokens, valid)[1:])  # (B, 7)
             tokens, valid = self.with_trace(tokens, valid, trace)
         readouts, memory, memory_valid = self.mix(tokens, valid)
-        chunks = self.head.sample(_with(readouts, target), memory, memory_valid, generator=generator)
+        if noise is None:
+            chunks = self.head.sample(_with(readouts, target), memory, memory_valid, generator=generator)
+        else:
+            chunks = self.head.sample(_with(readouts, target), memory, memory_valid, noise=noise)
         return chunks, trace, looking
 
     @torch.no_grad()
