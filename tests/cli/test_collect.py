@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from hivla.cli.main import main
 
@@ -59,3 +60,24 @@ def test_collect_refuses_an_existing_dataset_without_resume(tmp_path):
 def test_unknown_suite_is_a_clear_error(tmp_path):
     proc = run_cli("collect", "--out", str(tmp_path / "x"), "--suite", "tabletop-singel")
     assert proc.returncode != 0 and "Did you mean 'tabletop-single'" in proc.stderr
+
+
+def test_collect_video_only_then_resume_keeps_it_video_only(tmp_path, capsys):
+    root = tmp_path / "hand"
+    args = ["collect", "--out", str(root), "--embodiment", "hand", "--video-only", "--episodes", "1",
+            "--image-size", "64", "--max-steps", "25", "--max-failures", "200"]  # fmt: skip
+    assert main([*args, "--json"]) == 0
+    capsys.readouterr()
+    assert main(["data", "info", str(root), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert (
+        info["episodes"] == 1
+        and "action" not in info["features"]
+        and "observation.state" not in info["features"]
+    )
+    assert "observation.images.front" in info["features"]
+    args[args.index("--episodes") + 1] = "2"
+    assert main([*args, "--resume"]) == 0  # the same run continues
+    without = [a for a in args if a != "--video-only"]
+    with pytest.raises(ValueError, match=r"'video_only': False.*--video-only"):  # actions may not continue it
+        main([*without, "--episodes", "3", "--resume"])

@@ -39,7 +39,12 @@ def test_sim_list_json():
     proc = run_cli("sim", "list", "--json")
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
-    assert "tabletop-mixed" in data["suites"] and set(data["embodiments"]) == {"arm5", "arm6", "floating"}
+    assert "tabletop-mixed" in data["suites"] and set(data["embodiments"]) == {
+        "arm5",
+        "arm6",
+        "floating",
+        "hand",
+    }
     assert "lighting" in data["shift_axes"]
 
 

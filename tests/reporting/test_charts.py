@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from hivla.reporting.charts import bar_chart, histogram_chart, line_chart, strip_chart
+from hivla.reporting.charts import bar_chart, heatmap_chart, histogram_chart, line_chart, strip_chart
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -154,3 +154,13 @@ def test_charts_leave_the_users_matplotlib_state_alone():
     bar_chart("x", "X", ["a"], {"s": [0.5]})
     after = (matplotlib.get_backend(), matplotlib.rcParams["font.size"], matplotlib.rcParams["svg.fonttype"])
     assert after == before
+
+
+def test_heatmap_writes_every_cell_and_greys_missing_ones():
+    svg = heatmap_chart("hm", "R² matrix", ["a", "b"], ["x", "y", "z"], [[0.9, None, -0.5], [0.1, 0.5, 1.0]],
+                        x_label="scored on", y_label="fitted on")  # fmt: skip
+    root = _parse(svg, "hm")
+    assert len(_ids(root, "hm-cell-")) == 6
+    texts = _texts(root)
+    assert {"0.90", "–", "-0.50", "0.10", "0.50", "1.00"} <= set(texts) and "fitted on" in texts
+    assert "no data" in _texts(_parse(heatmap_chart("e", "empty", [], [], []), "e"))

@@ -1,8 +1,10 @@
 """Record scripted-expert episodes into a dataset (LeRobot v3 layout + hivla annotations).
 
 Examples:
-  hivla collect --suite tabletop-mixed --embodiment arm6 --episodes 200 --workers 2 --out data/mixed
-  hivla collect --suite tabletop-mixed --episodes 5000 --workers 64 --backend ray --address auto --out data/big
+
+    hivla collect --suite tabletop-mixed --embodiment arm6 --episodes 200 --workers 2 --out data/mixed
+    hivla collect --suite tabletop-mixed --episodes 5000 --workers 64 --backend ray --address auto --out data/big
+    hivla collect --embodiment hand --video-only --episodes 200 --out data/hand_video   # no actions
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ class Config:
     suite: str = "tabletop-single"
     """Suite name (see `hivla sim list`)."""
     embodiment: str = "floating"
-    """Embodiment name: arm6 | arm5 | floating."""
+    """Embodiment name: arm6 | arm5 | floating | hand (the human-hand stand-in; see `hivla sim list`)."""
     episodes: int = 10
     """Successful episodes wanted in total (with --resume, including those already recorded)."""
     workers: int = 1
@@ -49,6 +51,9 @@ class Config:
     action_noise: float = 0.0
     """Drift the executed hand motion by noise of this scale (metres per step) while recording the
     expert's clean actions (DART), so the data shows recoveries; 0: none."""
+    video_only: bool = False
+    """Record videos without actions (absent, not zero), state or simulator annotations, as videos of
+    people are: for latent actions (`hivla latent train`), refused by `hivla train`."""
 
 
 def run(cfg: Config, quiet: bool = False) -> dict:
@@ -60,7 +65,7 @@ def run(cfg: Config, quiet: bool = False) -> dict:
         out=cfg.out, suite=cfg.suite, embodiment=cfg.embodiment, episodes=cfg.episodes,
         workers=cfg.workers, shifts=cfg.shift, image_size=cfg.image_size, resume=cfg.resume,
         max_steps=cfg.max_steps, max_failures=cfg.max_failures, video=VideoConfig(cfg.codec, cfg.crf),
-        action_noise=cfg.action_noise, backend=cfg.backend, address=cfg.address,
+        action_noise=cfg.action_noise, video_only=cfg.video_only, backend=cfg.backend, address=cfg.address,
     )  # fmt: skip
     name = f"collect {cfg.suite}/{cfg.embodiment}"
     with JobProgress(name, cfg.episodes, "episodes", quiet=quiet, dropped=0) as progress:
@@ -76,7 +81,8 @@ def run(cfg: Config, quiet: bool = False) -> dict:
         out = collect(ccfg, on_progress=update)
     if not quiet:
         print(
-            f"{out['episodes']} episodes ({out['new_episodes']} new, {out['frames']} frames) in {out['out']}; "
+            f"{out['episodes']} {'video-only ' if cfg.video_only else ''}episodes ({out['new_episodes']} new, "
+            f"{out['frames']} frames) in {out['out']}; "
             f"dropped {out['dropped']} failed expert episodes"
         )
     return out

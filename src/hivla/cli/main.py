@@ -82,6 +82,16 @@ COMMANDS: tuple[Command, ...] = (
         "Train a world model (latent | jepa) from a preset.",
     ),
     Command(
+        "latent train",
+        "hivla.cli.latent_train",
+        "Train the latent action model on any dataset's video (optionally aligned to actions).",
+    ),
+    Command(
+        "latent pretrain",
+        "hivla.cli.latent_pretrain",
+        "Pretrain a VLA on latent actions of videos (then `hivla train --init-latent`).",
+    ),
+    Command(
         "experiment world-model",
         "hivla.cli.experiment_world_model",
         "World-model validation: errors under shifts, failure correlation, veto eval, report.",
@@ -95,6 +105,11 @@ COMMANDS: tuple[Command, ...] = (
         "experiment shift-probe",
         "hivla.cli.experiment_shift_probe",
         "Success under each shift axis and level; failures attributed to perception/reasoning/planning/control.",
+    ),
+    Command(
+        "experiment latent-transfer",
+        "hivla.cli.experiment_latent_transfer",
+        "Latent actions across embodiments: probe matrix, data efficiency of latent pretraining, report.",
     ),
 )
 

@@ -9,6 +9,7 @@ Examples:
     hivla train --preset standard --data data/mixed_floating,data/mixed_arm6 --out runs/std \
         --language subtask --action-space universal             # one policy, two embodiments
     hivla train --preset quick --data data/mixed,runs/dagger/round_1/data --init runs/low --out runs/ft
+    hivla train --preset quick --data data/few --init-latent runs/latent-vla --out runs/lapa   # after latent pretraining
     hivla train --preset standard --data data/mixed --out runs/robust \
         --augment-colour 0.3 --camera-dropout 0.1 --paraphrase 0.5     # robustness augmentations
     hivla train --preset quick --data lerobot/ds --out runs/lr --action-space native \
@@ -76,6 +77,9 @@ class Config:
     init: str = ""
     """Start from this trained policy (run or checkpoint directory: weights, configuration and
     normalization) and fine-tune it on --data; the preset's optimization settings still apply."""
+    init_latent: str = ""
+    """Start a new policy's encoders and backbone from latent pretraining (a `hivla latent pretrain`
+    run or checkpoint, same preset); the action head learns from --data."""
     lr: float = 0.0
     """Override the peak learning rate."""
     localize: float = -1.0
@@ -116,6 +120,10 @@ class Config:
             from hivla.data.keymap import KeyMap
 
             KeyMap.parse(self.data_keys)
+        if self.init_latent:
+            from hivla.policies.vla.latent_init import resolve_latent_pretrained
+
+            resolve_latent_pretrained(self.init_latent)
         if self.init:
             from hivla.policies.base import resolve_checkpoint
 
@@ -143,7 +151,7 @@ def experiment(cfg: Config) -> Any:
         action_space=cfg.action_space, eval_every=cfg.eval_every, threads=cfg.threads,
         language=cfg.language, reasoning=cfg.reasoning, localize=cfg.localize,
         cameras=tuple(c.strip() for c in cfg.cameras.split(",")) if cfg.cameras else (),
-        data_keys=cfg.data_keys, init=cfg.init, lr=cfg.lr, augment_shift=cfg.augment_shift,
+        data_keys=cfg.data_keys, init=cfg.init, init_latent=cfg.init_latent, lr=cfg.lr, augment_shift=cfg.augment_shift,
         augment_colour=cfg.augment_colour, camera_dropout=cfg.camera_dropout, paraphrase=cfg.paraphrase,
         video_cache_mb=cfg.video_cache_mb, input_norm=cfg.input_norm,
     )  # fmt: skip

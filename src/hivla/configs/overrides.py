@@ -22,6 +22,7 @@ def with_overrides(
     cameras: tuple[str, ...] = (),
     data_keys: str = "",
     init: str = "",
+    init_latent: str = "",
     lr: float = 0.0,
     augment_shift: int = -1,
     augment_colour: float = -1.0,
@@ -36,7 +37,8 @@ def with_overrides(
     ``head``, ``action_space``, ``language`` (""); ``eval_every``, ``localize`` (-1). ``data`` is the
     dataset path ("" trains on synthetic frames); ``cameras`` the policy's cameras (() keeps the
     preset's); ``data_keys`` maps a dataset's own column names (``hivla.data.keymap``); ``init`` a
-    trained policy to start from (``TrainConfig.init``); ``lr`` the peak learning rate (0 keeps);
+    trained policy to start from (``TrainConfig.init``); ``init_latent`` latent-pretrained weights
+    for a new policy (``TrainConfig.init_latent``); ``lr`` the peak learning rate (0 keeps);
     ``augment_shift``, ``augment_colour``, ``camera_dropout``, ``paraphrase`` the policy's training
     augmentations (-1 keeps; see ``VLAConfig``); ``video_cache_mb`` the decoded-frame budget per
     dataset (0 keeps; ``DataConfig``); ``input_norm`` the CNN's input normalization ("" keeps;
@@ -56,6 +58,8 @@ def with_overrides(
         train = dataclasses.replace(train, threads=threads)
     if init:
         train = dataclasses.replace(train, init=init)
+    if init_latent:
+        train = dataclasses.replace(train, init_latent=init_latent)
     if lr:
         train = dataclasses.replace(train, lr=lr)
     policy = exp.policy

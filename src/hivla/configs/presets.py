@@ -100,7 +100,9 @@ class TrainConfig:
     Topin 2019, torch's OneCycleLR defaults, beta1 cycled too) or "constant".
     ``betas``: AdamW's (beta1, beta2). ``init``: start from this trained policy (a run or
     checkpoint directory: its weights, configuration and normalization statistics) instead of a new
-    one, to fine-tune it on more data (e.g. a DAgger round); empty: a new policy.
+    one, to fine-tune it on more data (e.g. a DAgger round); empty: a new policy. ``init_latent``:
+    start a new policy's encoders and backbone from a latent-pretrained VLA (``hivla latent
+    pretrain``; ``hivla.policies.vla.latent_init``), its action head new; empty: none.
     """
 
     steps: int = 1000
@@ -124,8 +126,14 @@ class TrainConfig:
     schedule: str = "warmup_cosine"
     betas: tuple[float, float] = (0.9, 0.95)
     init: str = ""
+    init_latent: str = ""
 
     def __post_init__(self) -> None:
+        if self.init and self.init_latent:
+            raise ValueError(
+                "train.init (a trained policy) and train.init_latent (latent-pretrained weights for a new "
+                "policy) exclude each other: pass one"
+            )
         if self.schedule not in SCHEDULES:
             raise ValueError(f"train.schedule must be one of {SCHEDULES}, got {self.schedule!r}")
         if len(self.betas) != 2 or not all(0.0 <= b < 1.0 for b in self.betas):

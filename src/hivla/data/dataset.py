@@ -160,6 +160,14 @@ class ChunkDataset(_Base):
         super().__init__(root, cfg.filter, cfg.cameras, cfg.cache_bytes, camera_keys=cfg.camera_keys)
         self.cfg = cfg
         cols = self.frames.columns
+        if self.meta.video_only:
+            raise DatasetError(
+                self.root,
+                "holds video only (recorded with `hivla collect --video-only`): it has no action or state "
+                f"columns, and a policy needs {cfg.action_key!r} and {cfg.state_key!r}",
+                "Train policies on datasets with actions; use this one for latent actions "
+                "(`hivla latent train`, `hivla latent pretrain`).",
+            )
         for key in (cfg.action_key, cfg.state_key):
             if key not in cols:
                 raise DatasetError(
@@ -243,7 +251,10 @@ class VideoClipDataset(_Base):
 
     Each sample is a clip of ``clip_len`` frames ``stride`` apart inside one episode:
     ``observation.images.<cam>`` float32[clip_len, 3, H, W], ``task`` str, ``subtask`` str (at the
-    first frame, when recorded), ``episode_index`` and ``frame_index`` (first frame).
+    first frame, when recorded), ``episode_index`` and ``frame_index`` (first frame). With
+    ``action_key`` naming a column the dataset has (:attr:`has_actions`), also the actions from the
+    first frame up to the last one (excluded), ``action_key`` float32[(clip_len - 1) * stride, A];
+    a dataset without the column (video only) gives clips without actions.
     """
 
     def __init__(
@@ -255,11 +266,18 @@ class VideoClipDataset(_Base):
         filter: EpisodeFilter = EpisodeFilter(),
         cache_bytes: int = 1 << 30,
         uint8_images: bool = False,
+        action_key: str = "",
     ) -> None:
         if clip_len < 1 or stride < 1:
             raise ValueError(f"clip_len and stride must be >= 1, got {clip_len}, {stride}")
         super().__init__(root, filter, cameras, cache_bytes)
         self.clip_len, self.stride, self.uint8_images = clip_len, stride, uint8_images
+        self.action_key = action_key if action_key in self.frames.columns else ""
+        self._actions = (
+            np.asarray(self.frames.columns[action_key], np.float32).reshape(len(self.frames), -1)
+            if self.action_key
+            else None
+        )
         span = (clip_len - 1) * stride
         starts = [
             (ep, s) for ep, n in enumerate(self.frames.lengths.tolist()) for s in range(max(0, n - span))
@@ -280,4 +298,17 @@ class VideoClipDataset(_Base):
             item["subtask"] = str(cols[fmt.SUBTASK][row])
         item[fmt.EPISODE_INDEX] = torch.tensor(int(self.episodes[ep]["episode_index"]))
         item[fmt.FRAME_INDEX] = torch.tensor(s)
+        if self._actions is not None:
+            span = (self.clip_len - 1) * self.stride
+            item[self.action_key] = torch.from_numpy(self._actions[row : row + span])  # (span, A)
         return item
+
+    def clip_episodes(self) -> np.ndarray:
+        """The episode index of every clip, int64[len(self)] (to split clips by episode)."""
+        index = np.array([int(e["episode_index"]) for e in self.episodes], dtype=np.int64)
+        return index[self._clips[:, 0]]
+
+    @property
+    def has_actions(self) -> bool:
+        """True when the samples carry ``action_key`` (the dataset has that column)."""
+        return self._actions is not None

@@ -138,6 +138,11 @@ class DatasetMeta:
         return sum(int(e["length"]) for e in self.episodes)
 
     @property
+    def video_only(self) -> bool:
+        """True for a dataset recorded without actions (``hivla collect --video-only``)."""
+        return bool(self.info.get("hivla", {}).get("video_only", False))
+
+    @property
     def hivla_version(self) -> int | None:
         return self.info.get("hivla_format_version")
 

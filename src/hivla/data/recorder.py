@@ -31,6 +31,7 @@ from hivla.utils.pool import open_pool
 # Config fields that must match when resuming (they change what the data means).
 _RESUME_KEYS = (
     "suite", "embodiment", "image_size", "shifts", "max_steps", "seed_offset", "action_noise", "source",
+    "video_only",
 )  # fmt: skip
 WINDOW = 4  # seeds submitted and not yet committed, per worker (finished ones wait for earlier seeds)
 EXPERT_SOURCE = "expert"  # the hivla/source of scripted-expert episodes (older datasets: no column)
@@ -52,6 +53,11 @@ class CollectConfig:
 
     ``workers``: episodes recorded at once; ``backend`` ``local`` (processes) or ``ray`` (tasks on
     the Ray cluster at ``address``; see :mod:`hivla.utils.pool`).
+
+    ``video_only``: record what a camera sees and nothing a robot knows, as videos of people are:
+    the cameras, the instruction and its language annotations, the rewards and flags; the columns
+    of :data:`ROBOT_COLUMNS` (actions, state, privileged and simulator annotations) are absent, not
+    zero, and ``meta/info.json`` says ``hivla.video_only`` (loaders that need actions refuse it).
     """
 
     out: Path
@@ -70,6 +76,7 @@ class CollectConfig:
     action_noise: float = 0.0
     source: str = EXPERT_SOURCE
     keep_failed: bool = False
+    video_only: bool = False
     backend: str = "local"
     address: str | None = None
 
@@ -227,6 +234,10 @@ def record_episode(
 _VECTOR_COLUMNS = (
     fmt.ACTION, fmt.ACTION_UNIVERSAL, fmt.STATE, fmt.PRIVILEGED, fmt.TARGET_UV, fmt.TARGET_XYZ, fmt.SIM_QPOS,
 )  # fmt: skip
+# What a video of a person would not show: absent from ``video_only`` datasets.
+ROBOT_COLUMNS = (
+    fmt.ACTION, fmt.ACTION_UNIVERSAL, fmt.STATE, fmt.PRIVILEGED, fmt.TARGET_UV, fmt.TARGET_XYZ, fmt.SIM_QPOS,
+)  # fmt: skip
 _FRAME_COLUMNS = (
     *_VECTOR_COLUMNS, fmt.SUBTASK_INDEX, fmt.SUBTASK, fmt.REASONING, fmt.EMBODIMENT,
     fmt.REWARD, fmt.DONE, fmt.SUCCESS,
@@ -286,6 +297,8 @@ class SeedWorker:
         ep, ok = self.record(seed)
         if not (ok or cfg.keep_failed):
             return {"seed": seed, "ok": False, "steps": ep.length}
+        if cfg.video_only:
+            ep.frames = {k: v for k, v in ep.frames.items() if k not in ROBOT_COLUMNS}
         features = infer_features(ep, feature_names(env), cfg.video, env.fps)
         videos = {}
         for cam, frames in ep.images.items():
@@ -399,6 +412,8 @@ def _commit(
     """Stage the episode's videos and commit it (creating the dataset on the first); return the writer."""
     if writer is None:
         hivla_info = {"collect": cfg.resume_key(), "image_size": cfg.image_size}
+        if cfg.video_only:
+            hivla_info["video_only"] = True
         writer = DatasetWriter.create(
             paths.root, res["fps"], res["features"], cfg.embodiment, hivla_info, cfg.video
         )
@@ -419,11 +434,13 @@ def _open_run(cfg: CollectConfig, paths: fmt.Paths) -> dict[str, Any]:
 
         state = json.loads(paths.collect.read_text()) if paths.collect.is_file() else None
         if (
-            state is None or {"action_noise": 0.0, "source": EXPERT_SOURCE, **state.get("config", {})} != key
+            state is None
+            or {"action_noise": 0.0, "source": EXPERT_SOURCE, "video_only": False, **state.get("config", {})}
+            != key
         ):  # older: fewer keys
             raise ValueError(
                 f"cannot resume {paths.root}: it was recorded with {state and state.get('config')}, "
-                f"but this run asks for {key}; use the same suite, embodiment, image size, shifts, action noise, source"
+                f"but this run asks for {key}; use the same suite, embodiment, image size, shifts, action noise, source and --video-only"
             )
         return state
     state = {"config": key, "dropped_seeds": [], "video": asdict(cfg.video)}

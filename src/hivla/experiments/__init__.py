@@ -7,6 +7,8 @@
 - :mod:`~hivla.experiments.shift_probe`: success under every shift axis and level, and each failure
   attributed to perception, reasoning, planning or control by oracle substitution and by trace
   diagnosis (``hivla experiment shift-probe``).
+- :mod:`~hivla.experiments.latent_transfer`: latent actions from video across embodiments (probe
+  matrix) and the data efficiency of latent pretraining (``hivla experiment latent-transfer``).
 
 Library packages (``hivla.sim``, ``hivla.policies``, ``hivla.evaluation``, ...) never import from here,
 and nothing here imports ``hivla.cli``: the CLI's ``experiment`` commands are thin wrappers.
@@ -20,3 +22,4 @@ EXPERIMENTS: Registry[str] = Registry("experiment")
 EXPERIMENTS.add("reasoning-ablation", "hivla.experiments.reasoning_ablation")
 EXPERIMENTS.add("world-model", "hivla.experiments.world_model_validation")
 EXPERIMENTS.add("shift-probe", "hivla.experiments.shift_probe")
+EXPERIMENTS.add("latent-transfer", "hivla.experiments.latent_transfer")

@@ -200,6 +200,15 @@ class SpatialSoftmax(nn.Module):
         return torch.cat([feats, coords], dim=-1)  # (B, K, C + 2)
 
 
+def forget_attention(module: nn.Module) -> None:
+    """Drop the attention logits every :class:`SpatialSoftmax` inside ``module`` keeps for a
+    localization loss, when the loss being computed does not read them (a graph tensor left on a
+    module keeps the graph alive and cannot be deep-copied, e.g. for EMA weights)."""
+    for m in module.modules():
+        if isinstance(m, SpatialSoftmax):
+            m.last_logits = None
+
+
 def cell_label(uv: torch.Tensor, h: int, w: int) -> torch.Tensor:
     """Image positions float[..., 2] (u, v in -1..1) -> a distribution float[..., h*w] over the cells of
     an h x w map whose expectation under :class:`SpatialSoftmax`'s cell centres is that position

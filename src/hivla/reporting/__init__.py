@@ -11,7 +11,7 @@ cards), ``charts`` (matplotlib -> SVG), ``images`` (PNG files, data URIs, frame 
 package builds its sections from these and writes one file; nothing links outside that file.
 """
 
-from hivla.reporting.charts import bar_chart, histogram_chart, line_chart, strip_chart
+from hivla.reporting.charts import bar_chart, heatmap_chart, histogram_chart, line_chart, strip_chart
 from hivla.reporting.images import data_uri, frame_grid, image_figure, png_bytes, png_data_uri, save_png
 from hivla.reporting.page import CSS, html_page, plots
 from hivla.reporting.tables import cards, markdown_table, table
@@ -24,6 +24,7 @@ __all__ = [
     "cards",
     "data_uri",
     "frame_grid",
+    "heatmap_chart",
     "histogram_chart",
     "html_page",
     "image_figure",

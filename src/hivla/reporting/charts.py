@@ -292,3 +292,44 @@ def strip_chart(
         ax.set_xlabel(x_label)
         fig.suptitle(title)
         return to_svg(fig, plot_id, title)
+
+
+def heatmap_chart(
+    plot_id: str,
+    title: str,
+    rows: Sequence[str],
+    cols: Sequence[str],
+    values: Sequence[Sequence[float | None]],
+    x_label: str = "",
+    y_label: str = "",
+    vmin: float = 0.0,
+    vmax: float = 1.0,
+    fmt: str = "{:.2f}",
+) -> str:
+    """A matrix of ``values[row][col]`` as coloured cells with the value written in each (None: a
+    grey cell marked "–"), colours clipped to [vmin, vmax]. Cells carry ids ``<id>-cell-<r>-<c>``."""
+    v = np.array([[np.nan if x is None else float(x) for x in r] for r in values], np.float64)
+    if not rows or not cols or v.shape != (len(rows), len(cols)):
+        return _no_data(plot_id, title)
+    with _style(plot_id):
+        import matplotlib
+
+        fig, ax = _figure()
+        cmap = matplotlib.colormaps["viridis"].with_extremes(bad="#dddddd")
+        image = ax.imshow(np.ma.masked_invalid(np.clip(v, vmin, vmax)), cmap=cmap, vmin=vmin, vmax=vmax,
+                          aspect="auto")  # fmt: skip
+        for r in range(len(rows)):
+            for c in range(len(cols)):
+                value = v[r, c]
+                light = np.isfinite(value) and (value - vmin) / max(vmax - vmin, 1e-12) < 0.6
+                text = "–" if not np.isfinite(value) else fmt.format(value)
+                ax.text(c, r, text, ha="center", va="center", color="white" if light else "black",
+                        gid=f"cell-{r}-{c}")  # fmt: skip
+        ax.set_xticks(range(len(cols)), list(cols))
+        ax.set_yticks(range(len(rows)), list(rows))
+        ax.grid(False)
+        ax.set_xlabel(x_label)
+        ax.set_ylabel(y_label)
+        fig.colorbar(image, ax=ax, shrink=0.85)
+        fig.suptitle(title)
+        return to_svg(fig, plot_id, title)

@@ -9,6 +9,12 @@ Every embodiment carries the same parallel-jaw hand (``scene_xml.hand_xml``).
 | arm6     | 6-DoF arm, base turned 15 degrees        | EE delta in the *base* frame (3 + axis-angle 3) and gripper in [0, 1] (1 = closed); Jacobian (damped least squares) IK to joint position targets |
 | arm5     | 5-DoF arm (yaw, 3 pitch, tool roll)     | joint velocities (rad/s) and gripper in [-1, 1]    |
 | floating | floating hand: x, y, z slides, yaw      | xyz delta and yaw delta (world) and gripper in [-1, 1] |
+| hand     | the floating hand dressed as a bigger human hand and forearm, filmed by a shaking front camera | as floating |
+
+``hand`` stands in for videos of human demonstrations (``hivla collect --video-only``): it moves
+and grasps like ``floating`` (the scripted expert drives it; its collision geometry is the same)
+but looks different (skin and sleeve, larger) and its front camera shakes a little
+(``camera_shake``), so the videos carry an embodiment gap and a camera gap.
 
 Native actions outside the limits are clipped (the action space says so); NaN/inf or a wrong shape
 raise ``ValueError`` in the env.
@@ -23,7 +29,7 @@ import numpy as np
 
 from hivla.registry import Registry
 from hivla.sim import geometry as geo
-from hivla.sim.scene_xml import HAND_ACTUATORS, hand_xml
+from hivla.sim.scene_xml import HAND_ACTUATORS, hand_xml, human_look_xml
 
 EMBODIMENTS: Registry[type[Embodiment]] = Registry("embodiment")
 
@@ -82,6 +88,8 @@ class Embodiment:
     action_low: np.ndarray
     action_high: np.ndarray
     joint_names: tuple[str, ...] = ()
+    camera_shake: float = 0.0  # metres: how far the front camera wanders while filming (0: steady)
+    human_stand_in: bool = False  # stands in for a person: its videos teach, its actions never do
 
     # ---- model ---------------------------------------------------------------------------------
     @classmethod
@@ -347,6 +355,7 @@ class Floating(Embodiment):
     action_low = np.array([-MAX_TRANSLATION] * 3 + [-MAX_ROTATION, -1.0], dtype=np.float32)
     action_high = np.array([MAX_TRANSLATION] * 3 + [MAX_ROTATION, 1.0], dtype=np.float32)
     TOOL_OFFSET = 0.08  # ee site below the mount when pointing down
+    LOOK: tuple[str, str] = ("", "")  # extra visual geoms of the hand (``scene_xml.hand_xml``)
 
     @classmethod
     def robot_xml(cls) -> tuple[str, str]:
@@ -359,7 +368,7 @@ class Floating(Embodiment):
       <joint name="float_y" {slide} axis="0 1 0" range="-0.45 0.45"/>
       <joint name="float_z" {slide} axis="0 0 1" range="-0.05 0.5"/>
       <joint name="float_yaw" type="hinge" axis="0 0 1" range="-3.1 3.1" damping="5" armature="0.01"/>
-      {hand_xml(pos="0 0 0", quat="0 1 0 0")}
+      {hand_xml(pos="0 0 0", quat="0 1 0 0", look=cls.LOOK)}
     </body>"""
         acts = """
     <position name="float_x" joint="float_x" kp="2000" ctrlrange="-0.4 0.5" forcerange="-200 200"/>
@@ -385,3 +394,14 @@ class Floating(Embodiment):
     def from_universal(self, universal: np.ndarray) -> np.ndarray:
         u = np.asarray(universal, dtype=np.float64)
         return np.array([u[0], u[1], u[2], u[5], u[6]], dtype=np.float32)
+
+
+@EMBODIMENTS.register("hand")
+class HumanHand(Floating):
+    """A stand-in for a human demonstrator's hand (see the module docstring)."""
+
+    name = "hand"
+    description = "human-hand stand-in for action-free videos: the floating hand with a skin-coloured, larger look and a shaking camera"
+    LOOK = human_look_xml(skin="0.87 0.66 0.52 1", sleeve="0.2 0.35 0.6 1")
+    camera_shake = 0.015
+    human_stand_in = True

@@ -234,6 +234,9 @@ class TabletopEnv(gym.Env):
         self.button_pressed = False
         m.geom_rgba[self.button_geom] = (0.8, 0.1, 0.1, 1.0)
         self.shifter.apply(self.shifts)
+        self._camera_base = (m.cam_pos[self.shifter.cam].copy(), m.cam_quat[self.shifter.cam].copy())
+        self.steps = 0
+        self._shake_camera()
         self.embodiment.reset()
         mujoco.mj_forward(m, d)
         for _ in range(SETTLE_STEPS):
@@ -253,13 +256,33 @@ class TabletopEnv(gym.Env):
                 rgb = cat.ALL_COLOURS[active[s.slot].colour] if on else (0, 0, 0)
                 m.geom_rgba[g] = (*rgb, 1.0 if on else 0.0)
 
+    def _shake_camera(self) -> None:
+        """Move the front camera off its pose for this step by the embodiment's ``camera_shake``: a
+        smooth wander (a few sines of seeded phases, a function of the episode seed and the step, so
+        a restored state films the same), up to ``camera_shake`` metres and about two degrees."""
+        amp = self.embodiment.camera_shake
+        if amp <= 0:
+            return
+        pos, quat = self._camera_base
+        phase = np.random.default_rng([self.spec.seed, 7171]).uniform(0, 2 * np.pi, 6)
+        t = self.steps * np.array([0.9, 0.7, 1.1, 0.8, 1.3, 0.6])
+        wave = np.sin(t + phase)  # (6,)
+        turn = np.zeros(4)
+        norm = float(np.linalg.norm(wave[3:])) + 1e-9
+        mujoco.mju_axisAngle2Quat(turn, wave[3:] / norm, 2.6 * amp * norm)
+        shaken = np.zeros(4)
+        mujoco.mju_mulQuat(shaken, quat, turn)
+        cam = self.shifter.cam
+        self.model.cam_pos[cam], self.model.cam_quat[cam] = pos + amp * wave[:3], shaken
+
     def step(self, action: np.ndarray):
         native = self._validate(action)
         self.embodiment.apply(native)
         for _ in range(SUBSTEPS):
             mujoco.mj_step(self.model, self.data)
-        mujoco.mj_forward(self.model, self.data)  # observations and predicates see the integrated state
         self.steps += 1
+        self._shake_camera()
+        mujoco.mj_forward(self.model, self.data)  # observations and predicates see the integrated state
         if self.data.qpos[self.button_qadr] < -0.6 * cat.BUTTON_TRAVEL and not self.button_pressed:
             self.button_pressed = True
             self.model.geom_rgba[self.button_geom] = (0.1, 0.9, 0.2, 1.0)
@@ -405,6 +428,7 @@ class TabletopEnv(gym.Env):
         mujoco.mj_setState(self.model, self.data, state["physics"], mujoco.mjtState.mjSTATE_INTEGRATION)
         self.embodiment.set_controller_state(state["controller"])
         self.steps, self.subtask_index = state["steps"], state["subtask_index"]
+        self._shake_camera()
         self.button_pressed = state["button_pressed"]
         self.model.geom_rgba[self.button_geom] = (
             (0.1, 0.9, 0.2, 1.0) if self.button_pressed else (0.8, 0.1, 0.1, 1.0)

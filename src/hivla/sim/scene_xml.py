@@ -9,27 +9,46 @@ from hivla.sim import catalogue as cat
 _OBJ = 'contype="1" conaffinity="1"'
 
 
-def hand_xml(pos: str = "0 0 0", quat: str = "1 0 0 0") -> str:
+# Visual-only geoms (no contacts) of the human-hand look.
+_VISUAL = 'contype="0" conaffinity="0" group="1"'
+
+
+def human_look_xml(skin: str, sleeve: str) -> tuple[str, str]:
+    """The visual-only geoms that make the parallel-jaw hand look like a bigger human hand with a
+    forearm in a sleeve: (geoms of the hand body, geoms of each finger body). They do not collide,
+    so the hand grasps exactly as the robot's does."""
+    palm = (
+        f'<geom type="box" size="0.034 0.075 0.03" pos="0 0 0.02" rgba="{skin}" {_VISUAL}/>'
+        f'<geom type="capsule" fromto="0 0 -0.01 0 0 -0.2" size="0.04" rgba="{sleeve}" {_VISUAL}/>'
+        f'<geom type="sphere" size="0.03" pos="0.03 0.05 0.03" rgba="{skin}" {_VISUAL}/>'
+    )
+    finger = f'<geom type="capsule" fromto="0 0 -0.02 0 0 0.035" size="0.016" rgba="{skin}" {_VISUAL}/>'
+    return palm, finger
+
+
+def hand_xml(pos: str = "0 0 0", quat: str = "1 0 0 0", look: tuple[str, str] = ("", "")) -> str:
     """The parallel-jaw hand. Frame: tool axis +z (fingertips at z=0.1), fingers open along +-y.
 
     Site ``ee`` is the grasp point between the finger pads; camera ``wrist`` looks along the tool.
+    ``look``: extra visual-only geoms of the hand body and of each finger body (:func:`human_look_xml`).
     """
     finger = 'type="box" size="0.012 0.005 0.03" friction="1.6 0.02 0.001" condim="4" rgba="0.25 0.25 0.28 1"'
+    palm_look, finger_look = look
     return f"""
       <body name="hand" pos="{pos}" quat="{quat}" gravcomp="1">
         <inertial pos="0 0 0.03" mass="0.4" diaginertia="0.001 0.001 0.001"/>
-        <geom name="palm" type="box" size="0.022 0.06 0.02" pos="0 0 0.02" rgba="0.3 0.3 0.33 1" {_OBJ}/>
+        <geom name="palm" type="box" size="0.022 0.06 0.02" pos="0 0 0.02" rgba="0.3 0.3 0.33 1" {_OBJ}/>{palm_look}
         <site name="ee" pos="0 0 0.08" size="0.004" rgba="1 0 0 0"/>
         <camera name="wrist" pos="-0.07 0 0.0" xyaxes="0 1 0 0.97 0 -0.25" fovy="75"/>
         <body name="finger_left" pos="0 0 0.07" gravcomp="1">
           <inertial pos="0 0.005 0" mass="0.03" diaginertia="1e-5 1e-5 1e-5"/>
           <joint name="finger_left" type="slide" axis="0 1 0" range="0 0.045" damping="2" armature="0.01"/>
-          <geom name="finger_left" pos="0 0.005 0" {finger} {_OBJ}/>
+          <geom name="finger_left" pos="0 0.005 0" {finger} {_OBJ}/>{finger_look}
         </body>
         <body name="finger_right" pos="0 0 0.07" gravcomp="1">
           <inertial pos="0 -0.005 0" mass="0.03" diaginertia="1e-5 1e-5 1e-5"/>
           <joint name="finger_right" type="slide" axis="0 -1 0" range="0 0.045" damping="2" armature="0.01"/>
-          <geom name="finger_right" pos="0 -0.005 0" {finger} {_OBJ}/>
+          <geom name="finger_right" pos="0 -0.005 0" {finger} {_OBJ}/>{finger_look}
         </body>
       </body>"""
 

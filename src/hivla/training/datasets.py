@@ -52,6 +52,7 @@ class RecordedVLADataset(torch.utils.data.Dataset):
 
     ``keys`` maps the policy's cameras, state and action to the dataset's columns (a LeRobot
     dataset recorded elsewhere); what the policy needs and the dataset lacks is refused at open.
+    ``episodes``: read only these episode indices (empty: all).
     """
 
     def __init__(
@@ -61,8 +62,9 @@ class RecordedVLADataset(torch.utils.data.Dataset):
         preload: bool = False,
         keys: Any = None,
         cache_bytes: int = 1 << 30,
+        episodes: tuple[int, ...] = (),
     ) -> None:
-        from hivla.data import ChunkDataset, LoaderConfig
+        from hivla.data import ChunkDataset, EpisodeFilter, LoaderConfig
         from hivla.data.keymap import KeyMap
 
         self.root = Path(root)
@@ -71,7 +73,9 @@ class RecordedVLADataset(torch.utils.data.Dataset):
         cfg = LoaderConfig(
             n_obs_steps=1, horizon=policy.horizon, cameras=tuple(policy.cameras), preload=preload, cache_bytes=cache_bytes,
             action_key=self.keymap.action, state_key=self.keymap.state, camera_keys=self.keymap.cameras,
+            filter=EpisodeFilter(episodes=tuple(episodes)),
         )  # fmt: skip
+        self.episode_subset = tuple(episodes)
         self.inner = ChunkDataset(self.root, cfg)
         check_usable(self.inner, policy, self.keymap)
         self.keys = (*KEEP_KEYS, *(f"observation.images.{c}" for c in policy.cameras))
@@ -107,7 +111,8 @@ class RecordedVLADataset(torch.utils.data.Dataset):
         info = self.root / "meta" / "info.json"
         stamp = info.stat().st_mtime_ns if info.is_file() else 0
         keys = "" if self.keymap.is_identity else f":{self.keymap}"
-        return f"{self.root.resolve()}:{len(self)}:{stamp}:{self.horizon}:{sorted(self.inner.cameras)}{keys}"
+        subset = f":episodes={list(self.episode_subset)}" if self.episode_subset else ""
+        return f"{self.root.resolve()}:{len(self)}:{stamp}:{self.horizon}:{sorted(self.inner.cameras)}{keys}{subset}"
 
     def fit_arrays(self, action_key: str) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         """(states float[N, S], chunks float[N, H, A]) per embodiment, from the columns alone."""

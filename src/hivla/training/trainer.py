@@ -108,7 +108,12 @@ class VLATask(TrainingTask):
             self.out.mkdir(parents=True, exist_ok=True)
             exp = dataclasses.replace(self.cfg, policy=pcfg)
             (self.out / EXPERIMENT_FILE).write_text(json.dumps(config_to_dict(exp), indent=2))
-        return VLAPolicy(pcfg, VLAProcessor.fit(pcfg, fit))
+        policy = VLAPolicy(pcfg, VLAProcessor.fit(pcfg, fit))
+        if self.cfg.train.init_latent:
+            from hivla.policies.vla.latent_init import init_from_latent
+
+            self.latent_init = init_from_latent(policy, self.cfg.train.init_latent)
+        return policy
 
     def _initial_policy(self, train_idx: list[int]) -> VLAPolicy:
         """The policy of ``train.init`` (weights, configuration, normalization), to fine-tune; the
@@ -158,6 +163,9 @@ class VLATask(TrainingTask):
 
     def save(self, model: VLAPolicy, path: Path, weights: dict[str, torch.Tensor] | None) -> None:
         model.save(path, weights=weights)
+
+    def summary(self) -> dict[str, Any]:
+        return dict(getattr(self, "latent_init", {}))
 
 
 class Trainer(TrainerCore):

@@ -250,6 +250,12 @@ def load_episodes(
     rows = rows[:max_episodes] if max_episodes else rows
     if not rows:
         raise DatasetError(Path(root), "the dataset has no episodes")
+    if meta.video_only:
+        raise DatasetError(
+            Path(root), "holds video only (recorded with `hivla collect --video-only`): a world model is "
+            "conditioned on actions and this dataset has none",
+            "Record it without --video-only, or use it for latent actions (`hivla latent train`).",
+        )  # fmt: skip
     if action_key not in meta.features:
         raise DatasetError(
             Path(root), f"the dataset has no {action_key!r} column; the world model's action_key must be one of "

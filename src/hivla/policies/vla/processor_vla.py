@@ -199,15 +199,7 @@ class VLAProcessor:
     # -- images -------------------------------------------------------------------------------------
     def _images(self, per_cam: list[torch.Tensor]) -> torch.Tensor:
         """Per camera float[B, 3, H, W] in [0, 1] -> float[B, C, 3, s, s]."""
-        size = self.config.image_size
-        out = []
-        for img in per_cam:
-            if img.shape[-2:] != (size, size):
-                img = F.interpolate(
-                    img, size=(size, size), mode="bilinear", align_corners=False, antialias=True
-                )
-            out.append(img)
-        return torch.stack(out, dim=1)  # (B, C, 3, s, s)
+        return resize_images(per_cam, self.config.image_size)
 
     # -- batches ------------------------------------------------------------------------------------
     def prepare_batch(
@@ -404,6 +396,16 @@ class VLAProcessor:
             tokenizer = load_tokenizer(Path(path) / TOKENIZER_DIR)
         stats = {k: meta[k] for k in ("state", "action", "reasoning") if k in meta}
         return cls(config, stats, tokenizer)
+
+
+def resize_images(per_cam: list[torch.Tensor], size: int) -> torch.Tensor:
+    """Per camera float[B, 3, H, W] in [0, 1] -> float[B, C, 3, size, size], as every VLA input is resized."""
+    out = []
+    for img in per_cam:
+        if img.shape[-2:] != (size, size):
+            img = F.interpolate(img, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
+        out.append(img)
+    return torch.stack(out, dim=1)  # (B, C, 3, s, s)
 
 
 def random_shift(images: torch.Tensor, pad: int) -> tuple[torch.Tensor, torch.Tensor]:
