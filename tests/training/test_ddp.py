@@ -28,7 +28,7 @@ def _torchrun_worker(out: Path, *args: str) -> None:
         sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr", "127.0.0.1",
         "--master_port", str(_free_port()), str(worker), str(out), *args,
     ]  # fmt: skip
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
 
 
@@ -91,7 +91,7 @@ def test_accelerate_launch_runs_hivla_train_with_ddp(tmp_path) -> None:
         "-m", "hivla.cli.main", "train", "--preset", "debug", "--steps", "2", "--threads", "1",
         "--out", str(tmp_path), "--json",
     ]  # fmt: skip
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert '"processes": 2' in proc.stdout
     assert saved_processes(tmp_path / "checkpoints" / "step_0000002") == 2
