@@ -38,6 +38,9 @@ COMMANDS: tuple[Command, ...] = (
         "sim rollout", "hivla.cli.sim_rollout", "Roll out a policy (e.g. the scripted expert) on a suite."
     ),
     Command("sim render", "hivla.cli.sim_render", "Write PNG frames of scenes and shift levels."),
+    Command(
+        "sim setup", "hivla.cli.sim_setup", "Install an external benchmark in its own venv (env worker)."
+    ),
     Command("eval", "hivla.cli.eval", "Evaluate a policy on a suite: metrics, failures, HTML report."),
     Command("report", "hivla.cli.report", "Rebuild an evaluation report; compare several runs."),
     Command("collect", "hivla.cli.collect", "Record scripted-expert episodes into a dataset."),

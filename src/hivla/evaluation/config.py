@@ -19,9 +19,9 @@ class Condition:
 
 def suite_seeds(suite: str, split: str, start: int, count: int) -> list[int]:
     """``count`` seeds from ``suite``'s ``split`` list ("heldout" | "train") from index ``start``."""
-    from hivla.sim import SUITES
+    from hivla.sim import get_suite
 
-    s = SUITES.get(suite)
+    s = get_suite(suite)
     pool = s.heldout_seeds if split == "heldout" else s.train_seeds
     if start < 0 or start + count > len(pool):
         raise ValueError(
@@ -78,10 +78,9 @@ class EvalConfig:
     interjections: tuple[str, ...] = ()  # "STEP:TEXT" each
 
     def __post_init__(self) -> None:
-        from hivla.sim import EMBODIMENTS, SUITES
+        from hivla.sim import check_embodiment
 
-        SUITES.get(self.suite)
-        EMBODIMENTS.get(self.embodiment)
+        check_embodiment(self.suite, self.embodiment)
         for name in ("episodes", "workers", "estop_after_nonfinite"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")

@@ -35,12 +35,12 @@ class SimRolloutEval:
 
     def __call__(self, policy: Any, step: int) -> dict[str, float]:
         from hivla.actions.chunking import ChunkBroker
-        from hivla.sim import SUITES
+        from hivla.sim import get_suite
 
         if self._env is None:
             self._env = self._make_env(policy)
         env, cfg = self._env, self.cfg
-        suite = SUITES.get(cfg.suite)
+        suite = get_suite(cfg.suite)
         seeds = (suite.heldout_seeds if cfg.split == "heldout" else suite.train_seeds)[: cfg.episodes]
         execute = cfg.execute_steps or policy.config.execute_steps or policy.config.horizon
         broker = ChunkBroker(policy, min(execute, policy.config.horizon))
