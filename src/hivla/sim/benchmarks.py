@@ -18,11 +18,9 @@ import numpy as np
 
 from hivla.errors import HivlaError
 from hivla.registry import UnknownNameError
-from hivla.sim.adapters.base import EXTERNAL_SUITES, ExternalSuite
+from hivla.sim.adapters.base import EXTERNAL_SUITES, ExternalSuite, register_gym_id
 from hivla.sim.embodiments import EMBODIMENTS
 from hivla.sim.suites import SUITES, Suite
-
-GYM_NAMESPACE = "hivla"
 
 
 class EmbodimentMismatchError(HivlaError, ValueError):
@@ -104,7 +102,7 @@ def make_env(suite: str = "tabletop-single", embodiment: str | None = "floating"
 
 # ---- gymnasium -----------------------------------------------------------------------------------
 def gym_id(suite: str) -> str:
-    return f"{GYM_NAMESPACE}/{suite}-v{get_suite(suite).version}"
+    return f"hivla/{suite}-v{get_suite(suite).version}"
 
 
 class GymEnv(gym.Env):
@@ -142,16 +140,4 @@ class GymEnv(gym.Env):
 
 def register_gym_ids() -> list[str]:
     """Register every suite not yet registered with gymnasium; return all the ids."""
-    ids = []
-    for name in suite_names():
-        env_id = gym_id(name)
-        if env_id not in gym.registry:
-            gym.register(
-                id=env_id,
-                entry_point="hivla.sim.benchmarks:GymEnv",
-                kwargs={"suite": name},
-                disable_env_checker=True,  # images are empty with render=False; the contract tests check envs
-                order_enforce=True,
-            )
-        ids.append(env_id)
-    return ids
+    return [register_gym_id(name, get_suite(name).version) for name in suite_names()]

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from hivla.sim.adapters import EXTERNAL_SUITES, ExternalSuite, ExternalTask, RobotSpec, register_suite
 
@@ -51,8 +50,3 @@ for _s in (_suite("test-reach", "testreach"), _suite("test-reach-worker", "testw
     if _s.name not in EXTERNAL_SUITES:
         register_suite(_s)
 os.environ["HIVLA_TESTWORKER_PYTHON"] = sys.executable  # the worker suite runs in a subprocess
-
-
-@pytest.fixture(autouse=True)
-def _own_hivla_home(tmp_path, monkeypatch):
-    monkeypatch.setenv("HIVLA_HOME", str(tmp_path / "hivla-home"))  # no recorded interpreters

@@ -177,6 +177,22 @@ EXTERNAL_SUITES: Registry[ExternalSuite] = Registry("external suite")
 
 
 def register_suite(suite: ExternalSuite) -> ExternalSuite:
-    """Add ``suite`` to :data:`EXTERNAL_SUITES` (and so to ``hivla sim list`` and gymnasium)."""
+    """Add ``suite`` to :data:`EXTERNAL_SUITES` (so to ``hivla sim list``) and to gymnasium."""
     EXTERNAL_SUITES.add(suite.name, suite)
+    register_gym_id(suite.name, suite.version)
     return suite
+
+
+def register_gym_id(suite: str, version: str) -> str:
+    """Register ``hivla/<suite>-v<version>`` with gymnasium (once); return the id."""
+    import gymnasium as gym
+
+    env_id = f"hivla/{suite}-v{version}"
+    if env_id not in gym.registry:
+        gym.register(
+            id=env_id,
+            entry_point="hivla.sim.benchmarks:GymEnv",
+            kwargs={"suite": suite},
+            disable_env_checker=True,  # render=False gives empty images; the contract tests check the envs
+        )
+    return env_id

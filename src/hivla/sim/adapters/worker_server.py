@@ -43,7 +43,7 @@ OPS = ("reset", "step", "expert", "info")
 def _strip(value: Any, arrays: list[np.ndarray]) -> Any:
     """``value`` with every array replaced by a reference into ``arrays`` (appended)."""
     if isinstance(value, np.ndarray):
-        arr = np.ascontiguousarray(value)
+        arr = value if value.flags.c_contiguous else value.copy(order="C")  # keeps 0-d arrays 0-d
         if arr.dtype.name not in DTYPES:
             arr = arr.astype(np.float64 if arr.dtype.kind == "f" else np.int64)
         arrays.append(arr)

@@ -4,7 +4,8 @@
 task's ``OffScreenRenderEnv`` from its BDDL file, restores the task's official initial state
 ``(seed // 10) % n_states`` and waits ``SETTLE_STEPS`` steps with the gripper open (objects settle,
 as in the usual evaluation); ``step(action)`` applies an OSC_POSE action; success is the task's
-goal predicate (``env.check_success()``). Images are turned the right way up.
+goal predicate (``env.check_success()``). Images are turned the right way up and rendered without
+shadows or reflections.
 """
 
 from __future__ import annotations
@@ -26,6 +27,17 @@ def quat_to_axis_angle(quat_xyzw: np.ndarray) -> np.ndarray:
     if s < 1e-8:
         return np.zeros(3)
     return q[:3] / s * 2.0 * np.arccos(w)
+
+
+def _plain_rendering(env: Any) -> None:
+    """Render without shadows and reflections (about 2x cheaper on CPU rendering; robosuite keeps its
+    offscreen context on the simulator, which has no public accessor for the scene flags)."""
+    import mujoco
+
+    context = getattr(env.env.sim, "_render_context_offscreen", None)
+    if context is not None:
+        context.scn.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = 0
+        context.scn.flags[mujoco.mjtRndFlag.mjRND_REFLECTION] = 0
 
 
 class LiberoBackend:
@@ -74,7 +86,8 @@ class LiberoBackend:
         self.env = self._env(task)
         states = self.states[task]
         self.env.seed(int(seed) % 2**31)
-        self.env.reset()
+        self.env.reset()  # LIBERO's hard reset builds a new simulator and render context
+        _plain_rendering(self.env)
         self.raw = self.env.set_init_state(states[(int(seed) // 10) % len(states)])
         for _ in range(SETTLE_STEPS):
             self.raw, _, _, _ = self.env.step(HOLD)
