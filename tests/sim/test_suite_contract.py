@@ -98,7 +98,7 @@ def test_env_contract(name):
         for img in obs1["images"].values():
             assert img.shape == (64, 64, 3) and img.dtype == np.uint8
         assert obs1["state"].shape == (env.embodiment.state_dim,) and obs1["state"].dtype == np.float32
-        obs, reward, terminated, truncated, info = env.step(env.action_space.sample() * 0.1)
+        _, reward, _, truncated, info = env.step(env.action_space.sample() * 0.1)
         assert isinstance(reward, float) and info["step"] == 1 and not truncated
         assert all(env.subtask_done(s) in (True, False) for s in env.spec.subtasks)
         with pytest.raises(ValueError, match="NaN"):
