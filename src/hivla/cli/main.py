@@ -51,6 +51,7 @@ COMMANDS: tuple[Command, ...] = (
         "hivla.cli.data_synthesize",
         "Re-render a dataset under new looks (more data, no expert time).",
     ),
+    Command("data import libero", "hivla.cli.data_import_libero", "Convert LIBERO's HDF5 demonstrations."),
     Command("data viz", "hivla.cli.data_viz", "Write an episode as mp4 with its text annotations overlaid."),
     Command("planner train", "hivla.cli.planner_train", "Train the learned planner; report generalization."),
     Command(
