@@ -66,6 +66,7 @@ class LiberoBackend:
                 camera_heights=size,
                 camera_widths=size,
                 camera_names=self.cameras or ["agentview"],
+                use_camera_obs=bool(self.cameras),  # render=False: physics only
             )
             self.states[task] = np.asarray(self.benchmark.get_task_init_states(i))
         return self.envs[task]
