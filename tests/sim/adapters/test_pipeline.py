@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 from hivla.cli.main import main as cli
 
@@ -47,8 +48,18 @@ def test_collect_train_eval_report(capsys, tmp_path):
     assert item["embodiment"] == "point-hand" and item["task"].startswith("reach the red dot")
     assert np.isfinite(item["action.universal"].numpy()).all()
     assert cli(["train", "--preset", "debug", "--data", str(data), "--out", str(run), "--threads", "1",
-                "--steps", "3", "--json"]) == 0  # fmt: skip
+                "--steps", "3", "--eval-every", "3", "--eval-suite", "test-reach", "--json"]) == 0  # fmt: skip
     capsys.readouterr()
+    from hivla.errors import HivlaError
+    from hivla.policies import load_policy
+    from hivla.training import RolloutEvalConfig, SimRolloutEval
+
+    policy = load_policy(run)
+    assert policy.embodiments == ("point-hand",)
+    metrics = SimRolloutEval(RolloutEvalConfig(suite="test-reach", episodes=1, max_steps=3))(policy, step=0)
+    assert 0.0 <= metrics["eval/success"] <= 1.0
+    with pytest.raises(HivlaError, match="--eval-suite"):  # the presets' built-in suite cannot run it
+        SimRolloutEval(RolloutEvalConfig(episodes=1, max_steps=3))(policy, step=0)
     result = _json(capsys, "eval", "--policy", str(run), "--suite", "test-reach", "--embodiment", "point-hand",
                    "--episodes", "2", "--max-steps", "5")  # fmt: skip
     metrics = json.loads((run / "eval" / "test-reach-point-hand" / "results.json").read_text())["metrics"]
