@@ -78,9 +78,11 @@ class EvalConfig:
     interjections: tuple[str, ...] = ()  # "STEP:TEXT" each
 
     def __post_init__(self) -> None:
-        from hivla.sim import check_embodiment
+        from hivla.sim import check_embodiment, is_external
 
         check_embodiment(self.suite, self.embodiment)
+        if self.shifts and is_external(self.suite):
+            raise ValueError(f"suite {self.suite} is an external benchmark and takes no shifts; drop --shift")
         for name in ("episodes", "workers", "estop_after_nonfinite"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")

@@ -34,9 +34,11 @@ class RolloutConfig:
     first_seed_index: int = 0
 
     def __post_init__(self) -> None:
-        from hivla.sim import check_embodiment, parse_shifts
+        from hivla.sim import check_embodiment, is_external, parse_shifts
 
         check_embodiment(self.suite, self.embodiment)
+        if self.shifts and is_external(self.suite):
+            raise ValueError(f"suite {self.suite} is an external benchmark and takes no shifts; drop --shift")
         if self.policy not in BUILTIN_POLICIES:
             raise ValueError(
                 f"policy must be one of {', '.join(BUILTIN_POLICIES)} (the built-ins this plain loop runs), "

@@ -121,3 +121,21 @@ def test_gymnasium_make_builds_external_and_builtin_suites():
     assert info["chain_length"] == 3 and obs["state"].shape == env.observation_space["state"].shape
     env.step(env.action_space.sample())
     env.close()
+
+
+def test_configs_refuse_what_an_external_suite_cannot_do(tmp_path):
+    from hivla.data.recorder import CollectConfig
+    from hivla.evaluation.config import EvalConfig
+    from hivla.evaluation.reference import RolloutConfig
+
+    with pytest.raises(HivlaError, match="pass --embodiment point-hand"):
+        EvalConfig(suite="test-reach", embodiment="floating")
+    with pytest.raises(ValueError, match="takes no shifts"):
+        EvalConfig(suite="test-reach", embodiment="point-hand", shifts=("lighting=1",))
+    with pytest.raises(ValueError, match="takes no shifts"):
+        RolloutConfig(suite="test-reach", embodiment="point-hand", shifts=("lighting=1",))
+    with pytest.raises(ValueError, match="action_noise"):
+        CollectConfig(out=tmp_path / "d", suite="test-reach", embodiment="point-hand", action_noise=0.01)
+    with pytest.raises(HivlaError, match="robot of external suites"):
+        EvalConfig(suite="tabletop-single", embodiment="sawyer")
+    assert EvalConfig(suite="test-reach", embodiment="point-hand", episodes=50).seeds()[0] == 6_000_000
