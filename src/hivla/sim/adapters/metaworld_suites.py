@@ -122,7 +122,7 @@ def _suite(name: str, tasks: tuple[str, ...], seed_base: int, description: str) 
         import_name="metaworld",
         seed_base=seed_base,
         max_steps=200,
-        fps=16,  # 5 MuJoCo steps of 12.5 ms per control step (80 Hz physics)
+        fps=80,  # 5 MuJoCo steps of 2.5 ms per control step
         scripted=True,
         description=description,
     )
