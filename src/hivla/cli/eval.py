@@ -139,6 +139,8 @@ def print_summary(results) -> None:
     for col in ("group", "episodes", "success", "95% CI", "progress"):
         table.add_column(col)
     groups = [(f"chain {k}", b) for k, b in m["by_chain_length"].items()]
+    by_task = m.get("by_task") or {}  # results of older versions have none
+    groups += [(f"task {k}", b) for k, b in by_task.items() if len(by_task) > 1]
     robust = m.get("robustness") or {}
     in_table = {f"{a}={lvl}" for a, levels in robust.get("axes", {}).items() for lvl in levels}
     groups += [

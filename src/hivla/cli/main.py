@@ -38,6 +38,9 @@ COMMANDS: tuple[Command, ...] = (
         "sim rollout", "hivla.cli.sim_rollout", "Roll out a policy (e.g. the scripted expert) on a suite."
     ),
     Command("sim render", "hivla.cli.sim_render", "Write PNG frames of scenes and shift levels."),
+    Command(
+        "sim setup", "hivla.cli.sim_setup", "Install an external benchmark in its own venv (env worker)."
+    ),
     Command("eval", "hivla.cli.eval", "Evaluate a policy on a suite: metrics, failures, HTML report."),
     Command("serve", "hivla.cli.serve", "Serve a policy to robots over a websocket (openpi's protocol)."),
     Command(
@@ -52,6 +55,7 @@ COMMANDS: tuple[Command, ...] = (
         "hivla.cli.data_synthesize",
         "Re-render a dataset under new looks (more data, no expert time).",
     ),
+    Command("data import libero", "hivla.cli.data_import_libero", "Convert LIBERO's HDF5 demonstrations."),
     Command("data viz", "hivla.cli.data_viz", "Write an episode as mp4 with its text annotations overlaid."),
     Command("planner train", "hivla.cli.planner_train", "Train the learned planner; report generalization."),
     Command(

@@ -1,4 +1,4 @@
-"""List the built-in benchmark: suites, subtask kinds, embodiments and distribution-shift axes."""
+"""List the benchmarks: built-in and external suites, subtask kinds, embodiments and shift axes."""
 
 from __future__ import annotations
 
@@ -14,17 +14,26 @@ def run(cfg: Config, quiet: bool = False) -> dict:
     from rich.console import Console
     from rich.table import Table
 
-    from hivla.sim import EMBODIMENTS, SHIFT_AXES, SUITES, TASK_KINDS
+    from hivla.sim import EMBODIMENTS, EXTERNAL_SUITES, SHIFT_AXES, SUITES, TASK_KINDS, gym_id
 
+    robots = {s.robot.name: s.robot for _, s in EXTERNAL_SUITES.items()}
     result = {
         "suites": {
             n: {"version": s.version, "chain_lengths": list(s.chain_lengths), "description": s.description,
-                "train_seeds": len(s.train_seeds), "heldout_seeds": len(s.heldout_seeds)}
+                "train_seeds": len(s.train_seeds), "heldout_seeds": len(s.heldout_seeds), "gym_id": gym_id(n)}
             for n, s in SUITES.items()
+        },
+        "external_suites": {
+            n: {"version": s.version, "benchmark": s.benchmark, "tasks": len(s.tasks), "embodiment": s.robot.name,
+                "cameras": dict(s.cameras), "scripted_policy": s.scripted, "description": s.description,
+                "train_seeds": len(s.train_seeds), "heldout_seeds": len(s.heldout_seeds), "gym_id": gym_id(n),
+                "needs": list(s.package)}
+            for n, s in EXTERNAL_SUITES.items()
         },
         "tasks": list(TASK_KINDS),
         "embodiments": {
-            n: {"description": e.description, "native_action": list(e.action_names)} for n, e in EMBODIMENTS.items()
+            **{n: {"description": e.description, "native_action": list(e.action_names)} for n, e in EMBODIMENTS.items()},
+            **{n: {"description": r.description, "native_action": list(r.action_names)} for n, r in robots.items()},
         },
         "shift_axes": {n: {"changes": a.changes, "levels": [1, 2, 3]} for n, a in SHIFT_AXES.items()},
     }  # fmt: skip
@@ -34,6 +43,10 @@ def run(cfg: Config, quiet: bool = False) -> dict:
     for title, rows, cols in (
         ("suites", [(n, v["version"], str(v["chain_lengths"]), v["description"]) for n, v in result["suites"].items()],
          ("name", "version", "chain lengths", "description")),
+        ("external suites (embodiment = the benchmark's robot)",
+         [(n, v["benchmark"], str(v["tasks"]), v["embodiment"], "yes" if v["scripted_policy"] else "no", v["description"])
+          for n, v in result["external_suites"].items()],
+         ("name", "benchmark", "tasks", "embodiment", "scripted", "description")),
         ("embodiments", [(n, v["description"], ", ".join(v["native_action"])) for n, v in result["embodiments"].items()],
          ("name", "description", "native action")),
         ("shift axes (levels 1-3)", [(n, v["changes"]) for n, v in result["shift_axes"].items()], ("axis", "changes")),

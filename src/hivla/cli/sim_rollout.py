@@ -1,6 +1,8 @@
 """Roll out a policy on a benchmark suite and print success and progress by chain length.
 
-Example: hivla sim rollout --suite tabletop-mixed --embodiment arm6 --episodes 50 --workers 2
+Examples:
+  hivla sim rollout --suite tabletop-mixed --embodiment arm6 --episodes 50 --workers 2
+  hivla sim rollout --suite metaworld-mt10 --embodiment sawyer --episodes 100   # success per task
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ class Config:
     suite: str = "tabletop-mixed"
     """Suite name (see `hivla sim list`)."""
     embodiment: str = "floating"
-    """Embodiment name: arm6 | arm5 | floating."""
+    """Embodiment name: arm6 | arm5 | floating; an external suite's robot (e.g. sawyer) for its suites."""
     policy: str = "expert"
-    """expert | random."""
+    """expert (an external suite: its benchmark's scripted policy) | random."""
     episodes: int = 20
     workers: int = 1
     """Worker processes, each with its own simulator."""
@@ -72,6 +74,14 @@ def run(cfg: Config, quiet: bool = False) -> dict:
                 f"{b['progress']:.2f}",
             )
         Console().print(table)
+        if summary["by_task"] and len(summary["by_task"]) > 1:
+            tasks = Table(title="by task")
+            for col in ("task", "episodes", "success", "95% CI"):
+                tasks.add_column(col)
+            for name, b in summary["by_task"].items():
+                lo, hi = b["success_ci95"]
+                tasks.add_row(name, str(b["episodes"]), f"{b['success']:.1%}", f"[{lo:.1%}, {hi:.1%}]")
+            Console().print(tasks)
         if cfg.video:
             print(f"video: {out['video']}")
     return out

@@ -67,6 +67,9 @@ class Config:
     """Override the action space: native | universal."""
     eval_every: int = -1
     """Run simulator rollouts every K steps (0 disables; -1 keeps the preset's)."""
+    eval_suite: str = ""
+    """Suite of those rollouts (empty keeps the preset's, a built-in one); data of an external suite
+    needs its own, e.g. --eval-suite metaworld-mt10."""
     threads: int = 0
     """Torch threads per process (0: all cores of the process; pass 1 per job when several share the machine)."""
     language: str = ""
@@ -148,7 +151,7 @@ def experiment(cfg: Config) -> Any:
 
     return with_overrides(
         cfg.preset, data=cfg.data, steps=cfg.steps, batch_size=cfg.batch_size, head=cfg.head,
-        action_space=cfg.action_space, eval_every=cfg.eval_every, threads=cfg.threads,
+        action_space=cfg.action_space, eval_every=cfg.eval_every, eval_suite=cfg.eval_suite, threads=cfg.threads,
         language=cfg.language, reasoning=cfg.reasoning, localize=cfg.localize,
         cameras=tuple(c.strip() for c in cfg.cameras.split(",")) if cfg.cameras else (),
         data_keys=cfg.data_keys, init=cfg.init, init_latent=cfg.init_latent, lr=cfg.lr, augment_shift=cfg.augment_shift,

@@ -15,6 +15,7 @@ def with_overrides(
     head: str = "",
     action_space: str = "",
     eval_every: int = -1,
+    eval_suite: str = "",
     threads: int = 0,
     language: str = "",
     reasoning: bool = False,
@@ -34,7 +35,7 @@ def with_overrides(
     """The named preset's :class:`~hivla.configs.presets.ExperimentConfig` with overrides.
 
     Zero / empty / negative values keep the preset's: ``steps``, ``batch_size``, ``threads`` (0);
-    ``head``, ``action_space``, ``language`` (""); ``eval_every``, ``localize`` (-1). ``data`` is the
+    ``head``, ``action_space``, ``language`` (""); ``eval_every``, ``localize`` (-1); ``eval_suite`` the suite of the in-training rollouts ("" keeps). ``data`` is the
     dataset path ("" trains on synthetic frames); ``cameras`` the policy's cameras (() keeps the
     preset's); ``data_keys`` maps a dataset's own column names (``hivla.data.keymap``); ``init`` a
     trained policy to start from (``TrainConfig.init``); ``init_latent`` latent-pretrained weights
@@ -54,6 +55,8 @@ def with_overrides(
         train = dataclasses.replace(train, batch_size=batch_size)
     if eval_every >= 0:
         train = dataclasses.replace(train, eval_every=eval_every)
+    if eval_suite:
+        train = dataclasses.replace(train, eval=dataclasses.replace(train.eval, suite=eval_suite))
     if threads:
         train = dataclasses.replace(train, threads=threads)
     if init:

@@ -81,13 +81,18 @@ class CollectConfig:
     address: str | None = None
 
     def __post_init__(self) -> None:
-        from hivla.sim import EMBODIMENTS, SUITES, parse_shifts
+        from hivla.sim import check_embodiment, is_external, parse_shifts
         from hivla.utils.pool import check_backend
 
         check_backend(self.backend, self.address)
-        SUITES.get(self.suite)
-        EMBODIMENTS.get(self.embodiment)
+        check_embodiment(self.suite, self.embodiment)
         parse_shifts(list(self.shifts))
+        if self.shifts and is_external(self.suite):
+            raise ValueError(f"suite {self.suite} is an external benchmark and takes no shifts; drop --shift")
+        if self.action_noise > 0 and is_external(self.suite):
+            raise ValueError(
+                f"action_noise needs the built-in suites' universal hand pushes; drop it for {self.suite}"
+            )
         if self.episodes < 1 or self.workers < 1:
             raise ValueError(f"episodes and workers must be >= 1, got {self.episodes} and {self.workers}")
         if not 64 <= self.image_size <= 224:
@@ -231,6 +236,56 @@ def record_episode(
     return episode.build(seed, info, source=source), bool(info["success"])
 
 
+def record_external_episode(env, seed: int, source: str = EXPERT_SOURCE) -> tuple[Episode, bool]:
+    """Roll out an external suite's scripted policy from ``seed`` (``env.scripted_action()``).
+
+    The frames hold what an external benchmark has: native and (where the robot maps to it)
+    universal actions, proprioception, the benchmark's low-dimensional state as the privileged
+    vector, the task as the one subtask; no target labels and no simulator qpos.
+    """
+    obs, info = env.reset(seed=seed)
+    universal = env.embodiment.has_universal
+    cols: dict[str, list] = {k: [] for k in _external_columns(universal)}
+    images: dict[str, list] = {c: [] for c in obs["images"]}
+    while True:
+        action = env.scripted_action()
+        for cam, img in obs["images"].items():
+            images[cam].append(img)
+        cols[fmt.ACTION].append(np.asarray(action, np.float32))
+        if universal:
+            cols[fmt.ACTION_UNIVERSAL].append(env.to_universal(action))
+        cols[fmt.STATE].append(np.asarray(obs["state"], np.float32))
+        cols[fmt.PRIVILEGED].append(np.asarray(info["privileged_vector"], np.float32))
+        cols[fmt.SUBTASK_INDEX].append(0)
+        cols[fmt.SUBTASK].append(info["subtasks"][0])
+        cols[fmt.EMBODIMENT].append(env.embodiment.name)
+        obs, reward, terminated, truncated, info = env.step(action)
+        cols[fmt.REWARD].append(float(reward))
+        cols[fmt.DONE].append(bool(terminated or truncated))
+        cols[fmt.SUCCESS].append(bool(info["success"]))
+        if terminated or truncated:
+            break
+    frames: dict[str, Any] = {k: (np.stack(v) if k in _VECTOR_COLUMNS else v) for k, v in cols.items()}
+    frames[fmt.SUBTASK_INDEX] = np.asarray(frames[fmt.SUBTASK_INDEX], np.int64)
+    frames[fmt.REWARD] = np.asarray(frames[fmt.REWARD], np.float32)
+    frames[fmt.DONE] = np.asarray(frames[fmt.DONE], bool)
+    frames[fmt.SUCCESS] = np.asarray(frames[fmt.SUCCESS], bool)
+    ep_info = {
+        "seed": int(seed), "suite": env.suite.name, "suite_version": env.suite.version,
+        "embodiment": env.embodiment.name, "chain_length": 1, "subtasks": list(info["subtasks"]),
+        "task_kinds": list(info["task_kinds"]), "shifts": {}, "success": bool(info["success"]),
+        "completed": int(info["completed"]), "source": source,
+    }  # fmt: skip
+    episode = Episode(frames, {c: np.stack(v) for c, v in images.items()}, info["instruction"], ep_info)
+    return episode, bool(info["success"])
+
+
+def _external_columns(universal: bool) -> tuple[str, ...]:
+    head = (fmt.ACTION, fmt.ACTION_UNIVERSAL) if universal else (fmt.ACTION,)
+    return (*head, fmt.STATE, fmt.PRIVILEGED, fmt.SUBTASK_INDEX, fmt.SUBTASK, fmt.EMBODIMENT,
+            fmt.REWARD, fmt.DONE, fmt.SUCCESS)  # fmt: skip
+
+
 _VECTOR_COLUMNS = (
     fmt.ACTION, fmt.ACTION_UNIVERSAL, fmt.STATE, fmt.PRIVILEGED, fmt.TARGET_UV, fmt.TARGET_XYZ, fmt.SIM_QPOS,
 )  # fmt: skip
@@ -245,9 +300,13 @@ _FRAME_COLUMNS = (
 
 
 def feature_names(env) -> dict[str, list[str]]:
+    from hivla.sim.adapters.env import ExternalEnv
     from hivla.types import CAMERAS, UNIVERSAL_ACTION_NAMES
 
     emb = env.embodiment
+    if isinstance(env, ExternalEnv):
+        return {fmt.ACTION: list(emb.action_names), fmt.ACTION_UNIVERSAL: list(UNIVERSAL_ACTION_NAMES),
+                fmt.STATE: list(emb.state_names)}  # fmt: skip
     return {
         fmt.ACTION: list(emb.action_names),
         fmt.ACTION_UNIVERSAL: list(UNIVERSAL_ACTION_NAMES),
@@ -278,7 +337,12 @@ EpisodeRecorder = Callable[[int], tuple[Episode, bool]]  # seed -> (episode with
 
 
 def expert_recorder(cfg: CollectConfig, env) -> EpisodeRecorder:
-    """The default recorder of :func:`collect`: the scripted expert (:func:`record_episode`)."""
+    """The default recorder of :func:`collect`: the scripted expert (:func:`record_episode`), or an
+    external suite's own scripted policy (:func:`record_external_episode`)."""
+    from hivla.sim.adapters.env import ExternalEnv
+
+    if isinstance(env, ExternalEnv):
+        return partial(record_external_episode, env, source=cfg.source)
     return partial(record_episode, env, action_noise=cfg.action_noise, source=cfg.source)
 
 
@@ -344,7 +408,7 @@ def collect(
     builds, once per worker process, what rolls out a seed (picklable: a module-level function or a
     ``functools.partial`` of one); the default records the scripted expert.
     """
-    from hivla.sim import SUITES
+    from hivla.sim import get_suite
 
     root = Path(cfg.out)
     paths = fmt.Paths(root)
@@ -354,7 +418,7 @@ def collect(
     done_seeds = set(state["dropped_seeds"])
     if writer:
         done_seeds |= {int(e["hivla/seed"]) for e in writer.meta.episodes}
-    pool_seeds = SUITES.get(cfg.suite).train_seeds[cfg.seed_offset :]
+    pool_seeds = get_suite(cfg.suite).train_seeds[cfg.seed_offset :]
     seeds = (s for s in pool_seeds if s not in done_seeds)
     runner = open_pool(partial(SeedWorker, cfg, make_recorder), cfg.workers, cfg.backend, cfg.address)
     order: collections.deque[int] = collections.deque()  # submitted seeds not yet committed, in order

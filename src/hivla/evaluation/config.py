@@ -19,9 +19,9 @@ class Condition:
 
 def suite_seeds(suite: str, split: str, start: int, count: int) -> list[int]:
     """``count`` seeds from ``suite``'s ``split`` list ("heldout" | "train") from index ``start``."""
-    from hivla.sim import SUITES
+    from hivla.sim import get_suite
 
-    s = SUITES.get(suite)
+    s = get_suite(suite)
     pool = s.heldout_seeds if split == "heldout" else s.train_seeds
     if start < 0 or start + count > len(pool):
         raise ValueError(
@@ -81,12 +81,13 @@ class EvalConfig:
     address: str | None = None  # ray only: None starts Ray here; auto | ray://HOST:PORT joins a cluster
 
     def __post_init__(self) -> None:
-        from hivla.sim import EMBODIMENTS, SUITES
+        from hivla.sim import check_embodiment, is_external
         from hivla.utils.pool import check_backend
 
         check_backend(self.backend, self.address)
-        SUITES.get(self.suite)
-        EMBODIMENTS.get(self.embodiment)
+        check_embodiment(self.suite, self.embodiment)
+        if self.shifts and is_external(self.suite):
+            raise ValueError(f"suite {self.suite} is an external benchmark and takes no shifts; drop --shift")
         for name in ("episodes", "workers", "estop_after_nonfinite"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")

@@ -35,6 +35,15 @@ def outcome_block(records: Sequence[Any]) -> dict[str, Any]:
     }
 
 
+def by_task(records: Sequence[Any]) -> dict[str, dict[str, Any]]:
+    """Outcome blocks per task of single-task episodes (an external suite's tasks, or the subtask
+    kinds of chains of one); empty when any episode is a longer chain."""
+    if not records or any(r.chain_length != 1 for r in records):
+        return {}
+    names = sorted({r.task_kinds[0] for r in records})
+    return {n: outcome_block([r for r in records if r.task_kinds[0] == n]) for n in names}
+
+
 def by_chain_length(records: Sequence[Any]) -> dict[str, dict[str, Any]]:
     """:func:`outcome_block` per chain length (keys are the lengths as strings)."""
     lengths = sorted({r.chain_length for r in records})
@@ -148,6 +157,7 @@ def compute_metrics(records: Sequence[Any], conditions: Sequence[str], env_hz: f
         "episodes": len(records),
         "overall": outcome_block(records),
         "by_chain_length": by_chain_length(records),
+        "by_task": by_task(records),
         "calvin": calvin(records),
         "by_shift": by_condition(records, conditions),
         "robustness": robustness(records, conditions),

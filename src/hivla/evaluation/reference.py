@@ -34,10 +34,11 @@ class RolloutConfig:
     first_seed_index: int = 0
 
     def __post_init__(self) -> None:
-        from hivla.sim import EMBODIMENTS, SUITES, parse_shifts
+        from hivla.sim import check_embodiment, is_external, parse_shifts
 
-        SUITES.get(self.suite)
-        EMBODIMENTS.get(self.embodiment)
+        check_embodiment(self.suite, self.embodiment)
+        if self.shifts and is_external(self.suite):
+            raise ValueError(f"suite {self.suite} is an external benchmark and takes no shifts; drop --shift")
         if self.policy not in BUILTIN_POLICIES:
             raise ValueError(
                 f"policy must be one of {', '.join(BUILTIN_POLICIES)} (the built-ins this plain loop runs), "
@@ -127,7 +128,11 @@ def iter_rollouts(cfg: RolloutConfig, keep_frames: int = 0) -> Iterator[EpisodeR
 
 
 def summarize(results: list[EpisodeResult]) -> dict[str, Any]:
-    """Success and progress overall and by chain length, with 95% Wilson intervals."""
-    from hivla.evaluation.metrics import by_chain_length, outcome_block
+    """Success and progress overall, by chain length and by task, with 95% Wilson intervals."""
+    from hivla.evaluation.metrics import by_chain_length, by_task, outcome_block
 
-    return {"overall": outcome_block(results), "by_chain_length": by_chain_length(results)}
+    return {
+        "overall": outcome_block(results),
+        "by_chain_length": by_chain_length(results),
+        "by_task": by_task(results),
+    }

@@ -111,6 +111,20 @@ def _chain_section(m: dict[str, Any]) -> str:
     )
 
 
+def _task_section(m: dict[str, Any]) -> str:
+    """Success per task of single-task episodes (e.g. an external suite's tasks), if several."""
+    tasks = m.get("by_task") or {}
+    if len(tasks) < 2:
+        return ""
+    plot = bar_chart(
+        "success-by-task", "Success per task", list(tasks),
+        {"success": [b["success"] for b in tasks.values()]}, {"success": [b["success_ci95"] for b in tasks.values()]},
+        y_label="success rate",
+    )  # fmt: skip
+    header = ["task", "episodes", "success", "95% CI", "progress", "mean completed"]
+    return "<h3>Success per task</h3>" + table(header, _outcome_rows(tasks)) + plots([plot])
+
+
 def _shift_section(m: dict[str, Any]) -> str:
     shifts = m["by_shift"]
     plot = bar_chart(
@@ -284,6 +298,7 @@ def _run_section(run: EvalResults, index: int) -> str:
         + _config_table(run)
         + _cards(m)
         + _chain_section(m)
+        + _task_section(m)
         + _shift_section(m)
         + _robustness_section(m)
         + _failure_section(m)

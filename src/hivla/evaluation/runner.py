@@ -39,11 +39,11 @@ Frame = tuple[np.ndarray, Caption]  # camera panel uint8[H, W * cameras, 3] and 
 
 
 def _facts(env: Any, info: dict[str, Any], initially_done: list[bool]) -> StepFacts:
-    from hivla.sim.predicates import is_done
-
     done = info["completed"]
     subtasks = env.spec.subtasks
-    later = any(not initially_done[j] and is_done(env, subtasks[j]) for j in range(done + 1, len(subtasks)))
+    later = any(
+        not initially_done[j] and env.subtask_done(subtasks[j]) for j in range(done + 1, len(subtasks))
+    )
     return StepFacts(completed=done, grasped=info["privileged"]["grasped"], out_of_order=later)
 
 
@@ -118,11 +118,9 @@ def run_episode(
     ``interjections`` are given to the policy before it acts at their step; the env's task
     predicate still judges success (the record keeps each interjection and the plan it caused).
     """
-    from hivla.sim.predicates import is_done
-
     obs, info = env.reset(seed=seed)
     agent.start(seed)
-    initially_done = [is_done(env, s) for s in env.spec.subtasks]
+    initially_done = [env.subtask_done(s) for s in env.spec.subtasks]
     tracker = FailureTracker(env.spec.subtasks)
     tracker.observe(_facts(env, info, initially_done))
     said = _Interjections(interjections)
@@ -288,10 +286,12 @@ def evaluate(
     order = {c.label: i for i, c in enumerate(conditions)}
     records.sort(key=lambda r: (order[r.condition], r.seed))
     select_videos(records, cfg.videos)
+    from hivla.sim import get_suite
     from hivla.sim.env import CONTROL_HZ
 
+    env_hz = getattr(get_suite(cfg.suite), "fps", CONTROL_HZ)  # an external suite's control rate
     config = {**cfg.to_dict(), "image_size": image_size}
     config["execute_steps"] = cfg.execute_steps or resolved.execute_steps
     policy_info = {**resolved.describe(), "spec": cfg.policy if policy is None else resolved.name}
-    metrics = compute_metrics(records, [c.label for c in conditions], env_hz=CONTROL_HZ)
+    metrics = compute_metrics(records, [c.label for c in conditions], env_hz=env_hz)
     return EvalResults(config, policy_info, metrics, records, run_info(wall))

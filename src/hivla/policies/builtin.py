@@ -27,9 +27,10 @@ class ExpertPolicy(RolloutPolicy):
         self._reasoning: str | None = None
 
     def start_episode(self, env: Any, seed: int) -> None:
+        from hivla.sim.adapters.env import ExternalEnv
         from hivla.sim.expert import ScriptedExpert
 
-        self._expert = ScriptedExpert(env)
+        self._expert = ExternalScripted(env) if isinstance(env, ExternalEnv) else ScriptedExpert(env)
 
     def reset(self) -> None:
         self._reasoning = None
@@ -46,6 +47,29 @@ class ExpertPolicy(RolloutPolicy):
     @property
     def reasoning(self) -> str | None:
         return self._reasoning
+
+
+class ExternalScripted:
+    """An external benchmark's own scripted policy (``env.scripted_action()``), as the expert."""
+
+    def __init__(self, env: Any) -> None:
+        self.env = env
+
+    def reset(self) -> None:
+        pass
+
+    def act(self, obs: Observation | None = None) -> tuple[np.ndarray, Any]:
+        return self.env.scripted_action(), _Note(f"scripted {self.env.spec.task.name}")
+
+
+class _Note:
+    """The reasoning text of an external scripted policy: which task it scripts."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+
+    def text(self) -> str:
+        return self._text
 
 
 @register_rollout_policy("random")

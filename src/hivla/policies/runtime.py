@@ -198,9 +198,9 @@ def interject_method(policy: RolloutPolicy) -> Callable[[str], None]:
 
 def check_compatible(policy: RolloutPolicy, embodiment: str) -> None:
     """Raise :class:`ActionSpaceError` if ``policy`` cannot drive ``embodiment``'s action space."""
-    from hivla.sim import EMBODIMENTS
+    from hivla.sim import embodiment_info
 
-    emb = EMBODIMENTS.get(embodiment)
+    emb = embodiment_info(embodiment)
     native = f"{len(emb.action_names)} values [{', '.join(emb.action_names)}]"
     trained = ", ".join(policy.embodiments)
     if policy.action_space == "universal":

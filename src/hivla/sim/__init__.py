@@ -6,22 +6,45 @@ import os
 os.environ.setdefault("MUJOCO_GL", "egl")
 
 
+from hivla.sim.adapters import EXTERNAL_SUITES, ExternalSuite
+from hivla.sim.benchmarks import (
+    check_embodiment,
+    embodiment_info,
+    embodiments_of,
+    get_suite,
+    gym_id,
+    is_external,
+    make_env,
+    register_gym_ids,
+    suite_names,
+)
 from hivla.sim.embodiments import EMBODIMENTS
-from hivla.sim.env import TabletopEnv, make_env
+from hivla.sim.env import TabletopEnv
 from hivla.sim.expert import ScriptedExpert
 from hivla.sim.shifts import SHIFT_AXES, parse_shifts
 from hivla.sim.suites import SUITES, Suite
 
 TASK_KINDS = ("pick", "place", "stack", "push", "open_drawer", "close_drawer", "press_button")
 
+register_gym_ids()  # every suite is a gymnasium id: gymnasium.make("hivla/<suite>-v<version>", ...)
+
 __all__ = [
     "EMBODIMENTS",
+    "EXTERNAL_SUITES",
     "SHIFT_AXES",
     "SUITES",
     "TASK_KINDS",
+    "ExternalSuite",
     "ScriptedExpert",
     "Suite",
     "TabletopEnv",
+    "check_embodiment",
+    "embodiment_info",
+    "embodiments_of",
+    "get_suite",
+    "gym_id",
+    "is_external",
     "make_env",
     "parse_shifts",
+    "suite_names",
 ]

@@ -21,7 +21,7 @@ from hivla.sim.predicates import is_done
 from hivla.sim.scene_xml import scene_xml
 from hivla.sim.shifts import RenderShifter, parse_shifts, sampling_options
 from hivla.sim.suites import SUITES, Suite
-from hivla.types import CAMERAS, check_universal_action
+from hivla.types import CAMERAS, Subtask, check_universal_action
 
 CONTROL_HZ = 10
 PHYSICS_DT = 0.002
@@ -293,6 +293,10 @@ class TabletopEnv(gym.Env):
         truncated = self.steps >= self.max_steps and not success
         return self.observation(), reward, success, truncated, self._info()
 
+    def subtask_done(self, sub: Subtask) -> bool:
+        """Whether subtask ``sub`` holds in the current state (its success predicate)."""
+        return is_done(self, sub)
+
     def _advance(self) -> None:
         while self.subtask_index < len(self.spec.subtasks) and is_done(
             self, self.spec.subtasks[self.subtask_index]
@@ -440,8 +444,3 @@ class TabletopEnv(gym.Env):
             if r is not None:
                 r.close()
         self._renderer = self._depth_renderer = None
-
-
-def make_env(suite: str = "tabletop-single", embodiment: str = "floating", **kwargs: Any) -> TabletopEnv:
-    """Build a tabletop env; see :class:`TabletopEnv` for the keyword arguments."""
-    return TabletopEnv(suite=suite, embodiment=embodiment, **kwargs)

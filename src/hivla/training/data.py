@@ -23,9 +23,9 @@ _COLOURS = {"red": (0.9, 0.1, 0.1), "green": (0.1, 0.8, 0.2), "blue": (0.1, 0.2,
 
 def embodiment_dims(name: str) -> tuple[int, int]:
     """(state_dim, action_dim) of a registered sim embodiment, without building an env."""
-    from hivla.sim import EMBODIMENTS
+    from hivla.sim import embodiment_info
 
-    emb = EMBODIMENTS.get(name)()
+    emb = embodiment_info(name)
     return emb.state_dim, emb.action_dim
 
 

@@ -27,20 +27,29 @@ class SimRolloutEval:
         self._env = None
 
     def _make_env(self, policy: Any):
-        from hivla.sim import make_env
+        from hivla.errors import HivlaError
+        from hivla.sim import check_embodiment, make_env
 
         emb = self.embodiment or policy.embodiments[0]
+        try:
+            check_embodiment(self.cfg.suite, emb)
+        except HivlaError as exc:
+            raise HivlaError(
+                f"the in-training rollouts on suite {self.cfg.suite} cannot run the policy's embodiment "
+                f"{emb!r} ({exc}); pass `hivla train --eval-suite SUITE` naming a suite of that embodiment, "
+                "or --eval-every 0"
+            ) from None
         size = max(64, min(224, policy.config.image_size))
         return make_env(self.cfg.suite, emb, image_size=size, cameras=tuple(policy.config.cameras))
 
     def __call__(self, policy: Any, step: int) -> dict[str, float]:
         from hivla.actions.chunking import ChunkBroker
-        from hivla.sim import SUITES
+        from hivla.sim import get_suite
 
         if self._env is None:
             self._env = self._make_env(policy)
         env, cfg = self._env, self.cfg
-        suite = SUITES.get(cfg.suite)
+        suite = get_suite(cfg.suite)
         seeds = (suite.heldout_seeds if cfg.split == "heldout" else suite.train_seeds)[: cfg.episodes]
         execute = cfg.execute_steps or policy.config.execute_steps or policy.config.horizon
         broker = ChunkBroker(policy, min(execute, policy.config.horizon))

@@ -1,0 +1,1 @@
+"""Converters of other projects' published datasets into hivla's dataset layout."""

@@ -1,0 +1,1 @@
+"""Backend files: each runs one benchmark (imported by path, in process or in the env worker)."""
