@@ -21,7 +21,8 @@ from hivla.sim.predicates import is_done
 from hivla.sim.scene_xml import scene_xml
 from hivla.sim.shifts import RenderShifter, parse_shifts, sampling_options
 from hivla.sim.suites import SUITES, Suite
-from hivla.types import CAMERAS, Subtask, check_universal_action
+from hivla.sim.universal_actions import UniversalActions
+from hivla.types import CAMERAS, Subtask
 
 CONTROL_HZ = 10
 PHYSICS_DT = 0.002
@@ -30,7 +31,7 @@ STEPS_PER_SUBTASK = 90
 SETTLE_STEPS = 100
 
 
-class TabletopEnv(gym.Env):
+class TabletopEnv(UniversalActions, gym.Env):
     """Language-conditioned tabletop manipulation with task chains, shifts and several embodiments.
 
     Args:
@@ -315,17 +316,6 @@ class TabletopEnv(gym.Env):
         if not np.all(np.isfinite(a)):
             raise ValueError(f"action contains NaN or inf: {a.tolist()}; expected finite values")
         return np.clip(a, self.embodiment.action_low, self.embodiment.action_high)
-
-    # ---- universal actions ---------------------------------------------------------------------
-    def to_universal(self, native: np.ndarray) -> np.ndarray:
-        return self.embodiment.to_universal(self._validate(native))
-
-    def from_universal(self, universal: np.ndarray) -> np.ndarray:
-        u = check_universal_action(universal)
-        return self.embodiment.clip(self.embodiment.from_universal(u)).astype(np.float32)
-
-    def step_universal(self, universal: np.ndarray):
-        return self.step(self.from_universal(universal))
 
     # ---- observations --------------------------------------------------------------------------
     def observation(self) -> dict[str, Any]:

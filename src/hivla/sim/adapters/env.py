@@ -18,7 +18,8 @@ import numpy as np
 from hivla.errors import HivlaError
 from hivla.sim.adapters.base import EXTERNAL_SUITES, ExternalSuite, ExternalTask, RobotSpec
 from hivla.sim.adapters.worker import open_backend
-from hivla.types import Subtask, check_universal_action
+from hivla.sim.universal_actions import UniversalActions
+from hivla.types import Subtask
 
 
 class ExternalEnvError(HivlaError, ValueError):
@@ -36,7 +37,7 @@ class ExternalEpisode:
     subtasks: tuple[Subtask, ...]
 
 
-class ExternalEnv(gym.Env):
+class ExternalEnv(UniversalActions, gym.Env):
     """One external suite's env; see the module docstring.
 
     Args:
@@ -177,17 +178,6 @@ class ExternalEnv(gym.Env):
     def subtask_done(self, sub: Subtask) -> bool:
         """Whether the episode's one task holds (the benchmark's success signal)."""
         return self.success
-
-    # ---- universal actions ---------------------------------------------------------------------
-    def to_universal(self, native: np.ndarray) -> np.ndarray:
-        return self.embodiment.to_universal(self._validate(native))
-
-    def from_universal(self, universal: np.ndarray) -> np.ndarray:
-        u = check_universal_action(universal)
-        return self.embodiment.clip(self.embodiment.from_universal(u)).astype(np.float32)
-
-    def step_universal(self, universal: np.ndarray):
-        return self.step(self.from_universal(universal))
 
     # ---- observations --------------------------------------------------------------------------
     def observation(self) -> dict[str, Any]:
