@@ -117,3 +117,15 @@ def test_shift_conditions_share_seeds_and_videos_are_kept(tmp_path):
     path.write_bytes(videos[0].video)
     frames = read_mp4(path)
     assert frames.shape[2] == 256 and len(frames) == videos[0].steps + 1 + 10 - 1
+
+
+def test_evaluate_or_reuse_reuses_only_a_matching_saved_evaluation(tmp_path):
+    from hivla.evaluation import evaluate_or_reuse
+
+    cfg = EvalConfig(policy="random", episodes=2, videos=0, max_steps=5)
+    first, reused = evaluate_or_reuse(cfg, tmp_path)
+    assert not reused and (tmp_path / "results.json").is_file()
+    again, reused = evaluate_or_reuse(dataclasses.replace(cfg, workers=2), tmp_path)  # workers: not identity
+    assert reused and [e.seed for e in again.episodes] == [e.seed for e in first.episodes]
+    more, reused = evaluate_or_reuse(dataclasses.replace(cfg, episodes=3), tmp_path)
+    assert not reused and len(more.episodes) == 3

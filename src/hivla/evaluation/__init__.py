@@ -16,7 +16,7 @@ from hivla.evaluation.config import EvalConfig
 from hivla.evaluation.failures import FAILURE_CATEGORIES
 from hivla.evaluation.report import render_report, write_report
 from hivla.evaluation.results import EpisodeRecord, EvalResults
-from hivla.evaluation.runner import SuccessTally, evaluate, run_episode
+from hivla.evaluation.runner import SuccessTally, evaluate, evaluate_or_reuse, run_episode
 
 __all__ = [
     "FAILURE_CATEGORIES",
@@ -25,6 +25,7 @@ __all__ = [
     "EvalResults",
     "SuccessTally",
     "evaluate",
+    "evaluate_or_reuse",
     "render_report",
     "run_episode",
     "write_report",

@@ -13,6 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -295,3 +296,19 @@ def evaluate(
     policy_info = {**resolved.describe(), "spec": cfg.policy if policy is None else resolved.name}
     metrics = compute_metrics(records, [c.label for c in conditions], env_hz=env_hz)
     return EvalResults(config, policy_info, metrics, records, run_info(wall))
+
+
+# What makes a saved evaluation the same as a requested one (workers, videos and the backend do not).
+SAME_EVALUATION_KEYS = ("policy", "suite", "embodiment", "episodes", "max_steps", "split", "first_seed_index")
+
+
+def evaluate_or_reuse(cfg: EvalConfig, where: Path) -> tuple[EvalResults, bool]:
+    """The evaluation saved in ``where`` when its settings match ``cfg`` (``SAME_EVALUATION_KEYS``),
+    else a new one, saved there; and whether it was reused."""
+    if (where / "results.json").is_file():
+        saved = EvalResults.load(where)
+        if all(saved.config.get(k) == getattr(cfg, k) for k in SAME_EVALUATION_KEYS):
+            return saved, True
+    results = evaluate(cfg)
+    results.save(where)
+    return results, False

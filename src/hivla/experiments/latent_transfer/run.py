@@ -233,22 +233,19 @@ def ensure_finetuned(cfg: TransferConfig, arm: str, count: int, log: Log) -> dic
 
 def ensure_eval(cfg: TransferConfig, arm: str, count: int, run: str, log: Log) -> dict[str, Any]:
     """Held-out closed-loop episodes of a fine-tuned VLA on the target (``evals/<arm>/n<count>``)."""
-    from hivla.evaluation import EvalConfig, EvalResults, evaluate
+    from hivla.evaluation import EvalConfig, evaluate_or_reuse
 
     sizes, where = cfg.resolved, Path(cfg.out) / "evals" / arm / f"n{count}"
     ecfg = EvalConfig(policy=run, suite=cfg.suite, embodiment=cfg.target, episodes=sizes.eval_episodes,
                       workers=cfg.workers, videos=0, max_steps=sizes.max_steps, backend=cfg.backend,
                       address=cfg.address)  # fmt: skip
-    keys = ("policy", "suite", "embodiment", "episodes", "max_steps", "split", "first_seed_index")
-    if (where / "results.json").is_file():
-        old = EvalResults.load(where)
-        if all(old.config.get(k) == getattr(ecfg, k) for k in keys):
-            log(f"eval {arm} n={count}: reused")
-            return old.metrics["overall"]
-    results = evaluate(ecfg)
-    results.save(where)
+    results, reused = evaluate_or_reuse(ecfg, where)
     o = results.metrics["overall"]
-    log(f"eval {arm} n={count}: {o['successes']}/{o['episodes']} successes")
+    log(
+        f"eval {arm} n={count}: reused"
+        if reused
+        else f"eval {arm} n={count}: {o['successes']}/{o['episodes']} successes"
+    )
     return o
 
 

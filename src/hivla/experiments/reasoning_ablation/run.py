@@ -253,25 +253,18 @@ def eval_dir(cfg: AblationConfig, arm: str, budget: Budget, oracle: bool, suite:
 
 def ensure_eval(cfg: AblationConfig, label: str, spec: str, where: Path, suite: str, log: Log) -> Any:
     """Held-out episodes of ``spec`` on ``suite`` in ``where`` (reused when its saved settings match)."""
-    from hivla.evaluation import EvalConfig, evaluate
+    from hivla.evaluation import EvalConfig, evaluate_or_reuse
 
     ecfg = EvalConfig(policy=spec, suite=suite, embodiment=cfg.embodiment, episodes=cfg.episodes_per_length,
                       workers=cfg.workers, videos=0, max_steps=cfg.max_steps, backend=cfg.backend,
                       address=cfg.address)  # fmt: skip
-    old = _load_results(where)
-    if old is not None and _same_eval(old.config, ecfg):
-        log(f"eval {label} on {suite}: reused ({old.metrics['overall']['successes']}/{len(old.episodes)})")
-        return old
-    results = evaluate(ecfg)
-    results.save(where)
+    results, reused = evaluate_or_reuse(ecfg, where)
     o = results.metrics["overall"]
-    log(f"eval {label} on {suite}: {o['successes']}/{o['episodes']} successes")
+    if reused:
+        log(f"eval {label} on {suite}: reused ({o['successes']}/{len(results.episodes)})")
+    else:
+        log(f"eval {label} on {suite}: {o['successes']}/{o['episodes']} successes")
     return results
-
-
-def _same_eval(saved: dict[str, Any], ecfg: Any) -> bool:
-    keys = ("policy", "suite", "embodiment", "episodes", "max_steps", "split", "first_seed_index")
-    return all(saved.get(k) == getattr(ecfg, k) for k in keys)
 
 
 def arm_summary(runs: dict[int, Any]) -> dict[str, Any]:
@@ -423,9 +416,3 @@ def _config_dict(cfg: AblationConfig) -> dict[str, Any]:
 
 def _read_json(path: Path) -> dict[str, Any] | None:
     return json.loads(path.read_text()) if path.is_file() else None
-
-
-def _load_results(where: Path) -> Any:
-    from hivla.evaluation import EvalResults
-
-    return EvalResults.load(where) if (where / "results.json").is_file() else None
