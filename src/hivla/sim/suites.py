@@ -7,9 +7,29 @@ from dataclasses import dataclass
 from hivla.registry import Registry
 from hivla.sim.episode import SamplingOptions
 
+HELDOUT_SEED_OFFSET = 1_000_000  # held-out seeds sit this far above every suite's training seeds
+
+
+class SeedSplit:
+    """Training and held-out seeds of a suite with ``seed_base``, ``n_train`` and ``n_heldout``."""
+
+    seed_base: int
+    n_train: int
+    n_heldout: int
+
+    @property
+    def train_seeds(self) -> range:
+        return range(self.seed_base, self.seed_base + self.n_train)
+
+    @property
+    def heldout_seeds(self) -> range:
+        """Disjoint from every suite's training seeds (offset by ``HELDOUT_SEED_OFFSET``)."""
+        start = HELDOUT_SEED_OFFSET + self.seed_base
+        return range(start, start + self.n_heldout)
+
 
 @dataclass(frozen=True)
-class Suite:
+class Suite(SeedSplit):
     name: str
     version: str
     chain_lengths: tuple[int, ...]
@@ -23,15 +43,6 @@ class Suite:
             raise ValueError(
                 f"suite {self.name}: chain lengths must be within 1..5, got {self.chain_lengths}"
             )
-
-    @property
-    def train_seeds(self) -> range:
-        return range(self.seed_base, self.seed_base + self.n_train)
-
-    @property
-    def heldout_seeds(self) -> range:
-        """Disjoint from every suite's training seeds (offset by 10^6)."""
-        return range(1_000_000 + self.seed_base, 1_000_000 + self.seed_base + self.n_heldout)
 
     def sampling_options(self) -> SamplingOptions:
         return SamplingOptions(chain_lengths=self.chain_lengths)

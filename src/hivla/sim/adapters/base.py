@@ -19,6 +19,7 @@ import numpy as np
 
 from hivla.errors import HivlaError
 from hivla.registry import Registry
+from hivla.sim.suites import SeedSplit
 
 BACKENDS_DIR = Path(__file__).resolve().parent / "backends"
 
@@ -105,7 +106,7 @@ class ExternalTask:
 
 
 @dataclass(frozen=True)
-class ExternalSuite:
+class ExternalSuite(SeedSplit):
     """An external benchmark suite (see the module docstring).
 
     ``cameras`` maps hivla camera names to the benchmark's (``{"front": "corner", ...}``). Seed
@@ -146,15 +147,6 @@ class ExternalSuite:
     @property
     def chain_lengths(self) -> tuple[int, ...]:
         return (1,)  # one task per episode
-
-    @property
-    def train_seeds(self) -> range:
-        return range(self.seed_base, self.seed_base + self.n_train)
-
-    @property
-    def heldout_seeds(self) -> range:
-        """Disjoint from the training seeds (offset by 10^6, as the built-in suites)."""
-        return range(1_000_000 + self.seed_base, 1_000_000 + self.seed_base + self.n_heldout)
 
     @property
     def embodiment(self) -> str:
