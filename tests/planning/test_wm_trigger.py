@@ -11,7 +11,14 @@ from hivla.planning import OraclePlanner
 from hivla.planning.hierarchical import HierarchicalPolicy, HierarchyConfig
 from hivla.planning.skills import SubtaskExpertPolicy
 from hivla.planning.spec import HierarchicalSpec, HierarchicalSpecError
-from hivla.planning.wm_trigger import ReplanTriggerConfig, WorldModelReplanTrigger
+from hivla.planning.wm_trigger import (
+    RecordingReplanTrigger,
+    ReplanTriggerConfig,
+    WorldModelReplanTrigger,
+    attempt_predictions,
+    attempt_score,
+    calibrate_threshold,
+)
 from hivla.world_model import save_world_model
 
 from ..world_model.conftest import build_model, episodes  # noqa: F401  (the fixture)
@@ -84,3 +91,44 @@ def test_spec_keys_build_the_trigger(episodes, tmp_path):  # noqa: F811
         HierarchicalSpec.parse(f"hierarchical:low=subtask-expert,wm={wm},wm_threshold=high")
     with pytest.raises(HierarchicalSpecError, match="no such directory"):
         HierarchicalSpec.parse(f"hierarchical:low=subtask-expert,wm={tmp_path / 'missing'}")
+
+
+def test_attempts_are_cut_at_done_and_failed_events_and_at_the_episode_end():
+    history = [("done", "pick a"), ("failed", "place a"), ("wm_predicted_failure", "x"), ("done", "place a")]
+    records = [(0, 0.9), (0, 0.8), (1, 0.3), (2, 0.2), (2, 0.25), (3, 0.6), (4, 0.5)]
+    attempts = attempt_predictions(records, history, success=False)
+    # predictions made before the k-th done/failed event belong to that attempt; the last is unfinished
+    assert attempts == [([0.9, 0.8], False), ([0.3], True), ([0.2, 0.25, 0.6], False), ([0.5], True)]
+    assert attempt_predictions(records, history, success=True)[-1] == ([0.5], False)
+
+
+def test_attempt_score_is_the_highest_threshold_that_does_not_fire():
+    assert attempt_score([0.9, 0.1, 0.3, 0.8, 0.2], patience=2) == 0.3  # (0.1, 0.3) fires above 0.3
+    assert attempt_score([0.9, 0.1, 0.3], patience=1) == 0.1
+    assert attempt_score([0.4], patience=2) == float("inf")  # too few predictions to ever fire
+
+
+def test_calibration_separates_failed_from_successful_attempts():
+    failed = [([0.5, 0.1, 0.12], True), ([0.2, 0.15], True), ([0.9, 0.3, 0.35], True)]
+    succeeded = [([0.6, 0.5, 0.55], False), ([0.8, 0.7], False), ([0.25, 0.28, 0.9], False)]
+    c = calibrate_threshold(failed + succeeded, patience=2)
+    # scores: failed 0.12, 0.2, 0.35; succeeded 0.55, 0.8, 0.28 -> firing below 0.35+ catches every
+    # failure and one success (J 2/3); below 0.2+ two failures, no success (J 2/3): the lower wins the tie
+    assert c["threshold"] == pytest.approx(0.2, abs=1e-5) and c["j"] == pytest.approx(2 / 3)
+    assert (c["tpr"], c["fpr"], c["attempts"], c["failed_attempts"]) == (pytest.approx(2 / 3), 0.0, 6, 3)
+    assert c["auroc"] == pytest.approx(8 / 9)  # 8 of the 9 (failed, succeeded) pairs ordered right
+    with pytest.raises(ValueError, match="needs failed and successful attempts"):
+        calibrate_threshold(succeeded, patience=2)
+
+
+def test_a_recording_trigger_never_fires_and_keeps_every_prediction(episodes):  # noqa: F811
+    model, cfg = hand_made(episodes, succeeds=False), ReplanTriggerConfig(patience=1)
+    policy = HierarchicalPolicy(
+        OraclePlanner(), SubtaskExpertPolicy(), trigger=WorldModelReplanTrigger(model, cfg)
+    )
+    policy.trigger = RecordingReplanTrigger(model, cfg, policy)
+    record = run(policy, suite="tabletop-single").episodes[0]
+    assert policy.trigger.fired == 0 and "wm_predicted_failure" not in [e for e, _ in policy.history]
+    assert len(policy.trigger.records) > 1 and all(p < 1e-6 for _, p in policy.trigger.records)
+    attempts = attempt_predictions(policy.trigger.records, policy.history, record.success)
+    assert sum(len(p) for p, _ in attempts) == len(policy.trigger.records)

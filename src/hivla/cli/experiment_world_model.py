@@ -51,6 +51,10 @@ class Config:
     """Override the replan trigger's threshold (predicted subtask success below it triggers)."""
     wm_patience: int = 0
     """Override how many chunks in a row the prediction must stay below the threshold."""
+    wm_calibration_episodes: int = -1
+    """Choose the replan trigger's threshold on this many in-distribution held-out episodes after the
+    evaluated ones (the threshold that best separates failed from successful subtask attempts;
+    overrides --wm-threshold); 0: use the threshold as given; -1: the preset's."""
     preset: str = "quick"
     """Experiment size: debug (seconds), quick (minutes on 2 CPU cores), default (a workstation)."""
     out: str = "runs/wm-experiment"
@@ -95,6 +99,10 @@ class Config:
             )
         if min(self.replan_episodes, self.wm_patience) < 0 or not 0.0 <= self.wm_threshold < 1.0:
             raise ValueError("replan_episodes and wm_patience must be >= 0 and wm_threshold within [0, 1)")
+        if self.wm_calibration_episodes < -1:
+            raise ValueError(
+                f"wm_calibration_episodes must be >= 0 (or -1: the preset's), got {self.wm_calibration_episodes}"
+            )
 
         from hivla.utils.pool import check_backend
 
@@ -125,6 +133,8 @@ def spec(cfg: Config) -> Any:
         replan = dataclasses.replace(replan, threshold=cfg.wm_threshold)
     if cfg.wm_patience:
         replan = dataclasses.replace(replan, patience=cfg.wm_patience)
+    if cfg.wm_calibration_episodes >= 0:
+        replan = dataclasses.replace(replan, calibration_episodes=cfg.wm_calibration_episodes)
     if cfg.episodes:
         probe = dataclasses.replace(probe, episodes=cfg.episodes)
     if cfg.veto_episodes:

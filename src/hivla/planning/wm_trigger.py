@@ -9,10 +9,17 @@ treats the subtask as failed before it fails: it retries the subtask, then repla
 the same ``max_retries`` / ``max_replans`` budget as a failure its monitor reports.
 
 In a spec string: ``hierarchical:low=RUN,wm=WM_RUN,wm_threshold=0.2,wm_patience=2``.
+
+The threshold can be chosen from data: run the policy with a trigger that only records
+(:class:`RecordingReplanTrigger`), cut the predictions into subtask attempts that succeeded or
+failed (:func:`attempt_predictions`), and take the threshold that best separates them
+(:func:`calibrate_threshold`: Youden's J of the firing rule over attempts).
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,3 +113,88 @@ class WorldModelReplanTrigger:
         self._low_in_a_row = 0
         self.fired += 1
         return True
+
+
+class RecordingReplanTrigger(WorldModelReplanTrigger):
+    """A trigger that never fires and records every prediction with the length of ``policy.history``
+    at that moment (``records``: list of (history length, P(success))), to calibrate a threshold on the
+    episodes the policy runs without the trigger acting."""
+
+    def __init__(self, model: Any, config: ReplanTriggerConfig | None, policy: Any) -> None:
+        super().__init__(model, config)
+        self.policy = policy
+        self.records: list[tuple[int, float]] = []
+
+    def start_episode(self, env: Any, low: Any) -> None:
+        super().start_episode(env, low)
+        self.records = []
+
+    def check(self, obs: Observation, chunk: Any) -> bool:
+        self.last_prob = self.predict(obs, chunk)
+        self.records.append((len(self.policy.history), self.last_prob))
+        return False
+
+
+def attempt_predictions(
+    records: Sequence[tuple[int, float]], history: Sequence[tuple[str, str]], success: bool
+) -> list[tuple[list[float], bool]]:
+    """Cut an episode's recorded predictions into subtask attempts: ``[(predictions, failed), ...]``.
+
+    ``records``: (length of the hierarchical policy's history when predicted, P(success)); an attempt
+    ends at the first ``done`` or ``failed`` event recorded after its predictions, or at the episode's
+    end (failed unless the episode succeeded).
+    """
+    ends = [i for i, (event, _) in enumerate(history) if event in ("done", "failed")]
+    attempts: dict[int, list[float]] = {}
+    for at, prob in records:
+        end = next((i for i in ends if i >= at), len(history))
+        attempts.setdefault(end, []).append(float(prob))
+    return [
+        (probs, history[end][0] == "failed" if end < len(history) else not success)
+        for end, probs in sorted(attempts.items())
+    ]
+
+
+def attempt_score(predictions: Sequence[float], patience: int) -> float:
+    """The largest threshold at which the trigger would *not* fire during the attempt: the lowest,
+    over every ``patience`` consecutive predictions, of their highest (inf if too few to fire)."""
+    if len(predictions) < patience:
+        return math.inf
+    return min(max(predictions[i : i + patience]) for i in range(len(predictions) - patience + 1))
+
+
+def calibrate_threshold(attempts: Sequence[tuple[Sequence[float], bool]], patience: int) -> dict[str, Any]:
+    """The threshold in (0, 1) whose firing rule (fire when ``patience`` predictions in a row are below
+    it) best separates failed from successful attempts: the largest Youden J = TPR - FPR (failed
+    attempts are the positives; a tie goes to the lower threshold, which fires less).
+
+    Returns threshold, j, tpr, fpr, auroc (of the attempt score against failure), the numbers of
+    attempts and failed attempts. Raises ValueError when the attempts are all failed or all successful.
+    """
+    from hivla.evaluation.stats import auroc
+
+    scores = [attempt_score(p, patience) for p, _ in attempts]
+    failed = [bool(f) for _, f in attempts]
+    n_pos, n_neg = sum(failed), len(failed) - sum(failed)
+    if not n_pos or not n_neg:
+        raise ValueError(
+            f"cannot calibrate the replan trigger on {len(attempts)} subtask attempts of which {n_pos} failed: "
+            "it needs failed and successful attempts; run more calibration episodes"
+        )
+    finite = sorted({s for s in scores if math.isfinite(s)})
+    # candidates: just above each attempt score (that attempt then fires), clipped into (0, 1)
+    candidates = [min(max(b + 1e-6, 1e-6), 1.0 - 1e-6) for b in finite] or [0.5]
+    best: dict[str, Any] | None = None
+    for thr in candidates:
+        fires = [s < thr for s in scores]
+        tpr = sum(f and y for f, y in zip(fires, failed, strict=True)) / n_pos
+        fpr = sum(f and not y for f, y in zip(fires, failed, strict=True)) / n_neg
+        if best is None or tpr - fpr > best["j"] + 1e-12:
+            best = {"threshold": thr, "j": tpr - fpr, "tpr": tpr, "fpr": fpr}
+    clipped = [min(s, 1.0) for s in scores]  # a lower score means a likelier failure
+    return {
+        **best,
+        "auroc": auroc([-s for s in clipped], [float(f) for f in failed]),
+        "attempts": len(attempts),
+        "failed_attempts": n_pos,
+    }

@@ -95,3 +95,35 @@ def test_the_veto_refuses_a_deterministic_head_before_any_rollout(trained, vlas,
     spec = dataclasses.replace(spec, probe=dataclasses.replace(spec.probe, axes=("camera",)))
     results = ex.run_experiment([str(trained["jepa"][0])], spec, tmp_path / "exp", quiet=True)
     assert results["veto"] is None and "deterministic" in results["policy"]
+
+
+def test_replanning_calibrates_its_threshold_first_and_a_rerun_reuses_it(trained, tmp_path, monkeypatch):
+    from hivla.experiments.world_model_validation.replan import run_replan_eval
+    from hivla.experiments.world_model_validation.report import calibration_text
+
+    wm = str(trained["jepa"][0])
+    cfg = ReplanEvalConfig(
+        policy="hierarchical:low=subtask-expert,planner=oracle,monitor=oracle", suite="tabletop-single",
+        episodes=1, conditions=("none",), calibration_episodes=2,
+    )  # fmt: skip
+    out = run_replan_eval(wm, cfg, cache_dir=tmp_path / "cache")
+    c = out["calibration"]
+    assert c["episodes"] == 2 and c["seeds"][0] > 0 and c["reused"] == 0
+    # the expert finishes every subtask: nothing separates failed from successful attempts, so the
+    # threshold stays as given and the report says why
+    assert c["success"] == 1.0 and c["failed_attempts"] == 0 and c["attempts"] >= 2 and c["threshold"] is None
+    assert out["config"]["threshold"] == cfg.threshold and "was not possible" in calibration_text(out)
+    assert [r["arm"] for r in out["episodes"]] == list(REPLAN_ARMS)
+
+    def no_rollouts(*args, **kwargs):
+        raise AssertionError("the rerun should reuse the calibration and evaluation episodes")
+
+    monkeypatch.setattr("hivla.utils.pool.run_pool", no_rollouts)
+    again = run_replan_eval(wm, cfg, cache_dir=tmp_path / "cache")
+    assert again["calibration"]["reused"] == 2 and again["reused"] == 2
+    # the arm without the trigger does not depend on the threshold: another threshold reuses its rows
+    monkeypatch.undo()
+    other = run_replan_eval(
+        wm, dataclasses.replace(cfg, calibration_episodes=0, threshold=0.3), cache_dir=tmp_path / "cache"
+    )
+    assert other["calibration"] is None and other["config"]["threshold"] == 0.3 and other["reused"] == 1

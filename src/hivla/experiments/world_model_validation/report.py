@@ -161,6 +161,25 @@ REPLAN_HEADER = ["condition / arm", "episodes", "success", "95% CI", "progress",
                  "95% CI", "replans / ep", "95% CI"]  # fmt: skip
 
 
+def calibration_text(replan: dict[str, Any]) -> str:
+    """One sentence on how the trigger's threshold was chosen (empty when it was given)."""
+    c = replan.get("calibration")
+    if not c:
+        return ""
+    if c["threshold"] is None:
+        return (
+            f"Threshold {replan['config']['threshold']:g} as given: calibration on {c['episodes']} episodes was not "
+            f"possible ({c['failed_attempts']} of {c['attempts']} subtask attempts failed; it needs both outcomes)."
+        )
+    return (
+        f"Threshold {c['threshold']:.3g} calibrated on {c['episodes']} in-distribution held-out episodes (seeds "
+        f"{c['seeds'][0]}-{c['seeds'][1]}, success {_pct(c['success'])}): {c['failed_attempts']} of {c['attempts']} "
+        f"subtask attempts failed; the trigger's rule at this threshold fires on {_pct(c['tpr'])} of the failed "
+        f"and {_pct(c['fpr'])} of the successful attempts (Youden J {_f(c['j'], 2)}; AUROC of the attempt "
+        f"score {_f(c['auroc'], 2)})."
+    )
+
+
 def replan_section(replan: dict[str, Any] | None) -> tuple[str, dict[str, str]]:
     if not replan:
         return "", {}
@@ -180,7 +199,8 @@ def replan_section(replan: dict[str, Any] | None) -> tuple[str, dict[str, str]]:
         f"held-out episodes per condition and arm (same seeds); {escape(replan['arms'][ARMS[0]])} against the same "
         f"policy whose world model ({escape(str(replan.get('run')))}) retries, then replans, the current subtask when "
         f"its predicted success stays below {cfg['threshold']:g} for {cfg['patience']} chunks in a row. Progress: "
-        "share of the chain completed. Δ: paired difference with a bootstrap 95% interval.</p>"
+        "share of the chain completed. Δ: paired difference with a bootstrap 95% interval. "
+        f"{escape(calibration_text(replan))}</p>"
         + table(REPLAN_HEADER, replan_rows(replan))
         + plots(list(charts.values()))
     )
@@ -366,6 +386,8 @@ def markdown_summary(results: dict[str, Any]) -> str:
     if results.get("replan"):
         arms = results["replan"]["arms"]
         parts.append("World-model-triggered replanning: " + "; ".join(f"{a}: `{v}`" for a, v in arms.items()))
+        if results["replan"].get("calibration"):
+            parts.append(calibration_text(results["replan"]))
         parts.append(markdown_table(REPLAN_HEADER, replan_rows(results["replan"])))
     if results.get("veto"):
         parts.append(f"Veto policy: {results['veto'].get('policy', '–')}")
