@@ -31,3 +31,14 @@ def test_experiment_report_on_fixture_episodes(trained, episodes, tmp_path, monk
     assert {r["arm"] for r in rows} == {"policy", "policy+veto"}
     assert rows[1]["interventions"]["wm_checked"] > 0
     assert np.isfinite(results["models"][1]["errors"]["none"]["latent_vs_copy_last"])
+
+
+def test_cached_episodes_match_on_what_made_them_not_how_they_were_run(episodes, tmp_path):
+    from hivla.experiments.world_model_validation.cache import load_cached_episodes, save_episodes
+
+    made = {"suite": "tabletop-chain-2", "episodes": 2, "policy": "expert", "split": "heldout"}
+    path = tmp_path / "none.npz"
+    save_episodes(path, {**made, "workers": None}, episodes[:2])  # written before backend existed
+    again = load_cached_episodes(path, {**made, "workers": 4, "backend": "ray", "address": "auto"})
+    assert again is not None and [e.info["seed"] for e in again] == [e.info["seed"] for e in episodes[:2]]
+    assert load_cached_episodes(path, {**made, "episodes": 3}) is None  # made another way: not reused

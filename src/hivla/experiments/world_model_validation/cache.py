@@ -19,6 +19,14 @@ import numpy as np
 
 from hivla.world_model.data import EpisodeArrays
 
+# how the work was run, not what it produced: never part of a cache key
+EXECUTION_FIELDS = ("workers", "backend", "address")
+
+
+def what_made(key: dict[str, Any]) -> dict[str, Any]:
+    """``key`` without its execution fields (a cache written before one was added still matches)."""
+    return {k: v for k, v in key.items() if k not in EXECUTION_FIELDS}
+
 
 def config_key(config: dict[str, Any]) -> str:
     """A short stable hash of a JSON-able config."""
@@ -97,7 +105,7 @@ def load_cached_episodes(path: Path, key: dict[str, Any]) -> list[EpisodeArrays]
     if not (path.is_file() and meta_path.is_file()):
         return None
     meta = json.loads(meta_path.read_text())
-    if meta.get("key") != json.loads(json.dumps(key, default=_json_default)):
+    if what_made(meta.get("key") or {}) != what_made(json.loads(json.dumps(key, default=_json_default))):
         return None
     out = []
     with np.load(path, allow_pickle=False) as data:

@@ -42,7 +42,7 @@ def probe_episodes(
 ) -> dict[str, list[EpisodeArrays]]:
     """condition -> held-out episodes of ``cfg.policy`` (same seeds in every condition); with
     ``cache_dir``, each condition's episodes are saved there and reused when made the same way."""
-    from hivla.experiments.world_model_validation.cache import load_cached_episodes, save_episodes
+    from hivla.experiments.world_model_validation.cache import load_cached_episodes, save_episodes, what_made
     from hivla.world_model.config import FAULTY_EXPERT
     from hivla.world_model.sources import collect_episodes
 
@@ -54,13 +54,7 @@ def probe_episodes(
             shifts=() if label == "none" else (label,), workers=cfg.workers, backend=cfg.backend,
             address=cfg.address,
         )  # fmt: skip
-        key = {
-            **dataclasses.asdict(spec),
-            "workers": None,
-            "backend": None,
-            "address": None,
-            "split": "heldout",
-        }
+        key = {**what_made(dataclasses.asdict(spec)), "split": "heldout"}
         path = None if cache_dir is None else cache_dir / f"{label.replace('=', '')}.npz"
         cached = None if path is None else load_cached_episodes(path, key)
         if cached is not None:
