@@ -211,3 +211,16 @@ def test_a_trained_localizing_policy_can_be_copied_after_a_loss() -> None:
     loss, _ = policy.compute_loss(batch)
     loss.backward()
     copy.deepcopy(policy)
+
+
+def test_keypoint_pooling_without_the_localization_loss_can_be_copied_after_a_loss() -> None:
+    """--localize 0 on a keypoint-pooling preset (e.g. quick on data without target labels): the
+    pooling's attention logits are not read by any loss and must not stay on the module."""
+    import copy
+
+    cfg = localizing(tiny_config(head="l1"), weight=0.0)
+    policy = build(cfg)
+    loss, _ = policy.compute_loss(make_batch(cfg))
+    loss.backward()
+    assert all(m.last_logits is None for m in policy.modules() if isinstance(m, SpatialSoftmax))
+    copy.deepcopy(policy)

@@ -32,7 +32,7 @@ from hivla.models import (
     build_language_encoder,
     build_vision_encoder,
 )
-from hivla.models.vision import cell_label
+from hivla.models.vision import cell_label, forget_attention
 from hivla.policies.base import BasePolicy, register_policy
 from hivla.policies.vla.configuration_vla import VLAConfig
 from hivla.policies.vla.processor_vla import VLAProcessor
@@ -229,6 +229,7 @@ class VLAModel(nn.Module):
     def loss(self, inputs: dict[str, Any]) -> tuple[torch.Tensor, dict[str, float]]:
         tokens, valid, feats = self.perceive_with_features(inputs)
         if not self.cfg.localize:
+            forget_attention(self.vision)  # keypoint pooling without the loss that reads its logits
             return self._policy_loss(tokens, valid, inputs)
         if "target_uv" not in inputs:
             raise KeyError("localize > 0 needs inputs['target_uv'] (VLAProcessor.prepare_batch makes it)")

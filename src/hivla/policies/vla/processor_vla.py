@@ -291,7 +291,8 @@ class VLAProcessor:
         if key not in batch:
             raise KeyError(
                 f"localize > 0 trains on the batch's {key!r} (where the target is in each image); keys: "
-                f"{sorted(batch)}. Record the dataset with `hivla collect` or set localize=0"
+                f"{sorted(batch)}. Record the dataset with `hivla collect` (the built-in suites label it) or set "
+                "localize=0 (`hivla train --localize 0`, e.g. on an external benchmark's data)"
             )
         labels = batch[key].detach().cpu().float()
         labels = labels[:, -1] if labels.ndim == 3 else labels  # (B, 3 * len(CAMERAS))
