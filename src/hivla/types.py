@@ -3,7 +3,10 @@
 Observation (what an env returns and a policy consumes, unbatched)::
 
     {"images": {camera: uint8[H, W, 3]},     # cameras: "front" (third person), "wrist"
-     "depth": {camera: float32[H, W]},       # optional, metres
+     "depth": {camera: float32[H, W]},       # optional sensors (hivla.sim.sensors): metres
+     "points": {camera: float32[H, W, 3]},   #   world-frame point per pixel, metres
+     "camera_params": {camera: {"intrinsics": float32[3, 3], "extrinsics": float32[4, 4]}},
+     "contact": float32[10],                 #   finger forces (N), touch flags, hand wrench
      "state": float32[S],                    # proprioception, embodiment-specific S
      "instruction": str}
 
