@@ -27,6 +27,7 @@ import mujoco
 import numpy as np
 
 from hivla.errors import HivlaError
+from hivla.types import CONTACT_NAMES
 
 
 @dataclass(frozen=True)
@@ -50,19 +51,10 @@ SENSORS: dict[str, SensorSpec] = {
     )
 }  # fmt: skip
 
-CONTACT_NAMES: tuple[str, ...] = (
-    "finger_left_force",  # N: summed normal force on the left finger pad
-    "finger_right_force",  # N
-    "finger_left_touch",  # 1 when the left finger's normal force exceeds TOUCH_THRESHOLD, else 0
-    "finger_right_touch",
-    "wrench_fx",  # N: contact force on the hand, end-effector frame
-    "wrench_fy",
-    "wrench_fz",
-    "wrench_tx",  # N m: contact torque on the hand about the grasp point, end-effector frame
-    "wrench_ty",
-    "wrench_tz",
-)
-TOUCH_THRESHOLD = 0.05  # newtons: a finger "touches" above this normal force
+TOUCH_THRESHOLD = 0.05  # newtons: a finger "touches" above this normal force (``finger_*_touch``)
+
+
+__all__ = ["CONTACT_NAMES", "SENSORS", "TOUCH_THRESHOLD", "ContactSensor", "SensorError", "parse_sensors"]
 
 
 class SensorError(HivlaError, ValueError):
