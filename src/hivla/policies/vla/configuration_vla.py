@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from hivla.models import BackboneConfig, HeadConfig, LanguageConfig, VisionConfig
 from hivla.policies.vla.reasoning import ReasoningConfig
-from hivla.types import CAMERAS
+from hivla.types import CAMERAS, CONTACT_NAMES
 
 ACTION_SPACES = ("native", "universal")
 LANGUAGE_KEYS = ("task", "subtask")
@@ -48,6 +48,13 @@ class VLAConfig:
     positions (Fourier features) and the state then enter the backbone as one more token, so the
     actions can read where the target is relative to the hand directly. Needs ``vision.kind='cnn'``
     with keypoints.
+    ``depth``: each camera's depth map (``obs["depth"]``, metres) becomes a fourth input channel of the
+    CNN (RGB-D), clipped to ``DEPTH_RANGE`` metres and scaled to [0, 1]
+    (:func:`hivla.policies.vla.processor_vla.depth_channel`); needs ``vision.kind='cnn'``.
+    ``contact``: the touch readings (``obs["contact"]``, :data:`hivla.types.CONTACT_NAMES`) join the
+    normalized state in the state token, compressed by ``sign(x) log(1 + |x|)`` (newtons span 0..20).
+    Both need data recorded with ``hivla collect --sensors depth,contact`` and an env run with them
+    (``sensors``; the evaluation harness asks the env for them).
     """
 
     vision: VisionConfig = field(default_factory=VisionConfig)
@@ -70,8 +77,15 @@ class VLAConfig:
     language_key: str = "task"
     reasoning: ReasoningConfig = field(default_factory=ReasoningConfig)
     localize: float = 0.0
+    depth: bool = False
+    contact: bool = False
 
     def __post_init__(self) -> None:
+        if self.depth and self.vision.kind != "cnn":
+            raise ValueError(
+                f"depth=True feeds depth as a fourth channel of the CNN; vision.kind={self.vision.kind!r} "
+                "reads RGB only: use the cnn encoder or depth=False"
+            )
         if self.localize < 0:
             raise ValueError(f"localize is a loss weight, must be >= 0 (0 disables), got {self.localize}")
         if self.localize and (self.vision.kind != "cnn" or self.vision.keypoints < 1):
@@ -139,6 +153,20 @@ class VLAConfig:
         on = {"augment_shift": self.augment_shift, "augment_colour": self.augment_colour}
         on["camera_dropout"] = self.camera_dropout
         return {k: v for k, v in on.items() if v}
+
+    @property
+    def sensors(self) -> tuple[str, ...]:
+        """The env sensors (``hivla.sim.sensors``) this policy reads besides RGB and state."""
+        return (*(("depth",) if self.depth else ()), *(("contact",) if self.contact else ()))
+
+    @property
+    def contact_dim(self) -> int:
+        return len(CONTACT_NAMES) if self.contact else 0
+
+    @property
+    def image_channels(self) -> int:
+        """Input channels per camera: RGB, plus depth with ``depth``."""
+        return 4 if self.depth else 3
 
     @property
     def action_key(self) -> str:
