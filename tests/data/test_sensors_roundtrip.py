@@ -94,3 +94,24 @@ def test_loader_and_collect_refuse_missing_or_derived_sensors(synthetic_root, tm
         ChunkDataset(synthetic_root, LoaderConfig(horizon=1, sensors=("depth",)))
     with pytest.raises(ValueError, match="points are not stored"):
         CollectConfig(out=tmp_path / "x", sensors=("depth", "points"))
+
+
+def test_viz_shows_depth_and_contact(tmp_path):
+    from hivla.data.recorder import CollectConfig, collect
+    from hivla.data.viz import render_episode
+
+    root = tmp_path / "rgbd"
+    collect(
+        CollectConfig(
+            out=root, episodes=1, image_size=64, max_steps=25, sensors=("depth", "contact"), seed_offset=1
+        )
+    )
+    frames = render_episode(root, 0, scale=1)
+    assert frames.shape[2] == 4 * 64  # front, wrist, then their depth maps
+    depth_tile = frames[:, :64, 128:192]  # the front camera's depth, colour-mapped
+    assert depth_tile.std() > 5  # near table and far floor differ
+    from hivla.data.viz import contact_text
+
+    assert contact_text(np.r_[7.0, 7.2, 1, 1, 0, 0, 0.5, 0, 0, 0]).startswith(
+        "contact: fingers 7.0 N / 7.2 N (touch LR)"
+    )
