@@ -42,6 +42,7 @@ def test_contract(vision: str, head: str, request, tmp_path) -> None:
 
 SENSOR_INPUTS = {
     "depth": {"depth": True},
+    "points": {"depth": True, "depth_encoder": "points"},
     "contact": {"contact": True},
     "depth+contact": {"depth": True, "contact": True},
 }
@@ -232,3 +233,23 @@ def test_execute_steps_is_saved_and_drives_evaluation(tmp_path) -> None:
     assert as_rollout_policy(load_policy(tmp_path / "p")).execute_steps == 2
     with pytest.raises(ValueError, match="execute_steps must be within"):
         dataclasses.replace(cfg, execute_steps=HORIZON + 1)
+
+
+def test_point_clouds_match_the_simulators() -> None:
+    """The processor's back-projection (torch) gives the env's own point cloud at the sampled pixels."""
+    from hivla.policies.vla.processor_vla import depth_points
+    from hivla.sim import make_env
+
+    env = make_env("tabletop-single", "floating", image_size=64, sensors=("depth", "points"))
+    try:
+        obs, _ = env.reset(seed=2)
+        for cam in env.cameras:
+            params = obs["camera_params"][cam]
+            k, pose = (torch.from_numpy(params[n])[None] for n in ("intrinsics", "extrinsics"))
+            points, valid = depth_points(torch.from_numpy(obs["depth"][cam])[None], k, pose, 100)
+            idx = torch.linspace(0, 64 * 64 - 1, 100).round().long()
+            want = torch.from_numpy(obs["points"][cam].reshape(-1, 3))[idx]  # (100, 3)
+            assert valid.sum() > 50  # the table and objects lie within range
+            torch.testing.assert_close(points[0][valid[0]], want[valid[0]], atol=1e-4, rtol=1e-5)
+    finally:
+        env.close()

@@ -32,6 +32,7 @@ def with_overrides(
     video_cache_mb: int = 0,
     input_norm: str = "",
     sensors: str = "",
+    depth_encoder: str = "",
 ) -> Any:
     """The named preset's :class:`~hivla.configs.presets.ExperimentConfig` with overrides.
 
@@ -46,7 +47,8 @@ def with_overrides(
     dataset (0 keeps; ``DataConfig``); ``input_norm`` the CNN's input normalization ("" keeps;
     ``VisionConfig``); ``sensors`` the sensor inputs of the policy, comma-separated ``depth`` (an RGB-D
     CNN) and ``contact`` (touch in the state token), "" keeps the preset's (``VLAConfig.depth``,
-    ``VLAConfig.contact``). Raises ``UnknownNameError`` for an unknown preset.
+    ``VLAConfig.contact``); ``depth_encoder`` how depth is read, ``channel`` or ``points`` ("" keeps).
+    Raises ``UnknownNameError`` for an unknown preset.
     """
     from hivla.configs.presets import get_preset
 
@@ -92,6 +94,8 @@ def with_overrides(
                 f"unknown policy sensors {unknown}; a policy reads depth and/or contact, e.g. --sensors depth,contact"
             )
         policy = dataclasses.replace(policy, depth="depth" in names, contact="contact" in names)
+    if depth_encoder:
+        policy = dataclasses.replace(policy, depth_encoder=depth_encoder)
     augment = {"augment_shift": augment_shift, "augment_colour": augment_colour}
     augment |= {"camera_dropout": camera_dropout, "paraphrase": paraphrase}
     policy = dataclasses.replace(policy, **{k: v for k, v in augment.items() if v >= 0})

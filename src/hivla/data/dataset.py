@@ -95,7 +95,9 @@ class LoaderConfig:
     cache_bytes: decoded-video LRU budget per process. preload: decode everything at open.
     sensors: optional sensor features to load (recorded with ``hivla collect --sensors``):
         ``depth`` gives ``observation.depth.<cam>`` float32[T, 1, H, W] in metres for each loaded
-        camera, ``contact`` gives ``observation.contact`` float32[T, 10].
+        camera with its ``observation.camera_pose.<cam>`` float32[T, 4, 4] (camera-to-world) and
+        ``observation.camera_intrinsics.<cam>`` float32[3, 3]; ``contact`` gives
+        ``observation.contact`` float32[T, 10].
     """
 
     n_obs_steps: int = 1
@@ -190,6 +192,7 @@ class ChunkDataset(_Base):
             for k in (cfg.action_key, cfg.state_key, fmt.ACTION_UNIVERSAL, fmt.PRIVILEGED, fmt.TARGET_UV)
             if k in cols
         }
+        self._intrinsics: dict[str, torch.Tensor] = {}
         self._depth = self._sensor_columns(cfg.sensors)
         if cfg.preload:
             self.preload()
@@ -210,9 +213,16 @@ class ChunkDataset(_Base):
         for key in wanted:
             if key == fmt.CONTACT:
                 self._float[key] = np.asarray(cols[key], np.float32).reshape(len(self.frames), -1)
-            else:
-                h, w = self.meta.features[key]["shape"]
-                depth[key] = np.asarray(cols[key]).reshape(len(self.frames), 1, h, w)
+                continue
+            h, w = self.meta.features[key]["shape"]
+            depth[key] = np.asarray(cols[key]).reshape(len(self.frames), 1, h, w)
+            cam = key.removeprefix(fmt.DEPTH_PREFIX)
+            pose = fmt.camera_pose_key(cam)
+            if pose in cols:  # recorded by hivla collect with the depth
+                self._float[pose] = np.asarray(cols[pose], np.float32).reshape(len(self.frames), 4, 4)
+            k = self.meta.features[key].get("info", {}).get("camera.intrinsics")
+            if k is not None:
+                self._intrinsics[fmt.camera_intrinsics_key(cam)] = torch.tensor(k, dtype=torch.float32)
         return depth
 
     def __len__(self) -> int:
@@ -231,8 +241,10 @@ class ChunkDataset(_Base):
         item[fmt.STATE] = torch.from_numpy(self._float[cfg.state_key][start + obs_c])
         for key, units in self._depth.items():
             item[key] = torch.from_numpy(fmt.units_to_depth(units[start + obs_c]))  # (T, 1, H, W) metres
-        if fmt.CONTACT in self._float:
-            item[fmt.CONTACT] = torch.from_numpy(self._float[fmt.CONTACT][start + obs_c])  # (T, 10)
+        for key in (fmt.CONTACT, *(fmt.camera_pose_key(c) for c in self.cameras)):
+            if key in self._float:  # (T, 10) touch, (T, 4, 4) camera-to-world
+                item[key] = torch.from_numpy(self._float[key][start + obs_c])
+        item.update(self._intrinsics)  # (3, 3) per camera with depth
         item["observation_is_pad"] = torch.from_numpy(obs_t < 0)
         item[fmt.ACTION] = torch.from_numpy(self._float[cfg.action_key][start + act_c])
         item["action_is_pad"] = torch.from_numpy(act_t >= length)

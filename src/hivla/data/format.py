@@ -52,6 +52,9 @@ SIM_QPOS = "sim.qpos"
 # readings float32[10] (newtons, 0/1 flags, newton-metres; names in the feature).
 DEPTH_PREFIX = "observation.depth."
 CAMERA_POSE_PREFIX = "observation.camera_pose."
+CAMERA_INTRINSICS_PREFIX = (
+    "observation.camera_intrinsics."  # loader output only (from the depth feature's info)
+)
 CONTACT = "observation.contact"
 DEPTH_SCALE = 0.001  # metres per stored depth unit
 DEPTH_MAX_UNITS = 65535
@@ -79,6 +82,10 @@ def depth_key(camera: str) -> str:
 
 def camera_pose_key(camera: str) -> str:
     return f"{CAMERA_POSE_PREFIX}{camera}"
+
+
+def camera_intrinsics_key(camera: str) -> str:
+    return f"{CAMERA_INTRINSICS_PREFIX}{camera}"
 
 
 def depth_to_units(depth_m: np.ndarray) -> np.ndarray:

@@ -79,7 +79,8 @@ class RecordedVLADataset(torch.utils.data.Dataset):
         self.inner = ChunkDataset(self.root, cfg)
         check_usable(self.inner, policy, self.keymap)
         self.keys = (*KEEP_KEYS, *(f"observation.images.{c}" for c in policy.cameras))
-        self.keys += (*(f"observation.depth.{c}" for c in policy.cameras if policy.depth),)
+        depth = ("depth", "camera_pose", "camera_intrinsics") if policy.depth else ()
+        self.keys += tuple(f"observation.{k}.{c}" for c in policy.cameras for k in depth)
         self.keys += ("observation.contact",) if policy.contact else ()
 
     def __len__(self) -> int:

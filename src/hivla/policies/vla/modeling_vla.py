@@ -32,6 +32,7 @@ from hivla.models import (
     build_language_encoder,
     build_vision_encoder,
 )
+from hivla.models.points import PointNetEncoder
 from hivla.models.vision import cell_label
 from hivla.policies.base import BasePolicy, register_policy
 from hivla.policies.vla.configuration_vla import VLAConfig
@@ -67,6 +68,10 @@ class VLAModel(nn.Module):
             vis_dim = self.vision.out_dim
         self.vision_proj = nn.Linear(vis_dim, dim)
         self.vision_pos = nn.Parameter(torch.randn(self._count_vision_tokens(), dim) * 0.02)
+        self.points = None
+        if cfg.depth_points:  # one token per camera's point cloud (PointNet)
+            self.points = PointNetEncoder(dim)
+            self.points_pos = nn.Parameter(torch.randn(len(cfg.cameras), dim) * 0.02)
         if self.language is not None:
             self.language_proj = nn.Linear(self.language.out_dim, dim)
         self.proprio = ProprioEncoder(cfg.state_dim + cfg.contact_dim, dim)  # state (+ touch) token
@@ -156,6 +161,12 @@ class VLAModel(nn.Module):
             feats, valid = self.vision_features(inputs["images"], inputs["texts"], lang)
         tokens = [self.vision_proj(feats.float()) + self.vision_pos + self.type_embed[0]]  # (B, Nv, D)
         valids = [valid]
+        if self.points is not None:
+            points, pvalid = inputs["points"].float(), inputs["points_valid"]  # (B, C, N, 3), (B, C, N)
+            cloud = self.points(points.flatten(0, 1), pvalid.flatten(0, 1))  # (B*C, 1, D)
+            cloud = cloud.reshape(points.shape[0], points.shape[1], -1)  # (B, C, D)
+            tokens.append(cloud + self.points_pos + self.type_embed[0])
+            valids.append(torch.ones(cloud.shape[:2], dtype=torch.bool, device=cloud.device))
         if lang is not None:
             lang, lang_valid = lang
             tokens.append(self.language_proj(lang.to(feats.device)) + self.type_embed[1])

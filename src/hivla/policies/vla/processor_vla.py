@@ -11,7 +11,9 @@ float[S], ``instruction`` str) or batched (uint8[B, H, W, 3], float[B, S], list[
 ``sample_actions`` returns float32[B, H, A] either way (B = 1 when unbatched).
 
 With ``depth`` each camera's depth (``obs["depth"][cam]`` float[H, W] metres, or the loader's
-``observation.depth.<cam>``) becomes a fourth image channel (:func:`depth_channel`); with ``contact``
+``observation.depth.<cam>``) becomes a fourth image channel (:func:`depth_channel`) or, with
+``depth_encoder='points'``, a world point cloud per camera (:func:`depth_points`, with the camera's
+intrinsics and pose: ``obs["camera_params"]`` or the loader's camera columns); with ``contact``
 the touch readings (``obs["contact"]`` float[10], or ``observation.contact``) go to the model as
 ``inputs["contact"]`` (:func:`contact_features`). Both are fixed transforms, so they need no
 statistics and training and serving agree by construction.
@@ -242,6 +244,8 @@ class VLAProcessor:
         inputs["state"] = self.normalize_state(state, embs).to(device)
         if cfg.contact:
             inputs["contact"] = self.batch_contact(batch).to(device)
+        if cfg.depth_points:
+            inputs["points"], inputs["points_valid"] = (t.to(device) for t in self.batch_points(batch))
         inputs["embodiment_id"] = torch.tensor([cfg.embodiments.index(e) for e in embs], device=device)
         if cfg.action_key not in batch:
             raise KeyError(
@@ -349,7 +353,7 @@ class VLAProcessor:
             img = batch[key]
             img = img[:, -1] if img.ndim == 5 else img  # (B, 3, H, W): the latest frame
             img = img.float() / 255.0 if img.dtype == torch.uint8 else img.float()
-            if self.config.depth:
+            if self.config.depth_channel:
                 dkey = f"observation.depth.{cam}"
                 if dkey not in batch:
                     raise KeyError(
@@ -361,6 +365,23 @@ class VLAProcessor:
                 img = torch.cat([img, depth_channel(depth.float())], dim=1)  # (B, 4, H, W)
             per_cam.append(img)
         return self._images(per_cam)
+
+    def batch_points(self, batch: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
+        """The world point clouds of a loader batch: (float[B, C, N, 3], valid bool[B, C, N])."""
+        clouds = []
+        for cam in self.config.cameras:
+            keys = [f"observation.{k}.{cam}" for k in ("depth", "camera_pose", "camera_intrinsics")]
+            missing = [k for k in keys if k not in batch]
+            if missing:
+                raise KeyError(
+                    f"batch has no {missing}, which a point-cloud policy reads; keys: {sorted(batch)}. Record the "
+                    "dataset with `hivla collect --sensors depth` or train with depth off"
+                )
+            depth, pose, k = (batch[key].float() for key in keys)
+            depth = depth[:, -1] if depth.ndim == 5 else depth  # (B, 1, H, W)
+            pose = pose[:, -1] if pose.ndim == 4 else pose  # (B, 4, 4)
+            clouds.append(depth_points(depth[:, 0], k, pose, self.config.point_samples))
+        return torch.stack([c[0] for c in clouds], 1), torch.stack([c[1] for c in clouds], 1)
 
     def batch_contact(self, batch: dict[str, Any]) -> torch.Tensor:
         """The touch input of a loader batch, float[B, 10] (:func:`contact_features`)."""
@@ -397,7 +418,7 @@ class VLAProcessor:
                     f"image {cam!r} must be uint8[H, W, 3] or [B, H, W, 3], got {tuple(img.shape)}"
                 )
             img = img.permute(0, 3, 1, 2).float() / 255.0  # (B, 3, H, W)
-            if self.config.depth:
+            if self.config.depth_channel:
                 img = torch.cat([img, depth_channel(self._obs_depth(obs, cam))], dim=1)  # (B, 4, H, W)
             per_cam.append(img)
         state = torch.as_tensor(np.asarray(obs["state"], dtype=np.float32))
@@ -413,6 +434,10 @@ class VLAProcessor:
             "state": self.normalize_state(state, embs).to(device),
             "embodiment_id": torch.tensor([self.config.embodiments.index(e) for e in embs], device=device),
         }
+        if self.config.depth_points:
+            clouds = [self._obs_points(obs, cam) for cam in self.config.cameras]
+            inputs["points"] = torch.stack([c[0] for c in clouds], 1).to(device)  # (B, C, N, 3)
+            inputs["points_valid"] = torch.stack([c[1] for c in clouds], 1).to(device)  # (B, C, N)
         if self.config.contact:
             if "contact" not in obs:
                 raise KeyError(
@@ -421,6 +446,22 @@ class VLAProcessor:
             contact = torch.as_tensor(np.asarray(obs["contact"], dtype=np.float32))
             inputs["contact"] = contact_features(contact[None] if contact.ndim == 1 else contact).to(device)
         return inputs, embs
+
+    def _obs_points(self, obs: dict[str, Any], cam: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """A camera's world point cloud from an env observation: (float[B, N, 3], valid bool[B, N])."""
+        params = obs.get("camera_params", {}).get(cam)
+        if params is None:
+            raise KeyError(
+                f"observation has no camera_params for camera {cam!r}, which a point-cloud policy reads: make "
+                "the env with sensors=('depth',)"
+            )
+        depth = self._obs_depth(obs, cam)[:, 0]  # (B, H, W)
+        k, pose = (
+            torch.as_tensor(np.asarray(params[n], dtype=np.float32)) for n in ("intrinsics", "extrinsics")
+        )
+        k = k.expand(depth.shape[0], 3, 3) if k.ndim == 2 else k  # (B, 3, 3)
+        pose = pose.expand(depth.shape[0], 4, 4) if pose.ndim == 2 else pose  # (B, 4, 4)
+        return depth_points(depth, k, pose, self.config.point_samples)
 
     def _obs_depth(self, obs: dict[str, Any], cam: str) -> torch.Tensor:
         """``obs["depth"][cam]`` float[H, W] or [B, H, W] metres -> float[B, 1, H, W]."""
@@ -458,6 +499,26 @@ def depth_channel(depth: torch.Tensor) -> torch.Tensor:
     ``DEPTH_RANGE`` and scaled (non-finite depth counts as far)."""
     depth = torch.nan_to_num(depth, nan=DEPTH_RANGE, posinf=DEPTH_RANGE, neginf=0.0)
     return depth.clamp(0.0, DEPTH_RANGE) / DEPTH_RANGE  # (B, 1, H, W)
+
+
+def depth_points(
+    depth: torch.Tensor, intrinsics: torch.Tensor, pose: torch.Tensor, samples: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``samples`` evenly spread pixels of depth maps float[B, H, W] (metres) back-projected to world
+    points with intrinsics float[B, 3, 3] and camera-to-world poses float[B, 4, 4] (OpenCV camera frame,
+    as :func:`hivla.sim.camera_geometry.depth_to_points`) -> (points float[B, N, 3], valid bool[B, N]:
+    finite depth within ``DEPTH_RANGE``)."""
+    batch, h, w = depth.shape
+    idx = torch.linspace(0, h * w - 1, samples).round().long()  # (N,) flat pixel indices
+    v, u = (idx // w).float(), (idx % w).float()  # (N,) rows, columns
+    z = depth.reshape(batch, -1)[:, idx]  # (B, N)
+    valid = torch.isfinite(z) & (z > 0) & (z < DEPTH_RANGE)
+    z = torch.where(valid, z, torch.zeros_like(z))
+    x = (u - intrinsics[:, 0, 2:3]) / intrinsics[:, 0, 0:1] * z  # (B, N)
+    y = (v - intrinsics[:, 1, 2:3]) / intrinsics[:, 1, 1:2] * z  # (B, N)
+    cam = torch.stack([x, y, z], dim=-1)  # (B, N, 3) camera frame
+    world = cam @ pose[:, :3, :3].transpose(1, 2) + pose[:, None, :3, 3]  # (B, N, 3)
+    return world, valid
 
 
 def contact_features(contact: torch.Tensor) -> torch.Tensor:
