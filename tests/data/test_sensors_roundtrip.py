@@ -71,8 +71,10 @@ def test_depth_and_contact_round_trip(tmp_path, capsys):
             err = np.abs(got[0, 0].numpy() - want)
             assert err[near].max() <= DEPTH_TOLERANCE
             # The point cloud rebuilt from the stored depth, pose and intrinsics is the env's.
-            pose = ds.frames.columns[fmt.camera_pose_key(cam)][t].reshape(4, 4)
-            k = np.asarray(meta.features[fmt.depth_key(cam)]["info"]["camera.intrinsics"])
+            pose = item[fmt.camera_pose_key(cam)][0].numpy()  # (4, 4) camera-to-world at this frame
+            k = item[fmt.camera_intrinsics_key(cam)].numpy()  # (3, 3)
+            np.testing.assert_array_equal(pose, obs["camera_params"][cam]["extrinsics"])
+            np.testing.assert_allclose(k, obs["camera_params"][cam]["intrinsics"], rtol=1e-6)
             points = depth_to_points(got[0, 0].numpy(), k, pose)
             assert np.abs(points - obs["points"][cam])[near].max() < 2e-3
         np.testing.assert_array_equal(item[fmt.CONTACT][0].numpy(), obs["contact"])
@@ -96,8 +98,9 @@ def test_loader_and_collect_refuse_missing_or_derived_sensors(synthetic_root, tm
         CollectConfig(out=tmp_path / "x", sensors=("depth", "points"))
 
 
-def test_viz_shows_depth_and_contact(tmp_path):
+def test_viz_shows_depth_and_contact_and_re_rendering_drops_stale_depth(tmp_path):
     from hivla.data.recorder import CollectConfig, collect
+    from hivla.data.synthesis import SynthesizeConfig, synthesize
     from hivla.data.viz import render_episode
 
     root = tmp_path / "rgbd"
@@ -106,6 +109,10 @@ def test_viz_shows_depth_and_contact(tmp_path):
             out=root, episodes=1, image_size=64, max_steps=25, sensors=("depth", "contact"), seed_offset=1
         )
     )
+    # New looks may move the cameras: the re-rendered dataset keeps contact but not depth and poses.
+    synthesize(SynthesizeConfig(root, tmp_path / "synth", variations=1))
+    features = DatasetMeta.load(tmp_path / "synth").features
+    assert fmt.CONTACT in features and not any(fmt.is_depth_geometry(k) for k in features)
     frames = render_episode(root, 0, scale=1)
     assert frames.shape[2] == 4 * 64  # front, wrist, then their depth maps
     depth_tile = frames[:, :64, 128:192]  # the front camera's depth, colour-mapped

@@ -36,6 +36,13 @@ def test_parse_sensors_checks_names():
         parse_sensors(("depht",))
 
 
+def test_external_suites_refuse_sensors():
+    from hivla.sim.adapters.env import ExternalEnvError
+
+    with pytest.raises(ExternalEnvError, match="drop --sensors"):
+        make_env("metaworld-mt10", None, sensors=("contact",))
+
+
 def test_no_sensors_by_default():
     env = make_env("tabletop-single", "floating", render=False)
     try:

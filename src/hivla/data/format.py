@@ -88,6 +88,11 @@ def camera_intrinsics_key(camera: str) -> str:
     return f"{CAMERA_INTRINSICS_PREFIX}{camera}"
 
 
+def is_depth_geometry(key: str) -> bool:
+    """True for the depth and camera-pose columns (``--sensors depth``): what a moved camera invalidates."""
+    return key.startswith((DEPTH_PREFIX, CAMERA_POSE_PREFIX))
+
+
 def depth_to_units(depth_m: np.ndarray) -> np.ndarray:
     """float depth in metres [...] -> uint16 millimetres (rounded; clipped to 0..65.535 m)."""
     units = np.rint(np.asarray(depth_m, np.float64) / DEPTH_SCALE)
