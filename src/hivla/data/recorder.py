@@ -89,16 +89,17 @@ class CollectConfig:
 
     def __post_init__(self) -> None:
         from hivla.sim import check_embodiment, is_external, parse_sensors, parse_shifts
+        from hivla.sim.sensors import SensorError
         from hivla.utils.pool import check_backend
 
         sensors = parse_sensors(self.sensors)
         if "points" in sensors:
-            raise ValueError(
+            raise SensorError(
                 "sensors: points are not stored (they follow from depth and the recorded camera parameters, "
                 "hivla.sim.camera_geometry.depth_to_points); record --sensors depth instead"
             )
         if sensors and is_external(self.suite):
-            raise ValueError(
+            raise SensorError(
                 f"suite {self.suite} is an external benchmark and has no hivla sensors; drop --sensors"
             )
         object.__setattr__(self, "sensors", sensors)
