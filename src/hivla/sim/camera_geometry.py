@@ -53,11 +53,13 @@ def depth_to_points(depth: np.ndarray, intrinsics: np.ndarray, extrinsics: np.nd
             f"{k.shape}, {pose.shape}"
         )
     h, w = depth.shape
-    v, u = np.mgrid[0:h, 0:w].astype(np.float64)  # (H, W) each: pixel centres
-    x = (u - k[0, 2]) / k[0, 0] * depth  # (H, W)
-    y = (v - k[1, 2]) / k[1, 1] * depth  # (H, W)
-    cam = np.stack([x, y, depth], axis=-1)  # (H, W, 3) in the camera frame
-    world = cam @ pose[:3, :3].T + pose[:3, 3]  # (H, W, 3)
+    x = ((np.arange(w) - k[0, 2]) / k[0, 0])[None, :] * depth  # (H, W) camera frame
+    y = ((np.arange(h) - k[1, 2]) / k[1, 1])[:, None] * depth  # (H, W)
+    rot = pose[:3, :3]
+    # camera -> world as broadcast sums (no BLAS call: a threaded BLAS on many tiny products is slow)
+    world = np.stack(
+        [x * r[0] + y * r[1] + depth * r[2] + t for r, t in zip(rot, pose[:3, 3], strict=True)], -1
+    )
     return world.astype(np.float32)
 
 
