@@ -32,6 +32,8 @@ from hivla.types import CONTACT_NAMES
 
 @dataclass(frozen=True)
 class SensorSpec:
+    """What ``hivla sim list`` says about a sensor: its observation key, shape and units."""
+
     name: str
     key: str  # observation key
     shape: str
