@@ -3,7 +3,10 @@
 Observation (what an env returns and a policy consumes, unbatched)::
 
     {"images": {camera: uint8[H, W, 3]},     # cameras: "front" (third person), "wrist"
-     "depth": {camera: float32[H, W]},       # optional, metres
+     "depth": {camera: float32[H, W]},       # optional sensors (hivla.sim.sensors): metres
+     "points": {camera: float32[H, W, 3]},   #   world-frame point per pixel, metres
+     "camera_params": {camera: {"intrinsics": float32[3, 3], "extrinsics": float32[4, 4]}},
+     "contact": float32[10],                 #   finger forces (N), touch flags, hand wrench
      "state": float32[S],                    # proprioception, embodiment-specific S
      "instruction": str}
 
@@ -29,6 +32,19 @@ from typing import Any
 import numpy as np
 
 CAMERAS: tuple[str, ...] = ("front", "wrist")
+# The touch readings of ``obs["contact"]`` (hivla.sim.sensors): newtons, 0/1 flags, newton-metres.
+CONTACT_NAMES: tuple[str, ...] = (
+    "finger_left_force",  # N: summed normal force on the left finger pad
+    "finger_right_force",  # N
+    "finger_left_touch",  # 1 when the left finger's normal force exceeds the touch threshold, else 0
+    "finger_right_touch",
+    "wrench_fx",  # N: contact force on the hand, end-effector frame
+    "wrench_fy",
+    "wrench_fz",
+    "wrench_tx",  # N m: contact torque on the hand about the grasp point, end-effector frame
+    "wrench_ty",
+    "wrench_tz",
+)
 UNIVERSAL_ACTION_DIM = 7
 UNIVERSAL_ACTION_NAMES: tuple[str, ...] = ("dx", "dy", "dz", "drx", "dry", "drz", "gripper")
 

@@ -44,6 +44,9 @@ def test_sim_list_json():
     )
     assert "metaworld-mt10" in data["external_suites"] and "libero-spatial" in data["external_suites"]
     assert "lighting" in data["shift_axes"]
+    assert {"depth", "points", "contact"} <= set(data["sensors"]) and data["sensors"]["depth"][
+        "units"
+    ] == "metres"
 
 
 def test_sim_rollout_prints_success_and_writes_video(tmp_path):

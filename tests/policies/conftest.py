@@ -54,6 +54,9 @@ def tiny_config(
     embodiments: tuple[str, ...] = ("floating",),
     action_space: str = "native",
     freeze: bool = True,
+    depth: bool = False,
+    contact: bool = False,
+    depth_encoder: str = "channel",
 ) -> VLAConfig:
     vis = VisionConfig(kind=vision, widths=(8, 16), grid=1, path=vlm_path, freeze=freeze, max_text_tokens=8)
     lang = LanguageConfig(kind="none" if vision == "hf_vlm" else language, buckets=64, max_words=6, dim=16)
@@ -65,7 +68,8 @@ def tiny_config(
     return VLAConfig(
         vision=vis, language=lang, backbone=BackboneConfig(dim=32, depth=1, heads=2, readouts=1), head=hc,
         image_size=IMAGE, horizon=HORIZON, action_space=action_space, embodiments=embodiments, augment_shift=2,
-        state_dim=max(STATE_DIMS[e] for e in embodiments), action_dim=adim,
+        state_dim=max(STATE_DIMS[e] for e in embodiments), action_dim=adim, depth=depth, contact=contact,
+        depth_encoder=depth_encoder, point_samples=32,
     )  # fmt: skip
 
 
@@ -108,6 +112,16 @@ def make_batch(cfg: VLAConfig, batch: int = 3, seed: int = 0, image: int = 40) -
         }
     )
     out["task"] = out["task"][:batch]
+    if cfg.depth:  # metres, like the loader's observation.depth.<cam>
+        out.update({f"observation.depth.{c}": torch.rand(batch, 1, 1, image, image, generator=gen) * 1.5
+                    for c in cfg.cameras})  # fmt: skip
+        pose = torch.eye(4).expand(batch, 1, 4, 4).clone()
+        pose[..., :3, 3] = torch.tensor([0.6, 0.0, 0.6])
+        k = torch.tensor([[30.0, 0.0, image / 2], [0.0, 30.0, image / 2], [0.0, 0.0, 1.0]])
+        out.update({f"observation.camera_pose.{c}": pose for c in cfg.cameras})
+        out.update({f"observation.camera_intrinsics.{c}": k.expand(batch, 3, 3) for c in cfg.cameras})
+    if cfg.contact:
+        out["observation.contact"] = torch.rand(batch, 1, 10, generator=gen) * 5.0
     return out
 
 
@@ -118,4 +132,13 @@ def make_obs(cfg: VLAConfig, batch: int | None = None, seed: int = 0, embodiment
     images = {c: rng.integers(0, 255, (*lead, 64, 64, 3), dtype=np.uint8) for c in cfg.cameras}
     state = rng.normal(size=(*lead, STATE_DIMS[embodiment])).astype(np.float32)
     text = "pick up the red cube" if batch is None else ["pick up the red cube"] * batch
-    return {"images": images, "state": state, "instruction": text}
+    obs = {"images": images, "state": state, "instruction": text}
+    if cfg.depth:
+        obs["depth"] = {c: rng.uniform(0.2, 1.5, (*lead, 64, 64)).astype(np.float32) for c in cfg.cameras}
+        pose = np.eye(4, dtype=np.float32)
+        pose[:3, 3] = (0.6, 0.0, 0.6)
+        k = np.array([[50.0, 0.0, 31.5], [0.0, 50.0, 31.5], [0.0, 0.0, 1.0]], np.float32)
+        obs["camera_params"] = {c: {"intrinsics": k, "extrinsics": pose} for c in cfg.cameras}
+    if cfg.contact:
+        obs["contact"] = rng.uniform(0.0, 5.0, (*lead, 10)).astype(np.float32)
+    return obs

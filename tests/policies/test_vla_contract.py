@@ -37,7 +37,44 @@ def _same(a, b) -> bool:
 @pytest.mark.parametrize("head", HEADS)
 @pytest.mark.parametrize("vision", VISIONS)
 def test_contract(vision: str, head: str, request, tmp_path) -> None:
-    cfg = _config(vision, head, request)
+    check_contract(_config(vision, head, request), tmp_path)
+
+
+SENSOR_INPUTS = {
+    "depth": {"depth": True},
+    "points": {"depth": True, "depth_encoder": "points"},
+    "contact": {"contact": True},
+    "depth+contact": {"depth": True, "contact": True},
+}
+
+
+@pytest.mark.parametrize("head", HEADS)
+@pytest.mark.parametrize("sensors", list(SENSOR_INPUTS))
+def test_contract_with_sensor_encoders(sensors: str, head: str, tmp_path) -> None:
+    """The RGB-D CNN and the touch-in-state token over every head: the same contract, and the actions
+    depend on the sensor inputs (they are read, not ignored)."""
+    cfg = tiny_config("cnn", head, **SENSOR_INPUTS[sensors])
+    check_contract(cfg, tmp_path)
+    policy = build(cfg).eval()
+    obs = make_obs(cfg)
+
+    def tokens(o):  # the backbone's input tokens (a fresh head's output ignores its conditioning)
+        with torch.no_grad():
+            return policy.model.perceive(policy.processor.prepare_obs(o)[0])[0]
+
+    base = tokens(obs)
+    if cfg.depth:
+        moved = {**obs, "depth": {c: v[::-1].copy() for c, v in obs["depth"].items()}}
+        assert not torch.allclose(base, tokens(moved))
+        with pytest.raises(KeyError, match="sensors=\\('depth',\\)"):
+            policy.sample_actions({k: v for k, v in obs.items() if k != "depth"})
+    if cfg.contact:
+        assert not torch.allclose(base, tokens({**obs, "contact": obs["contact"] * 0.0}))
+        with pytest.raises(KeyError, match="--sensors contact"):
+            policy.compute_loss({k: v for k, v in make_batch(cfg).items() if k != "observation.contact"})
+
+
+def check_contract(cfg, tmp_path) -> None:
     policy = build(cfg)
     batch = make_batch(cfg)
     before = copy.deepcopy(batch)
@@ -58,6 +95,11 @@ def test_contract(vision: str, head: str, request, tmp_path) -> None:
     assert one.shape == (1, HORIZON, cfg.action_dim) and one.dtype == np.float32 and np.isfinite(one).all()
     assert obs["instruction"] == obs_before["instruction"]
     assert all(np.array_equal(obs["images"][c], obs_before["images"][c]) for c in cfg.cameras)
+    assert (
+        all(np.array_equal(obs["depth"][c], obs_before["depth"][c]) for c in cfg.cameras)
+        if cfg.depth
+        else True
+    )
     many = policy.sample_actions(make_obs(cfg, batch=2), generator=torch.Generator().manual_seed(0))
     assert many.shape == (2, HORIZON, cfg.action_dim)
 
@@ -191,3 +233,23 @@ def test_execute_steps_is_saved_and_drives_evaluation(tmp_path) -> None:
     assert as_rollout_policy(load_policy(tmp_path / "p")).execute_steps == 2
     with pytest.raises(ValueError, match="execute_steps must be within"):
         dataclasses.replace(cfg, execute_steps=HORIZON + 1)
+
+
+def test_point_clouds_match_the_simulators() -> None:
+    """The processor's back-projection (torch) gives the env's own point cloud at the sampled pixels."""
+    from hivla.policies.vla.processor_vla import depth_points
+    from hivla.sim import make_env
+
+    env = make_env("tabletop-single", "floating", image_size=64, sensors=("depth", "points"))
+    try:
+        obs, _ = env.reset(seed=2)
+        for cam in env.cameras:
+            params = obs["camera_params"][cam]
+            k, pose = (torch.from_numpy(params[n])[None] for n in ("intrinsics", "extrinsics"))
+            points, valid = depth_points(torch.from_numpy(obs["depth"][cam])[None], k, pose, 100)
+            idx = torch.linspace(0, 64 * 64 - 1, 100).round().long()
+            want = torch.from_numpy(obs["points"][cam].reshape(-1, 3))[idx]  # (100, 3)
+            assert valid.sum() > 50  # the table and objects lie within range
+            torch.testing.assert_close(points[0][valid[0]], want[valid[0]], atol=1e-4, rtol=1e-5)
+    finally:
+        env.close()

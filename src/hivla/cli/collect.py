@@ -5,6 +5,7 @@ Examples:
     hivla collect --suite tabletop-mixed --embodiment arm6 --episodes 200 --workers 2 --out data/mixed
     hivla collect --suite tabletop-mixed --episodes 5000 --workers 64 --backend ray --address auto --out data/big
     hivla collect --embodiment hand --video-only --episodes 200 --out data/hand_video   # no actions
+    hivla collect --sensors depth,contact --episodes 50 --out data/rgbd   # + depth (mm) and touch
 """
 
 from __future__ import annotations
@@ -54,11 +55,16 @@ class Config:
     video_only: bool = False
     """Record videos without actions (absent, not zero), state or simulator annotations, as videos of
     people are: for latent actions (`hivla latent train`), refused by `hivla train`."""
+    sensors: str = ""
+    """Optional sensors to record, comma-separated: depth (per camera, uint16 millimetres, lossless to
+    0.5 mm, with the camera pose) and contact (finger forces, touch flags, hand wrench); see
+    `hivla sim list` and docs/sensing.md. Default: none (RGB only)."""
 
 
 def run(cfg: Config, quiet: bool = False) -> dict:
     from hivla.data.recorder import CollectConfig, collect
     from hivla.data.video import VideoConfig
+    from hivla.sim import parse_sensors
     from hivla.utils.progress import JobProgress
 
     ccfg = CollectConfig(
@@ -66,6 +72,7 @@ def run(cfg: Config, quiet: bool = False) -> dict:
         workers=cfg.workers, shifts=cfg.shift, image_size=cfg.image_size, resume=cfg.resume,
         max_steps=cfg.max_steps, max_failures=cfg.max_failures, video=VideoConfig(cfg.codec, cfg.crf),
         action_noise=cfg.action_noise, video_only=cfg.video_only, backend=cfg.backend, address=cfg.address,
+        sensors=parse_sensors(cfg.sensors),
     )  # fmt: skip
     name = f"collect {cfg.suite}/{cfg.embodiment}"
     with JobProgress(name, cfg.episodes, "episodes", quiet=quiet, dropped=0) as progress:

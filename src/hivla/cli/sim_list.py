@@ -1,4 +1,4 @@
-"""List the benchmarks: built-in and external suites, subtask kinds, embodiments and shift axes."""
+"""List the benchmarks: built-in and external suites, subtask kinds, embodiments, shift axes and sensors."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Config:
-    """List suites, tasks, embodiments and shift axes."""
+    """List suites, tasks, embodiments, shift axes and sensors."""
 
 
 def run(cfg: Config, quiet: bool = False) -> dict:
     from rich.console import Console
     from rich.table import Table
 
-    from hivla.sim import EMBODIMENTS, EXTERNAL_SUITES, SHIFT_AXES, SUITES, TASK_KINDS, gym_id
+    from hivla.sim import EMBODIMENTS, EXTERNAL_SUITES, SENSORS, SHIFT_AXES, SUITES, TASK_KINDS, gym_id
 
     robots = {s.robot.name: s.robot for _, s in EXTERNAL_SUITES.items()}
     result = {
@@ -36,6 +36,8 @@ def run(cfg: Config, quiet: bool = False) -> dict:
             **{n: {"description": r.description, "native_action": list(r.action_names)} for n, r in robots.items()},
         },
         "shift_axes": {n: {"changes": a.changes, "levels": [1, 2, 3]} for n, a in SHIFT_AXES.items()},
+        "sensors": {n: {"key": s.key, "shape": s.shape, "units": s.units, "description": s.description}
+                    for n, s in SENSORS.items()},
     }  # fmt: skip
     if quiet:
         return result
@@ -51,6 +53,9 @@ def run(cfg: Config, quiet: bool = False) -> dict:
          ("name", "description", "native action")),
         ("shift axes (levels 1-3)", [(n, v["changes"]) for n, v in result["shift_axes"].items()], ("axis", "changes")),
         ("subtask kinds", [(t,) for t in TASK_KINDS], ("kind",)),
+        ("sensors of the built-in suites (--sensors; none by default)",
+         [(n, v["key"], v["shape"], v["units"], v["description"]) for n, v in result["sensors"].items()],
+         ("name", "observation key", "shape", "units", "description")),
     ):  # fmt: skip
         table = Table(title=title)
         for col in cols:

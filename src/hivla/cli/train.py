@@ -6,6 +6,8 @@ Examples:
     hivla train --preset quick --data data/pick --out runs/pick --resume
     hivla train --preset quick --data data/mixed --out runs/low --language subtask --reasoning
     hivla train --preset debug --out runs/smoke               # no --data: synthetic frames
+    hivla train --preset quick --data data/rgbd --sensors depth,contact --out runs/rgbd   # RGB-D + touch
+    hivla train --preset quick --data data/rgbd --sensors depth --depth-encoder points --out runs/pc
     hivla train --preset standard --data data/mixed_floating,data/mixed_arm6 --out runs/std \
         --language subtask --action-space universal             # one policy, two embodiments
     hivla train --preset quick --data data/mixed,runs/dagger/round_1/data --init runs/low --out runs/ft
@@ -103,6 +105,14 @@ class Config:
     paraphrase: float = -1.0
     """Probability per training sample of rephrasing its text (task or subtask) with a random
     training paraphrase of the simulator's templates; held-out ones never (0 disables; -1 keeps)."""
+    sensors: str = ""
+    """Sensor inputs of the policy, comma-separated: depth (each camera's depth as a fourth CNN
+    channel) and contact (finger forces and hand wrench in the state token). The data must hold them
+    (`hivla collect --sensors depth,contact`); evaluation makes its envs with them. Empty keeps the preset's."""
+    depth_encoder: str = ""
+    """How a depth policy reads depth: channel (a fourth CNN input channel) or points (each camera's
+    world point cloud, back-projected with the camera's intrinsics and pose, into a PointNet token);
+    empty keeps the preset's (channel)."""
 
     def __post_init__(self) -> None:
         from hivla.configs import PRESETS
@@ -133,6 +143,8 @@ class Config:
             resolve_checkpoint(self.init)  # a clear error for a directory with no policy
             given = [f"--{n.replace('_', '-')}" for n in AUGMENTATIONS if getattr(self, n) >= 0]
             given += ["--input-norm"] if self.input_norm else []
+            given += ["--sensors"] if self.sensors else []
+            given += ["--depth-encoder"] if self.depth_encoder else []
             if given:
                 raise ValueError(
                     f"{', '.join(given)} with --init: a fine-tuned policy keeps the configuration of --init, "
@@ -156,7 +168,8 @@ def experiment(cfg: Config) -> Any:
         cameras=tuple(c.strip() for c in cfg.cameras.split(",")) if cfg.cameras else (),
         data_keys=cfg.data_keys, init=cfg.init, init_latent=cfg.init_latent, lr=cfg.lr, augment_shift=cfg.augment_shift,
         augment_colour=cfg.augment_colour, camera_dropout=cfg.camera_dropout, paraphrase=cfg.paraphrase,
-        video_cache_mb=cfg.video_cache_mb, input_norm=cfg.input_norm,
+        video_cache_mb=cfg.video_cache_mb, input_norm=cfg.input_norm, sensors=cfg.sensors,
+        depth_encoder=cfg.depth_encoder,
     )  # fmt: skip
 
 

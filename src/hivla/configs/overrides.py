@@ -31,6 +31,8 @@ def with_overrides(
     paraphrase: float = -1.0,
     video_cache_mb: int = 0,
     input_norm: str = "",
+    sensors: str = "",
+    depth_encoder: str = "",
 ) -> Any:
     """The named preset's :class:`~hivla.configs.presets.ExperimentConfig` with overrides.
 
@@ -43,7 +45,10 @@ def with_overrides(
     ``augment_shift``, ``augment_colour``, ``camera_dropout``, ``paraphrase`` the policy's training
     augmentations (-1 keeps; see ``VLAConfig``); ``video_cache_mb`` the decoded-frame budget per
     dataset (0 keeps; ``DataConfig``); ``input_norm`` the CNN's input normalization ("" keeps;
-    ``VisionConfig``). Raises ``UnknownNameError`` for an unknown preset.
+    ``VisionConfig``); ``sensors`` the sensor inputs of the policy, comma-separated ``depth`` (an RGB-D
+    CNN) and ``contact`` (touch in the state token), "" keeps the preset's (``VLAConfig.depth``,
+    ``VLAConfig.contact``); ``depth_encoder`` how depth is read, ``channel`` or ``points`` ("" keeps).
+    Raises ``UnknownNameError`` for an unknown preset.
     """
     from hivla.configs.presets import get_preset
 
@@ -81,6 +86,16 @@ def with_overrides(
         policy = dataclasses.replace(policy, cameras=tuple(cameras))
     if input_norm:
         policy = dataclasses.replace(policy, vision=dataclasses.replace(policy.vision, input_norm=input_norm))
+    if sensors:
+        names = {n.strip() for n in sensors.split(",") if n.strip()}
+        unknown = sorted(names - {"depth", "contact"})
+        if unknown:
+            raise ValueError(
+                f"unknown policy sensors {unknown}; a policy reads depth and/or contact, e.g. --sensors depth,contact"
+            )
+        policy = dataclasses.replace(policy, depth="depth" in names, contact="contact" in names)
+    if depth_encoder:
+        policy = dataclasses.replace(policy, depth_encoder=depth_encoder)
     augment = {"augment_shift": augment_shift, "augment_colour": augment_colour}
     augment |= {"camera_dropout": camera_dropout, "paraphrase": paraphrase}
     policy = dataclasses.replace(policy, **{k: v for k, v in augment.items() if v >= 0})

@@ -93,6 +93,11 @@ class LoaderConfig:
         a camera not listed reads ``observation.images.<camera>``. Samples always use the camera
         names (``observation.images.front``).
     cache_bytes: decoded-video LRU budget per process. preload: decode everything at open.
+    sensors: optional sensor features to load (recorded with ``hivla collect --sensors``):
+        ``depth`` gives ``observation.depth.<cam>`` float32[T, 1, H, W] in metres for each loaded
+        camera with its ``observation.camera_pose.<cam>`` float32[T, 4, 4] (camera-to-world) and
+        ``observation.camera_intrinsics.<cam>`` float32[3, 3]; ``contact`` gives
+        ``observation.contact`` float32[T, 10].
     """
 
     n_obs_steps: int = 1
@@ -105,10 +110,17 @@ class LoaderConfig:
     cache_bytes: int = 1 << 30
     preload: bool = False
     filter: EpisodeFilter = field(default_factory=EpisodeFilter)
+    sensors: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.n_obs_steps < 1 or self.horizon < 1:
             raise ValueError(f"n_obs_steps and horizon must be >= 1, got {self.n_obs_steps}, {self.horizon}")
+        unknown = [s for s in self.sensors if s not in LOADABLE_SENSORS]
+        if unknown:
+            raise ValueError(f"unknown sensors {unknown} to load; datasets store {list(LOADABLE_SENSORS)}")
+
+
+LOADABLE_SENSORS = ("depth", "contact")
 
 
 class _Base(torch.utils.data.Dataset):
@@ -152,8 +164,8 @@ class ChunkDataset(_Base):
     ``uint8_images``), ``observation.state`` float32[T, S], ``observation_is_pad`` bool[T],
     ``action`` float32[H, A], ``action_is_pad`` bool[H], ``task`` str, and when present
     ``action.universal`` float32[H, 7], ``observation.privileged`` float32[P] (frame t),
-    ``annotation.target_uv`` float32[3 * cameras] (frame t),
-    ``subtask``/``reasoning``/``embodiment`` str and the integer index columns.
+    ``annotation.target_uv`` float32[3 * cameras] (frame t), the sensors asked for
+    (:class:`LoaderConfig` ``sensors``), ``subtask``/``reasoning``/``embodiment`` str and the integer index columns.
     """
 
     def __init__(self, root: str | Path, cfg: LoaderConfig = LoaderConfig()) -> None:
@@ -180,8 +192,38 @@ class ChunkDataset(_Base):
             for k in (cfg.action_key, cfg.state_key, fmt.ACTION_UNIVERSAL, fmt.PRIVILEGED, fmt.TARGET_UV)
             if k in cols
         }
+        self._intrinsics: dict[str, torch.Tensor] = {}
+        self._depth = self._sensor_columns(cfg.sensors)
         if cfg.preload:
             self.preload()
+
+    def _sensor_columns(self, sensors: tuple[str, ...]) -> dict[str, np.ndarray]:
+        """The depth columns (uint16 millimetres [N, 1, H, W]) of the loaded cameras; adds contact to
+        ``_float``. Raises DatasetError naming how to record a sensor the dataset lacks."""
+        cols, depth = self.frames.columns, {}
+        wanted = [fmt.depth_key(c) for c in self.cameras] if "depth" in sensors else []
+        wanted += [fmt.CONTACT] if "contact" in sensors else []
+        missing = [k for k in wanted if k not in cols]
+        if missing:
+            raise DatasetError(
+                self.root,
+                f"the loader was asked for sensors {list(sensors)}, but the dataset has no {missing}",
+                "Record them (`hivla collect --sensors depth,contact`) or train without them.",
+            )
+        for key in wanted:
+            if key == fmt.CONTACT:
+                self._float[key] = np.asarray(cols[key], np.float32).reshape(len(self.frames), -1)
+                continue
+            h, w = self.meta.features[key]["shape"]
+            depth[key] = np.asarray(cols[key]).reshape(len(self.frames), 1, h, w)
+            cam = key.removeprefix(fmt.DEPTH_PREFIX)
+            pose = fmt.camera_pose_key(cam)
+            if pose in cols:  # recorded by hivla collect with the depth
+                self._float[pose] = np.asarray(cols[pose], np.float32).reshape(len(self.frames), 4, 4)
+            k = self.meta.features[key].get("info", {}).get("camera.intrinsics")
+            if k is not None:
+                self._intrinsics[fmt.camera_intrinsics_key(cam)] = torch.tensor(k, dtype=torch.float32)
+        return depth
 
     def __len__(self) -> int:
         return len(self.frames)
@@ -197,6 +239,12 @@ class ChunkDataset(_Base):
         obs_c, act_c = np.clip(obs_t, 0, length - 1), np.clip(act_t, 0, length - 1)
         item: dict[str, Any] = self._images(ep, obs_c, cfg.uint8_images)
         item[fmt.STATE] = torch.from_numpy(self._float[cfg.state_key][start + obs_c])
+        for key, units in self._depth.items():
+            item[key] = torch.from_numpy(fmt.units_to_depth(units[start + obs_c]))  # (T, 1, H, W) metres
+        for key in (fmt.CONTACT, *(fmt.camera_pose_key(c) for c in self.cameras)):
+            if key in self._float:  # (T, 10) touch, (T, 4, 4) camera-to-world
+                item[key] = torch.from_numpy(self._float[key][start + obs_c])
+        item.update(self._intrinsics)  # (3, 3) per camera with depth
         item["observation_is_pad"] = torch.from_numpy(obs_t < 0)
         item[fmt.ACTION] = torch.from_numpy(self._float[cfg.action_key][start + act_c])
         item["action_is_pad"] = torch.from_numpy(act_t >= length)

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 CODEBASE_VERSION = "v3.0"
 # Our own version on top of the LeRobot layout: bump it when hivla columns or meta change, and
 # add a migration (or a clear error) in ``meta.check_versions``.
@@ -44,6 +46,18 @@ TARGET_XYZ = "annotation.target_xyz"
 # hivla only: the simulator's generalized positions (MuJoCo qpos, float32) at each frame: enough to
 # render the frame again under other visuals (`hivla data synthesize`); never a policy input.
 SIM_QPOS = "sim.qpos"
+# hivla only, with `hivla collect --sensors` (hivla.sim.sensors): per camera, depth in whole millimetres
+# (uint16[H, W], lossless to 0.5 mm; 65535 = 65.535 m or farther) and the camera-to-world pose
+# (float32[4, 4], OpenCV camera frame; the intrinsics are in the depth feature's info); the touch
+# readings float32[10] (newtons, 0/1 flags, newton-metres; names in the feature).
+DEPTH_PREFIX = "observation.depth."
+CAMERA_POSE_PREFIX = "observation.camera_pose."
+CAMERA_INTRINSICS_PREFIX = (
+    "observation.camera_intrinsics."  # loader output only (from the depth feature's info)
+)
+CONTACT = "observation.contact"
+DEPTH_SCALE = 0.001  # metres per stored depth unit
+DEPTH_MAX_UNITS = 65535
 TIMESTAMP, FRAME_INDEX, EPISODE_INDEX, INDEX, TASK_INDEX = (
     "timestamp",
     "frame_index",
@@ -60,6 +74,34 @@ LEROBOT_INDEX_COLUMNS = (TIMESTAMP, FRAME_INDEX, EPISODE_INDEX, INDEX, TASK_INDE
 
 def image_key(camera: str) -> str:
     return f"{IMAGE_PREFIX}{camera}"
+
+
+def depth_key(camera: str) -> str:
+    return f"{DEPTH_PREFIX}{camera}"
+
+
+def camera_pose_key(camera: str) -> str:
+    return f"{CAMERA_POSE_PREFIX}{camera}"
+
+
+def camera_intrinsics_key(camera: str) -> str:
+    return f"{CAMERA_INTRINSICS_PREFIX}{camera}"
+
+
+def is_depth_geometry(key: str) -> bool:
+    """True for the depth and camera-pose columns (``--sensors depth``): what a moved camera invalidates."""
+    return key.startswith((DEPTH_PREFIX, CAMERA_POSE_PREFIX))
+
+
+def depth_to_units(depth_m: np.ndarray) -> np.ndarray:
+    """float depth in metres [...] -> uint16 millimetres (rounded; clipped to 0..65.535 m)."""
+    units = np.rint(np.asarray(depth_m, np.float64) / DEPTH_SCALE)
+    return np.clip(np.nan_to_num(units, nan=DEPTH_MAX_UNITS), 0, DEPTH_MAX_UNITS).astype(np.uint16)
+
+
+def units_to_depth(units: np.ndarray) -> np.ndarray:
+    """uint16 millimetres [...] -> float32 metres."""
+    return np.asarray(units, np.float32) * np.float32(DEPTH_SCALE)
 
 
 def chunk_file(episode_index: int, chunks_size: int = CHUNKS_SIZE) -> tuple[int, int]:

@@ -31,7 +31,7 @@ from hivla.utils.pool import open_pool
 # Config fields that must match when resuming (they change what the data means).
 _RESUME_KEYS = (
     "suite", "embodiment", "image_size", "shifts", "max_steps", "seed_offset", "action_noise", "source",
-    "video_only",
+    "video_only", "sensors",
 )  # fmt: skip
 WINDOW = 4  # seeds submitted and not yet committed, per worker (finished ones wait for earlier seeds)
 EXPERT_SOURCE = "expert"  # the hivla/source of scripted-expert episodes (older datasets: no column)
@@ -58,6 +58,12 @@ class CollectConfig:
     the cameras, the instruction and its language annotations, the rewards and flags; the columns
     of :data:`ROBOT_COLUMNS` (actions, state, privileged and simulator annotations) are absent, not
     zero, and ``meta/info.json`` says ``hivla.video_only`` (loaders that need actions refuse it).
+
+    ``sensors``: the env's optional sensors to record (:mod:`hivla.sim.sensors`): ``depth`` stores
+    per camera ``observation.depth.<cam>`` (uint16 millimetres, lossless to 0.5 mm) and
+    ``observation.camera_pose.<cam>`` (camera-to-world float32[4, 4], the intrinsics in the depth
+    feature's info, so point clouds can be rebuilt); ``contact`` stores ``observation.contact``
+    float32[10]. ``points`` is not stored: it follows from depth and the camera parameters.
     """
 
     out: Path
@@ -79,10 +85,24 @@ class CollectConfig:
     video_only: bool = False
     backend: str = "local"
     address: str | None = None
+    sensors: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        from hivla.sim import check_embodiment, is_external, parse_shifts
+        from hivla.sim import check_embodiment, is_external, parse_sensors, parse_shifts
+        from hivla.sim.sensors import SensorError
         from hivla.utils.pool import check_backend
+
+        sensors = parse_sensors(self.sensors)
+        if "points" in sensors:
+            raise SensorError(
+                "sensors: points are not stored (they follow from depth and the recorded camera parameters, "
+                "hivla.sim.camera_geometry.depth_to_points); record --sensors depth instead"
+            )
+        if sensors and is_external(self.suite):
+            raise SensorError(
+                f"suite {self.suite} is an external benchmark and has no hivla sensors; drop --sensors"
+            )
+        object.__setattr__(self, "sensors", sensors)
 
         check_backend(self.backend, self.address)
         check_embodiment(self.suite, self.embodiment)
@@ -112,6 +132,7 @@ class CollectConfig:
     def resume_key(self) -> dict[str, Any]:
         d = {k: getattr(self, k) for k in _RESUME_KEYS}
         d["shifts"] = sorted(d["shifts"])
+        d["sensors"] = list(d["sensors"])
         return d
 
     def make_env(self):
@@ -119,7 +140,7 @@ class CollectConfig:
 
         return make_env(
             self.suite, self.embodiment, image_size=self.image_size, shifts=list(self.shifts),
-            max_steps=self.max_steps,
+            max_steps=self.max_steps, **({"sensors": self.sensors} if self.sensors else {}),
         )  # fmt: skip
 
 
@@ -158,6 +179,8 @@ class EpisodeBuilder:
         self.env, self.first = env, info
         self.cols: dict[str, list] = {k: [] for k in _FRAME_COLUMNS}
         self.images: dict[str, list] = {c: [] for c in obs["images"]}
+        self.sensor_columns = tuple(sensor_frame(obs))
+        self.cols.update({k: [] for k in self.sensor_columns})
 
     def add(self, obs: dict[str, Any], info: dict[str, Any], action: np.ndarray, note: Any) -> None:
         env, cols = self.env, self.cols
@@ -174,6 +197,8 @@ class EpisodeBuilder:
         cols[fmt.SUBTASK].append(note.subtask)
         cols[fmt.REASONING].append(note.text())
         cols[fmt.EMBODIMENT].append(env.embodiment.name)
+        for key, value in sensor_frame(obs).items():
+            cols[key].append(value)
 
     def stepped(self, reward: float, terminated: bool, truncated: bool, info: dict[str, Any]) -> None:
         self.cols[fmt.REWARD].append(float(reward))
@@ -186,7 +211,8 @@ class EpisodeBuilder:
 
     def build(self, seed: int, last: dict[str, Any], **extra: Any) -> Episode:
         """The episode; ``last`` is the info after the final step, ``extra`` more episode metadata."""
-        frames = {k: (np.stack(v) if k in _VECTOR_COLUMNS else v) for k, v in self.cols.items()}
+        stacked = (*_VECTOR_COLUMNS, *self.sensor_columns)
+        frames = {k: (np.stack(v) if k in stacked else v) for k, v in self.cols.items()}
         frames[fmt.SUBTASK_INDEX] = np.asarray(frames[fmt.SUBTASK_INDEX], np.int64)
         frames[fmt.REWARD] = np.asarray(frames[fmt.REWARD], np.float32)
         frames[fmt.DONE] = np.asarray(frames[fmt.DONE], bool)
@@ -207,6 +233,18 @@ class EpisodeBuilder:
         }
         images = {c: np.stack(v) for c, v in self.images.items()}
         return Episode(frames, images, first["instruction"], ep_info)
+
+
+def sensor_frame(obs: dict[str, Any]) -> dict[str, np.ndarray]:
+    """The dataset columns of one observation's optional sensors (empty without them): depth as
+    uint16 millimetres and the camera pose per camera, the contact readings."""
+    out: dict[str, np.ndarray] = {}
+    for cam, depth in obs.get("depth", {}).items():
+        out[fmt.depth_key(cam)] = fmt.depth_to_units(depth)
+        out[fmt.camera_pose_key(cam)] = np.asarray(obs["camera_params"][cam]["extrinsics"], np.float32)
+    if "contact" in obs:
+        out[fmt.CONTACT] = np.asarray(obs["contact"], np.float32)
+    return out
 
 
 def record_episode(
@@ -292,6 +330,7 @@ _VECTOR_COLUMNS = (
 # What a video of a person would not show: absent from ``video_only`` datasets.
 ROBOT_COLUMNS = (
     fmt.ACTION, fmt.ACTION_UNIVERSAL, fmt.STATE, fmt.PRIVILEGED, fmt.TARGET_UV, fmt.TARGET_XYZ, fmt.SIM_QPOS,
+    fmt.CONTACT,
 )  # fmt: skip
 _FRAME_COLUMNS = (
     *_VECTOR_COLUMNS, fmt.SUBTASK_INDEX, fmt.SUBTASK, fmt.REASONING, fmt.EMBODIMENT,
@@ -300,6 +339,7 @@ _FRAME_COLUMNS = (
 
 
 def feature_names(env) -> dict[str, list[str]]:
+    from hivla.sim import CONTACT_NAMES
     from hivla.sim.adapters.env import ExternalEnv
     from hivla.types import CAMERAS, UNIVERSAL_ACTION_NAMES
 
@@ -314,7 +354,24 @@ def feature_names(env) -> dict[str, list[str]]:
         fmt.TARGET_UV: [f"{cam}.{axis}" for cam in CAMERAS for axis in ("u", "v", "visible")],
         fmt.TARGET_XYZ: ["x", "y", "z"],
         fmt.SIM_QPOS: qpos_names(env.model),
+        fmt.CONTACT: list(CONTACT_NAMES),
+        **{fmt.depth_key(cam): ["height", "width"] for cam in env.cameras},
+        **{fmt.camera_pose_key(cam): ["row", "column"] for cam in env.cameras},
     }
+
+
+def sensor_feature_info(env, features: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """``features`` with the depth features' ``info``: unit, scale and the camera's intrinsics."""
+    out = dict(features)
+    params = env.camera_params() if any(k.startswith(fmt.DEPTH_PREFIX) for k in features) else {}
+    for cam, p in params.items():
+        key = fmt.depth_key(cam)
+        if key in out:
+            info = {"depth.unit": "mm", "depth.scale": fmt.DEPTH_SCALE, "depth.max": fmt.DEPTH_MAX_UNITS,
+                    "camera.intrinsics": np.asarray(p["intrinsics"]).tolist(),
+                    "camera.convention": "opencv (x right, y down, z forward); pose: camera-to-world"}  # fmt: skip
+            out[key] = {**out[key], "info": info}
+    return out
 
 
 def qpos_names(model) -> list[str]:
@@ -364,6 +421,8 @@ class SeedWorker:
         if cfg.video_only:
             ep.frames = {k: v for k, v in ep.frames.items() if k not in ROBOT_COLUMNS}
         features = infer_features(ep, feature_names(env), cfg.video, env.fps)
+        if cfg.sensors:
+            features = sensor_feature_info(env, features)
         videos = {}
         for cam, frames in ep.images.items():
             path = encode_video(frames, self.scratch / f"{seed}-{cam}.mp4", env.fps, cfg.video, pad_odd=False)
@@ -499,12 +558,18 @@ def _open_run(cfg: CollectConfig, paths: fmt.Paths) -> dict[str, Any]:
         state = json.loads(paths.collect.read_text()) if paths.collect.is_file() else None
         if (
             state is None
-            or {"action_noise": 0.0, "source": EXPERT_SOURCE, "video_only": False, **state.get("config", {})}
+            or {
+                "action_noise": 0.0,
+                "source": EXPERT_SOURCE,
+                "video_only": False,
+                "sensors": [],
+                **state.get("config", {}),
+            }
             != key
         ):  # older: fewer keys
             raise ValueError(
                 f"cannot resume {paths.root}: it was recorded with {state and state.get('config')}, "
-                f"but this run asks for {key}; use the same suite, embodiment, image size, shifts, action noise, source and --video-only"
+                f"but this run asks for {key}; use the same suite, embodiment, image size, shifts, action noise, source, --video-only and --sensors"
             )
         return state
     state = {"config": key, "dropped_seeds": [], "video": asdict(cfg.video)}

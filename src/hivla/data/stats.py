@@ -113,6 +113,9 @@ def compute_stats(root: str | Path, max_image_frames: int = 2000, seed: int = 0)
     for key, col in frames.columns.items():
         if key in SKIP or col.dtype in (object, bool):
             continue
+        if key.startswith(fmt.DEPTH_PREFIX):
+            out[key] = depth_stats(col)
+            continue
         x = np.asarray(col, np.float64)
         out[key] = FeatureStats.of(x.reshape(len(x), -1) if x.ndim > 1 else x[:, None])
     rng = np.random.default_rng(seed)
@@ -133,6 +136,15 @@ def compute_stats(root: str | Path, max_image_frames: int = 2000, seed: int = 0)
     return NormStats(out)
 
 
+def depth_stats(units: np.ndarray, max_values: int = 200_000) -> FeatureStats:
+    """Statistics of depth maps stored as uint16 millimetres [N, ...], in metres over all pixels (an
+    even subsample of at most ``max_values``), shaped [1, 1, 1] to broadcast against (1, H, W)."""
+    flat = np.asarray(units).reshape(-1)
+    step = max(1, len(flat) // max_values)
+    s = FeatureStats.of(fmt.units_to_depth(flat[::step]).astype(np.float64)[:, None])  # (n, 1)
+    return FeatureStats(*(np.asarray(getattr(s, k)).reshape(1, 1, 1) for k in STAT_NAMES), count=len(units))
+
+
 def write_stats(root: str | Path, **kwargs: Any) -> NormStats:
     """Compute statistics and save them to ``meta/stats.json``."""
     stats = compute_stats(root, **kwargs)
@@ -145,7 +157,8 @@ def episode_stats(
 ) -> dict[str, Any]:
     """One episode's statistics as LeRobot's ``meta/episodes`` columns ``stats/<feature>/<stat>``.
 
-    columns: feature -> values [T] or [T, D] (strings are skipped, bools count as 0/1);
+    columns: feature -> values [T] or [T, D] (strings are skipped, bools count as 0/1; depth maps
+    get one statistic over all pixels, in metres: :func:`depth_stats`);
     images: feature -> uint8[T, H, W, 3], sampled at up to ``max_frames`` evenly spaced frames
     and every other pixel, per channel in [0, 1] with shape [3, 1, 1] (as in ``stats.json``).
     """
@@ -153,6 +166,9 @@ def episode_stats(
     for key, values in columns.items():
         x = np.asarray(values)
         if x.dtype == object or x.dtype.kind in "USO":
+            continue
+        if key.startswith(fmt.DEPTH_PREFIX):
+            out.update(_flat(key, depth_stats(x, max_values=50_000), (1, 1, 1)))
             continue
         x = x.astype(np.float64)
         s = FeatureStats.of(x if x.ndim > 1 else x[:, None])

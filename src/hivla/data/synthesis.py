@@ -160,7 +160,8 @@ def _open_out(cfg: SynthesizeConfig, src: DatasetMeta) -> tuple[DatasetWriter, s
         if "video" in src.info.get("hivla", {})
         else DEFAULT_VIDEO
     )
-    features = {k: v for k, v in src.features.items()}
+    # Re-rendered looks may move the cameras: the recorded depth and camera poses would be stale.
+    features = {k: v for k, v in src.features.items() if not fmt.is_depth_geometry(k)}
     return DatasetWriter.create(cfg.out, src.fps, features, src.info.get("robot_type"), hivla, video), set()
 
 
@@ -188,7 +189,7 @@ def _episode(
     e = episodes[i]
     rows = slice(int(table.starts[i]), int(table.starts[i] + table.lengths[i]))
     skip = (*fmt.LEROBOT_INDEX_COLUMNS,)
-    frames = {k: v[rows] for k, v in table.columns.items() if k not in skip}
+    frames = {k: v[rows] for k, v in table.columns.items() if k not in skip and not fmt.is_depth_geometry(k)}
     frames = {k: (list(v) if v.dtype == object else v) for k, v in frames.items()}
     frames[fmt.TARGET_UV] = result["target_uv"]
     info = {

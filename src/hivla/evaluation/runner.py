@@ -193,6 +193,7 @@ class EpisodeWorker:
             env = make_env(
                 self.cfg.suite, self.cfg.embodiment, image_size=self.image_size, shifts=shifts,
                 render=self.policy.needs_images or self.cfg.videos > 0, max_steps=self.cfg.max_steps,
+                **({"sensors": self.policy.sensors} if self.policy.sensors else {}),
             )  # fmt: skip
             self._stacks[label] = (env, Agent(self.policy, env, self.execution))
         return self._stacks[label]

@@ -120,13 +120,13 @@ class ResNetEncoder(nn.Module):
     GroupNorm instead of BatchNorm keeps it independent of batch size and DDP.
     """
 
-    def __init__(self, cfg: VisionConfig, film_dim: int = 0) -> None:
+    def __init__(self, cfg: VisionConfig, film_dim: int = 0, in_channels: int = 3) -> None:
         super().__init__()
         c0 = cfg.widths[0]
         self.film_dim = film_dim if cfg.film else 0
         self.input_norm = cfg.input_norm
         self.stem = nn.Sequential(
-            nn.Conv2d(3, c0, 3, 2, 1, bias=False), nn.GroupNorm(min(8, c0), c0), nn.ReLU()
+            nn.Conv2d(in_channels, c0, 3, 2, 1, bias=False), nn.GroupNorm(min(8, c0), c0), nn.ReLU()
         )
         stages, c_in = [], c0
         for i, w in enumerate(cfg.widths):
@@ -145,12 +145,13 @@ class ResNetEncoder(nn.Module):
     def _normalize(self, images: torch.Tensor) -> torch.Tensor:
         if self.input_norm == "fixed":
             return images - 0.5
-        mean = images.mean(dim=(-2, -1), keepdim=True)  # (B, 3, 1, 1)
-        std = images.std(dim=(-2, -1), keepdim=True)  # (B, 3, 1, 1)
+        mean = images.mean(dim=(-2, -1), keepdim=True)  # (B, Ch, 1, 1)
+        std = images.std(dim=(-2, -1), keepdim=True)  # (B, Ch, 1, 1)
         return (images - mean) / (std + 0.02)  # a flat (dark or blank) image stays near zero
 
     def forward(self, images: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
-        """images float[B, 3, H, W]; cond float[B, film_dim] (required with FiLM)."""
+        """images float[B, Ch, H, W] (Ch = in_channels: RGB, or RGB-D with depth scaled to [0, 1]);
+        cond float[B, film_dim] (required with FiLM)."""
         if self.film_dim and cond is None:
             raise ValueError(
                 "this CNN was built with film=True: pass cond (the pooled instruction embedding)"
@@ -279,12 +280,15 @@ class EfficientNetLite0Encoder(nn.Module):
         return feats.flatten(2).transpose(1, 2)  # (B, g*g, 1280)
 
 
-def build_vision_encoder(cfg: VisionConfig, film_dim: int = 0) -> nn.Module:
+def build_vision_encoder(cfg: VisionConfig, film_dim: int = 0, in_channels: int = 3) -> nn.Module:
     """The per-camera encoder for ``cfg.kind`` (not for ``hf_vlm``, see :mod:`hivla.models.hf_vlm`).
 
-    ``film_dim``: size of the instruction embedding a FiLM-conditioned CNN receives."""
+    ``film_dim``: size of the instruction embedding a FiLM-conditioned CNN receives. ``in_channels``:
+    3 (RGB) or 4 (RGB-D, the CNN only)."""
     if cfg.kind == "hf_vlm":
         raise ValueError("hf_vlm is a joint vision-language backbone; build it with hivla.models.hf_vlm")
     if cfg.kind == "cnn":
-        return ResNetEncoder(cfg, film_dim)
+        return ResNetEncoder(cfg, film_dim, in_channels)
+    if in_channels != 3:
+        raise ValueError(f"vision encoder {cfg.kind!r} reads RGB only, got {in_channels} channels")
     return VISION_ENCODERS.get(cfg.kind)(cfg)

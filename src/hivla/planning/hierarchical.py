@@ -71,6 +71,7 @@ class HierarchicalPolicy(RolloutPolicy):
         self.name = name
         self.action_space, self.embodiments = self.low.action_space, self.low.embodiments
         self.action_dim, self.image_size = self.low.action_dim, self.low.image_size
+        self.sensors = self.low.sensors
         self.execute_steps = self.low.execute_steps
         self.needs_images = (
             self.low.needs_images or not isinstance(self.monitor, OracleMonitor) or trigger is not None

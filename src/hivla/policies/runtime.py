@@ -45,6 +45,8 @@ class RolloutPolicy:
         needs_images: False lets the harness skip rendering when no video is recorded.
         execute_steps: actions of each chunk to execute before querying again.
         image_size: camera size the policy was trained on, or None for any.
+        sensors: the env's optional sensors the policy reads (``hivla.sim.sensors``: "depth",
+            "contact"); the harness makes its envs with them. () = RGB and state only.
     """
 
     name: str = "policy"
@@ -54,6 +56,7 @@ class RolloutPolicy:
     needs_images: bool = True
     execute_steps: int = 1
     image_size: int | None = None
+    sensors: tuple[str, ...] = ()
 
     def start_episode(self, env: Any, seed: int) -> None:
         """Called before every episode with the env (already reset) and the episode seed."""
@@ -101,7 +104,7 @@ class PolicyAdapter(RolloutPolicy):
 
     Read from the policy, then from its ``config``: ``action_space`` ("native" | "universal"),
     ``embodiments`` (or one ``embodiment``), ``action_dim`` (0 = unknown), ``execute_steps``
-    (else ``horizon``, the whole chunk) and ``image_size``; optional ``reasoning`` and
+    (else ``horizon``, the whole chunk), ``image_size`` and ``sensors``; optional ``reasoning`` and
     ``plan_subtask`` (str or a method returning one). Observations gain an ``embodiment`` key
     (the env's) so that multi-embodiment policies know which robot they drive.
     """
@@ -123,6 +126,7 @@ class PolicyAdapter(RolloutPolicy):
         self.action_dim = int(_declared(policy, "action_dim", 0)) or None
         self.execute_steps = int(_declared(policy, "execute_steps", 0) or _declared(policy, "horizon", 1))
         self.image_size = int(_declared(policy, "image_size", 0)) or None
+        self.sensors = tuple(_declared(policy, "sensors", ()) or ())
         self._embodiment: str | None = None
 
     def start_episode(self, env: Any, seed: int) -> None:

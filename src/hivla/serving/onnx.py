@@ -60,6 +60,8 @@ def check_exportable(config: Any) -> None:
         problems.append(f"a discrete {config.head.kind!r} head (token decoding)")
     if config.reasoning.enabled:
         problems.append("reasoning traces (their decoding and reuse run in Python)")
+    if getattr(config, "depth", False) or getattr(config, "contact", False):
+        problems.append("depth or contact inputs (the exported graph reads RGB and state only)")
     if problems:
         raise ExportError(
             "cannot export this policy to ONNX: it has " + "; ".join(problems) + ". Export a VLA with a CNN "

@@ -21,6 +21,7 @@ from hivla.sim.benchmarks import (
 from hivla.sim.embodiments import EMBODIMENTS
 from hivla.sim.env import TabletopEnv
 from hivla.sim.expert import ScriptedExpert
+from hivla.sim.sensors import CONTACT_NAMES, SENSORS, parse_sensors
 from hivla.sim.shifts import SHIFT_AXES, parse_shifts
 from hivla.sim.suites import SUITES, Suite
 
@@ -29,8 +30,10 @@ TASK_KINDS = ("pick", "place", "stack", "push", "open_drawer", "close_drawer", "
 register_gym_ids()  # every suite is a gymnasium id: gymnasium.make("hivla/<suite>-v<version>", ...)
 
 __all__ = [
+    "CONTACT_NAMES",
     "EMBODIMENTS",
     "EXTERNAL_SUITES",
+    "SENSORS",
     "SHIFT_AXES",
     "SUITES",
     "TASK_KINDS",
@@ -45,6 +48,7 @@ __all__ = [
     "gym_id",
     "is_external",
     "make_env",
+    "parse_sensors",
     "parse_shifts",
     "suite_names",
 ]

@@ -14,11 +14,13 @@ import gymnasium as gym
 import mujoco
 import numpy as np
 
+from hivla.sim import camera_geometry as camgeo
 from hivla.sim import catalogue as cat
 from hivla.sim.embodiments import EMBODIMENTS, Embodiment
 from hivla.sim.episode import EpisodeSpec, sample_episode
 from hivla.sim.predicates import is_done
 from hivla.sim.scene_xml import scene_xml
+from hivla.sim.sensors import CONTACT_NAMES, ContactSensor, SensorError, parse_sensors
 from hivla.sim.shifts import RenderShifter, parse_shifts, sampling_options
 from hivla.sim.suites import SUITES, Suite
 from hivla.sim.universal_actions import UniversalActions
@@ -40,8 +42,11 @@ class TabletopEnv(UniversalActions, gym.Env):
         image_size: square camera images, 64..224 px.
         shifts: ``{axis: level}`` or ``["axis=level", ...]``.
         render: False skips rendering (images are empty arrays): physics-only speed.
-        depth: also return ``obs["depth"]`` per camera (metres).
+        depth: also return ``obs["depth"]`` per camera (metres); the same as adding "depth" to sensors.
         max_steps: step limit; default 90 per subtask.
+        cameras: the cameras to render (of ``hivla.types.CAMERAS``).
+        sensors: optional sensors beyond RGB, any of "depth", "points", "contact"
+            (:mod:`hivla.sim.sensors` lists their keys, shapes and units); none by default.
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": CONTROL_HZ}  # noqa: RUF012
@@ -56,6 +61,7 @@ class TabletopEnv(UniversalActions, gym.Env):
         depth: bool = False,
         max_steps: int | None = None,
         cameras: tuple[str, ...] = CAMERAS,
+        sensors: tuple[str, ...] | str | None = (),
     ) -> None:
         if not 64 <= image_size <= 224:
             raise ValueError(f"image_size must be within 64..224 px, got {image_size}")
@@ -65,12 +71,13 @@ class TabletopEnv(UniversalActions, gym.Env):
         self.suite: Suite = SUITES.get(suite)
         self.embodiment: Embodiment = EMBODIMENTS.get(embodiment)()
         self.shifts = parse_shifts(shifts)
-        self.image_size, self.render_images, self.depth, self.cameras = (
-            image_size,
-            render,
-            depth,
-            tuple(cameras),
-        )
+        self.sensors = parse_sensors((*parse_sensors(sensors), *(("depth",) if depth else ())))
+        if not render and set(self.sensors) & {"depth", "points"}:
+            raise SensorError(
+                f"sensors {list(self.sensors)} need rendering, but render=False; drop depth/points or render"
+            )
+        self.depth = "depth" in self.sensors
+        self.image_size, self.render_images, self.cameras = image_size, render, tuple(cameras)
         self.max_steps_override = max_steps
         body, actuators = self.embodiment.robot_xml()
         self.model = mujoco.MjModel.from_xml_string(scene_xml(body, actuators, self.embodiment.name))
@@ -90,9 +97,29 @@ class TabletopEnv(UniversalActions, gym.Env):
                 "images": gym.spaces.Dict({c: img for c in self.cameras}),
                 "state": gym.spaces.Box(-np.inf, np.inf, (emb.state_dim,), dtype=np.float32),
                 "instruction": gym.spaces.Text(max_length=512),
+                **self._sensor_spaces(),
             }
         )
+        self.contact_sensor = ContactSensor(
+            self.model, self.finger_geoms, self.hand_geoms, self.embodiment.ee_site
+        )
         self.spec_: EpisodeSpec | None = None
+
+    def _sensor_spaces(self) -> dict[str, gym.spaces.Space]:
+        n, inf, out = self.image_size, np.inf, {}
+
+        def per_cam(shape: tuple[int, ...]) -> gym.spaces.Dict:
+            return gym.spaces.Dict(
+                {c: gym.spaces.Box(-inf, inf, shape, dtype=np.float32) for c in self.cameras}
+            )
+
+        if self.depth:
+            out["depth"] = per_cam((n, n))
+        if "points" in self.sensors:
+            out["points"] = per_cam((n, n, 3))
+        if "contact" in self.sensors:
+            out["contact"] = gym.spaces.Box(-inf, inf, (len(CONTACT_NAMES),), dtype=np.float32)
+        return out
 
     # ---- model bookkeeping ---------------------------------------------------------------------
     def _index_model(self) -> None:
@@ -325,9 +352,33 @@ class TabletopEnv(UniversalActions, gym.Env):
             "state": self.embodiment.state(),
             "instruction": self.spec.instruction,
         }
-        if self.depth and self.render_images:
-            obs["depth"] = self._render_depth()
+        if self.depth or "points" in self.sensors:
+            depth, params = self._render_depth(), self.camera_params()
+            if self.depth:
+                obs["depth"] = depth
+            if "points" in self.sensors:
+                obs["points"] = {
+                    c: camgeo.depth_to_points(depth[c], params[c]["intrinsics"], params[c]["extrinsics"])
+                    for c in self.cameras
+                }
+            obs["camera_params"] = params
+        if "contact" in self.sensors:
+            obs["contact"] = self.contact_sensor.read(self.data)
         return obs
+
+    def camera_params(self) -> dict[str, dict[str, np.ndarray]]:
+        """camera -> {"intrinsics": float32[3, 3], "extrinsics": float32[4, 4] camera-to-world}, now
+        (OpenCV camera frame, :mod:`hivla.sim.camera_geometry`); the wrist camera moves with the hand."""
+        out = {}
+        for cam in self.cameras:
+            cid = self.model.camera(cam).id
+            out[cam] = {
+                "intrinsics": camgeo.intrinsics(
+                    float(self.model.cam_fovy[cid]), self.image_size, self.image_size
+                ),
+                "extrinsics": camgeo.extrinsics(self.data.cam_xpos[cid], self.data.cam_xmat[cid]),
+            }
+        return out
 
     def _renderer_rgb(self) -> mujoco.Renderer:
         if self._renderer is None:

@@ -73,12 +73,15 @@ class RecordedVLADataset(torch.utils.data.Dataset):
         cfg = LoaderConfig(
             n_obs_steps=1, horizon=policy.horizon, cameras=tuple(policy.cameras), preload=preload, cache_bytes=cache_bytes,
             action_key=self.keymap.action, state_key=self.keymap.state, camera_keys=self.keymap.cameras,
-            filter=EpisodeFilter(episodes=tuple(episodes)),
+            filter=EpisodeFilter(episodes=tuple(episodes)), sensors=policy.sensors,
         )  # fmt: skip
         self.episode_subset = tuple(episodes)
         self.inner = ChunkDataset(self.root, cfg)
         check_usable(self.inner, policy, self.keymap)
         self.keys = (*KEEP_KEYS, *(f"observation.images.{c}" for c in policy.cameras))
+        depth = ("depth", "camera_pose", "camera_intrinsics") if policy.depth else ()
+        self.keys += tuple(f"observation.{k}.{c}" for c in policy.cameras for k in depth)
+        self.keys += ("observation.contact",) if policy.contact else ()
 
     def __len__(self) -> int:
         return len(self.inner)

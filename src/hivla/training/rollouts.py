@@ -40,7 +40,11 @@ class SimRolloutEval:
                 "or --eval-every 0"
             ) from None
         size = max(64, min(224, policy.config.image_size))
-        return make_env(self.cfg.suite, emb, image_size=size, cameras=tuple(policy.config.cameras))
+        sensors = policy.config.sensors
+        return make_env(
+            self.cfg.suite, emb, image_size=size, cameras=tuple(policy.config.cameras),
+            **({"sensors": sensors} if sensors else {}),
+        )  # fmt: skip
 
     def __call__(self, policy: Any, step: int) -> dict[str, float]:
         from hivla.actions.chunking import ChunkBroker

@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 
 from hivla.models import BackboneConfig, HeadConfig, LanguageConfig, VisionConfig
 from hivla.policies.vla.reasoning import ReasoningConfig
-from hivla.types import CAMERAS
+from hivla.types import CAMERAS, CONTACT_NAMES
 
 ACTION_SPACES = ("native", "universal")
+DEPTH_ENCODERS = ("channel", "points")
 LANGUAGE_KEYS = ("task", "subtask")
 
 
@@ -48,6 +49,17 @@ class VLAConfig:
     positions (Fourier features) and the state then enter the backbone as one more token, so the
     actions can read where the target is relative to the hand directly. Needs ``vision.kind='cnn'``
     with keypoints.
+    ``depth``: the policy reads each camera's depth map (``obs["depth"]``, metres), encoded by
+    ``depth_encoder``: ``channel`` makes it a fourth input channel of the CNN (RGB-D), clipped to
+    ``DEPTH_RANGE`` metres and scaled to [0, 1] (:func:`hivla.policies.vla.processor_vla.depth_channel`;
+    needs ``vision.kind='cnn'``); ``points`` back-projects ``point_samples`` pixels of each camera
+    to world points with the camera's intrinsics and pose (``obs["camera_params"]``) and encodes
+    each camera's cloud into one more token with a PointNet (:mod:`hivla.models.points`); points
+    farther than ``DEPTH_RANGE`` are dropped.
+    ``contact``: the touch readings (``obs["contact"]``, :data:`hivla.types.CONTACT_NAMES`) join the
+    normalized state in the state token, compressed by ``sign(x) log(1 + |x|)`` (newtons span 0..20).
+    Both need data recorded with ``hivla collect --sensors depth,contact`` and an env run with them
+    (``sensors``; the evaluation harness asks the env for them).
     """
 
     vision: VisionConfig = field(default_factory=VisionConfig)
@@ -70,8 +82,21 @@ class VLAConfig:
     language_key: str = "task"
     reasoning: ReasoningConfig = field(default_factory=ReasoningConfig)
     localize: float = 0.0
+    depth: bool = False
+    depth_encoder: str = "channel"
+    point_samples: int = 256
+    contact: bool = False
 
     def __post_init__(self) -> None:
+        if self.depth_encoder not in DEPTH_ENCODERS:
+            raise ValueError(f"depth_encoder must be one of {DEPTH_ENCODERS}, got {self.depth_encoder!r}")
+        if not 16 <= self.point_samples <= 4096:
+            raise ValueError(f"point_samples must be within 16..4096, got {self.point_samples}")
+        if self.depth and self.depth_encoder == "channel" and self.vision.kind != "cnn":
+            raise ValueError(
+                f"depth_encoder='channel' feeds depth as a fourth channel of the CNN; vision.kind="
+                f"{self.vision.kind!r} reads RGB only: use the cnn encoder, depth_encoder='points' or depth=False"
+            )
         if self.localize < 0:
             raise ValueError(f"localize is a loss weight, must be >= 0 (0 disables), got {self.localize}")
         if self.localize and (self.vision.kind != "cnn" or self.vision.keypoints < 1):
@@ -139,6 +164,28 @@ class VLAConfig:
         on = {"augment_shift": self.augment_shift, "augment_colour": self.augment_colour}
         on["camera_dropout"] = self.camera_dropout
         return {k: v for k, v in on.items() if v}
+
+    @property
+    def sensors(self) -> tuple[str, ...]:
+        """The env sensors (``hivla.sim.sensors``) this policy reads besides RGB and state."""
+        return (*(("depth",) if self.depth else ()), *(("contact",) if self.contact else ()))
+
+    @property
+    def contact_dim(self) -> int:
+        return len(CONTACT_NAMES) if self.contact else 0
+
+    @property
+    def image_channels(self) -> int:
+        """Input channels per camera: RGB, plus depth with ``depth`` as a ``channel``."""
+        return 4 if self.depth_channel else 3
+
+    @property
+    def depth_channel(self) -> bool:
+        return self.depth and self.depth_encoder == "channel"
+
+    @property
+    def depth_points(self) -> bool:
+        return self.depth and self.depth_encoder == "points"
 
     @property
     def action_key(self) -> str:

@@ -32,6 +32,7 @@ from hivla.models import (
     build_language_encoder,
     build_vision_encoder,
 )
+from hivla.models.points import PointNetEncoder
 from hivla.models.vision import cell_label, forget_attention
 from hivla.policies.base import BasePolicy, register_policy
 from hivla.policies.vla.configuration_vla import VLAConfig
@@ -63,13 +64,17 @@ class VLAModel(nn.Module):
         self.language = build_language_encoder(cfg.language) if cfg.language.kind != "none" else None
         if cfg.vision.kind != "hf_vlm":
             film_dim = self.language.out_dim if cfg.vision.film and self.language is not None else 0
-            self.vision = build_vision_encoder(cfg.vision, film_dim)
+            self.vision = build_vision_encoder(cfg.vision, film_dim, cfg.image_channels)
             vis_dim = self.vision.out_dim
         self.vision_proj = nn.Linear(vis_dim, dim)
         self.vision_pos = nn.Parameter(torch.randn(self._count_vision_tokens(), dim) * 0.02)
+        self.points = None
+        if cfg.depth_points:  # one token per camera's point cloud (PointNet)
+            self.points = PointNetEncoder(dim)
+            self.points_pos = nn.Parameter(torch.randn(len(cfg.cameras), dim) * 0.02)
         if self.language is not None:
             self.language_proj = nn.Linear(self.language.out_dim, dim)
-        self.proprio = ProprioEncoder(cfg.state_dim, dim)
+        self.proprio = ProprioEncoder(cfg.state_dim + cfg.contact_dim, dim)  # state (+ touch) token
         self.embodiment_embed = nn.Embedding(len(cfg.embodiments), dim) if len(cfg.embodiments) > 1 else None
         self.type_embed = nn.Parameter(torch.randn(3, dim) * 0.02)  # vision, language, state
         self.target_token = None
@@ -100,7 +105,7 @@ class VLAModel(nn.Module):
     def vision_features(
         self, images: torch.Tensor, texts: list[str], lang: tuple[torch.Tensor, torch.Tensor] | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """images float[B, C, 3, s, s] (+ texts for a VLM or a FiLM CNN) -> (features float[B, N, Dv],
+        """images float[B, C, Ch, s, s] (+ texts for a VLM or a FiLM CNN) -> (features float[B, N, Dv],
         valid bool[B, N]). ``lang``: the language encoder's output, if already computed."""
         if self.cfg.vision.kind == "hf_vlm":
             return self.vlm(images, texts)
@@ -111,14 +116,14 @@ class VLAModel(nn.Module):
             w = valid.to(tokens.device, tokens.dtype).unsqueeze(-1)  # (B, L, 1)
             pooled = (tokens * w).sum(1) / w.sum(1).clamp(min=1.0)  # (B, Dl)
             cond = pooled.repeat_interleave(cams, dim=0).to(images.device)  # (B*C, Dl)
-        flat = images.flatten(0, 1)  # (B*C, 3, s, s)
+        flat = images.flatten(0, 1)  # (B*C, Ch, s, s)
         feats = self.vision(flat, cond) if cond is not None else self.vision(flat)  # (B*C, n, Dv)
         feats = feats.reshape(batch, cams * feats.shape[1], feats.shape[2])  # (B, C*n, Dv)
         return feats, torch.ones(feats.shape[:2], dtype=torch.bool, device=feats.device)
 
     def _count_vision_tokens(self) -> int:
         cfg = self.cfg
-        images = torch.zeros(1, len(cfg.cameras), 3, cfg.image_size, cfg.image_size)
+        images = torch.zeros(1, len(cfg.cameras), cfg.image_channels, cfg.image_size, cfg.image_size)
         with torch.no_grad():
             return int(self.vision_features(images, ["none"])[0].shape[1])
 
@@ -156,11 +161,20 @@ class VLAModel(nn.Module):
             feats, valid = self.vision_features(inputs["images"], inputs["texts"], lang)
         tokens = [self.vision_proj(feats.float()) + self.vision_pos + self.type_embed[0]]  # (B, Nv, D)
         valids = [valid]
+        if self.points is not None:
+            points, pvalid = inputs["points"].float(), inputs["points_valid"]  # (B, C, N, 3), (B, C, N)
+            cloud = self.points(points.flatten(0, 1), pvalid.flatten(0, 1))  # (B*C, 1, D)
+            cloud = cloud.reshape(points.shape[0], points.shape[1], -1)  # (B, C, D)
+            tokens.append(cloud + self.points_pos + self.type_embed[0])
+            valids.append(torch.ones(cloud.shape[:2], dtype=torch.bool, device=cloud.device))
         if lang is not None:
             lang, lang_valid = lang
             tokens.append(self.language_proj(lang.to(feats.device)) + self.type_embed[1])
             valids.append(lang_valid.to(feats.device))
-        state = self.proprio(inputs["state"]) + self.type_embed[2]  # (B, 1, D)
+        proprio = inputs["state"]  # (B, S)
+        if self.cfg.contact:
+            proprio = torch.cat([proprio, inputs["contact"].to(proprio)], dim=-1)  # (B, S + 10)
+        state = self.proprio(proprio) + self.type_embed[2]  # (B, 1, D)
         if self.embodiment_embed is not None:
             state = state + self.embodiment_embed(inputs["embodiment_id"])[:, None]
         tokens.append(state)

@@ -9,6 +9,14 @@ and the tokenizer are checkpoint assets (``assets/processor.json``, ``assets/tok
 Observations may be unbatched (the env's dict: ``images[cam]`` uint8[H, W, 3], ``state``
 float[S], ``instruction`` str) or batched (uint8[B, H, W, 3], float[B, S], list[str]);
 ``sample_actions`` returns float32[B, H, A] either way (B = 1 when unbatched).
+
+With ``depth`` each camera's depth (``obs["depth"][cam]`` float[H, W] metres, or the loader's
+``observation.depth.<cam>``) becomes a fourth image channel (:func:`depth_channel`) or, with
+``depth_encoder='points'``, a world point cloud per camera (:func:`depth_points`, with the camera's
+intrinsics and pose: ``obs["camera_params"]`` or the loader's camera columns); with ``contact``
+the touch readings (``obs["contact"]`` float[10], or ``observation.contact``) go to the model as
+``inputs["contact"]`` (:func:`contact_features`). Both are fixed transforms, so they need no
+statistics and training and serving agree by construction.
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ from hivla.transforms.paraphrase import paraphrase_texts
 
 FORMAT_VERSION = 1
 STATS_FILE = "processor.json"
+DEPTH_RANGE = 2.0  # metres: depth beyond is clipped (the table and objects lie within 1.5 m)
 TOKENIZER_DIR = "tokenizer"
 PROCESSOR_FORMAT = CheckpointFormat(
     "hivla.vla_processor", FORMAT_VERSION, STATS_FILE, "VLA processor asset", "`VLAProcessor.save`"
@@ -198,7 +207,7 @@ class VLAProcessor:
 
     # -- images -------------------------------------------------------------------------------------
     def _images(self, per_cam: list[torch.Tensor]) -> torch.Tensor:
-        """Per camera float[B, 3, H, W] in [0, 1] -> float[B, C, 3, s, s]."""
+        """Per camera float[B, Ch, H, W] in [0, 1] -> float[B, C, Ch, s, s]."""
         return resize_images(per_cam, self.config.image_size)
 
     # -- batches ------------------------------------------------------------------------------------
@@ -233,6 +242,10 @@ class VLAProcessor:
         state = batch["observation.state"]
         state = state[:, -1] if state.ndim == 3 else state  # (B, S): the latest frame
         inputs["state"] = self.normalize_state(state, embs).to(device)
+        if cfg.contact:
+            inputs["contact"] = self.batch_contact(batch).to(device)
+        if cfg.depth_points:
+            inputs["points"], inputs["points_valid"] = (t.to(device) for t in self.batch_points(batch))
         inputs["embodiment_id"] = torch.tensor([cfg.embodiments.index(e) for e in embs], device=device)
         if cfg.action_key not in batch:
             raise KeyError(
@@ -264,17 +277,19 @@ class VLAProcessor:
 
     def augment_images(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """The training augmentations of the config, in order: random shift (``augment_shift``),
-        colour jitter (``augment_colour``), camera dropout (``camera_dropout``), each drawn per sample
-        and camera from torch's global generator. ``images`` float[B, C, 3, s, s] is not modified.
+        colour jitter (``augment_colour``, RGB channels), camera dropout (``camera_dropout``), each drawn
+        per sample and camera from torch's global generator. ``images`` float[B, C, Ch, s, s] (Ch = 3,
+        or 4 with depth, which moves and blanks with its image) is not modified.
 
-        -> (images float[B, C, 3, s, s], content shift float[B, C, 2] in px, kept bool[B, C])."""
+        -> (images float[B, C, Ch, s, s], content shift float[B, C, 2] in px, kept bool[B, C])."""
         cfg = self.config
         moved = torch.zeros(images.shape[0], images.shape[1], 2)  # (B, C, 2)
         kept = torch.ones(images.shape[:2], dtype=torch.bool)  # (B, C)
         if cfg.augment_shift > 0:
             images, moved = random_shift(images, cfg.augment_shift)
-        if cfg.augment_colour > 0:
-            images = jitter_colour(images, cfg.augment_colour)
+        if cfg.augment_colour > 0:  # colour of the RGB channels only (depth has none)
+            rgb = jitter_colour(images[:, :, :3], cfg.augment_colour)
+            images = torch.cat([rgb, images[:, :, 3:]], dim=2) if images.shape[2] > 3 else rgb
         if cfg.camera_dropout > 0:
             images, kept = drop_cameras(images, cfg.camera_dropout)
         return images, moved, kept
@@ -338,8 +353,48 @@ class VLAProcessor:
                 raise KeyError(f"batch has no {key!r}; this policy reads cameras {self.config.cameras}")
             img = batch[key]
             img = img[:, -1] if img.ndim == 5 else img  # (B, 3, H, W): the latest frame
-            per_cam.append(img.float() / 255.0 if img.dtype == torch.uint8 else img.float())
+            img = img.float() / 255.0 if img.dtype == torch.uint8 else img.float()
+            if self.config.depth_channel:
+                dkey = f"observation.depth.{cam}"
+                if dkey not in batch:
+                    raise KeyError(
+                        f"batch has no {dkey!r}, which a depth policy reads; keys: {sorted(batch)}. Record the "
+                        "dataset with `hivla collect --sensors depth` or train with depth off"
+                    )
+                depth = batch[dkey]
+                depth = depth[:, -1] if depth.ndim == 5 else depth  # (B, 1, H, W) metres
+                img = torch.cat([img, depth_channel(depth.float())], dim=1)  # (B, 4, H, W)
+            per_cam.append(img)
         return self._images(per_cam)
+
+    def batch_points(self, batch: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
+        """The world point clouds of a loader batch: (float[B, C, N, 3], valid bool[B, C, N])."""
+        clouds = []
+        for cam in self.config.cameras:
+            keys = [f"observation.{k}.{cam}" for k in ("depth", "camera_pose", "camera_intrinsics")]
+            missing = [k for k in keys if k not in batch]
+            if missing:
+                raise KeyError(
+                    f"batch has no {missing}, which a point-cloud policy reads; keys: {sorted(batch)}. Record the "
+                    "dataset with `hivla collect --sensors depth` or train with depth off"
+                )
+            depth, pose, k = (batch[key].float() for key in keys)
+            depth = depth[:, -1] if depth.ndim == 5 else depth  # (B, 1, H, W)
+            pose = pose[:, -1] if pose.ndim == 4 else pose  # (B, 4, 4)
+            clouds.append(depth_points(depth[:, 0], k, pose, self.config.point_samples))
+        return torch.stack([c[0] for c in clouds], 1), torch.stack([c[1] for c in clouds], 1)
+
+    def batch_contact(self, batch: dict[str, Any]) -> torch.Tensor:
+        """The touch input of a loader batch, float[B, 10] (:func:`contact_features`)."""
+        key = "observation.contact"
+        if key not in batch:
+            raise KeyError(
+                f"batch has no {key!r}, which a contact policy reads; keys: {sorted(batch)}. Record the "
+                "dataset with `hivla collect --sensors contact` or train with contact off"
+            )
+        contact = batch[key]
+        contact = contact[:, -1] if contact.ndim == 3 else contact  # (B, 10): the latest frame
+        return contact_features(contact.float())
 
     def prepare_obs(
         self,
@@ -363,7 +418,10 @@ class VLAProcessor:
                 raise ValueError(
                     f"image {cam!r} must be uint8[H, W, 3] or [B, H, W, 3], got {tuple(img.shape)}"
                 )
-            per_cam.append(img.permute(0, 3, 1, 2).float() / 255.0)  # (B, 3, H, W)
+            img = img.permute(0, 3, 1, 2).float() / 255.0  # (B, 3, H, W)
+            if self.config.depth_channel:
+                img = torch.cat([img, depth_channel(self._obs_depth(obs, cam))], dim=1)  # (B, 4, H, W)
+            per_cam.append(img)
         state = torch.as_tensor(np.asarray(obs["state"], dtype=np.float32))
         state = state[None] if state.ndim == 1 else state  # (B, S)
         texts = obs.get("instruction", "")
@@ -377,7 +435,45 @@ class VLAProcessor:
             "state": self.normalize_state(state, embs).to(device),
             "embodiment_id": torch.tensor([self.config.embodiments.index(e) for e in embs], device=device),
         }
+        if self.config.depth_points:
+            clouds = [self._obs_points(obs, cam) for cam in self.config.cameras]
+            inputs["points"] = torch.stack([c[0] for c in clouds], 1).to(device)  # (B, C, N, 3)
+            inputs["points_valid"] = torch.stack([c[1] for c in clouds], 1).to(device)  # (B, C, N)
+        if self.config.contact:
+            if "contact" not in obs:
+                raise KeyError(
+                    "observation has no 'contact', which this policy reads: make the env with sensors=('contact',)"
+                )
+            contact = torch.as_tensor(np.asarray(obs["contact"], dtype=np.float32))
+            inputs["contact"] = contact_features(contact[None] if contact.ndim == 1 else contact).to(device)
         return inputs, embs
+
+    def _obs_points(self, obs: dict[str, Any], cam: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """A camera's world point cloud from an env observation: (float[B, N, 3], valid bool[B, N])."""
+        params = obs.get("camera_params", {}).get(cam)
+        if params is None:
+            raise KeyError(
+                f"observation has no camera_params for camera {cam!r}, which a point-cloud policy reads: make "
+                "the env with sensors=('depth',)"
+            )
+        depth = self._obs_depth(obs, cam)[:, 0]  # (B, H, W)
+        k, pose = (
+            torch.as_tensor(np.asarray(params[n], dtype=np.float32)) for n in ("intrinsics", "extrinsics")
+        )
+        k = k.expand(depth.shape[0], 3, 3) if k.ndim == 2 else k  # (B, 3, 3)
+        pose = pose.expand(depth.shape[0], 4, 4) if pose.ndim == 2 else pose  # (B, 4, 4)
+        return depth_points(depth, k, pose, self.config.point_samples)
+
+    def _obs_depth(self, obs: dict[str, Any], cam: str) -> torch.Tensor:
+        """``obs["depth"][cam]`` float[H, W] or [B, H, W] metres -> float[B, 1, H, W]."""
+        if cam not in obs.get("depth", {}):
+            raise KeyError(
+                f"observation has no depth for camera {cam!r}, which this policy reads: make the env with "
+                "sensors=('depth',)"
+            )
+        depth = torch.as_tensor(np.asarray(obs["depth"][cam], dtype=np.float32))
+        depth = depth[None] if depth.ndim == 2 else depth  # (B, H, W)
+        return depth[:, None]  # (B, 1, H, W)
 
     # -- assets -------------------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
@@ -399,30 +495,63 @@ class VLAProcessor:
         return cls(config, stats, tokenizer)
 
 
+def depth_channel(depth: torch.Tensor) -> torch.Tensor:
+    """Depth in metres float[B, 1, H, W] -> the CNN's depth channel in [0, 1]: clipped to
+    ``DEPTH_RANGE`` and scaled (non-finite depth counts as far)."""
+    depth = torch.nan_to_num(depth, nan=DEPTH_RANGE, posinf=DEPTH_RANGE, neginf=0.0)
+    return depth.clamp(0.0, DEPTH_RANGE) / DEPTH_RANGE  # (B, 1, H, W)
+
+
+def depth_points(
+    depth: torch.Tensor, intrinsics: torch.Tensor, pose: torch.Tensor, samples: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``samples`` evenly spread pixels of depth maps float[B, H, W] (metres) back-projected to world
+    points with intrinsics float[B, 3, 3] and camera-to-world poses float[B, 4, 4] (OpenCV camera frame,
+    as :func:`hivla.sim.camera_geometry.depth_to_points`) -> (points float[B, N, 3], valid bool[B, N]:
+    finite depth within ``DEPTH_RANGE``)."""
+    batch, h, w = depth.shape
+    idx = torch.linspace(0, h * w - 1, samples).round().long()  # (N,) flat pixel indices
+    v, u = (idx // w).float(), (idx % w).float()  # (N,) rows, columns
+    z = depth.reshape(batch, -1)[:, idx]  # (B, N)
+    valid = torch.isfinite(z) & (z > 0) & (z < DEPTH_RANGE)
+    z = torch.where(valid, z, torch.zeros_like(z))
+    x = (u - intrinsics[:, 0, 2:3]) / intrinsics[:, 0, 0:1] * z  # (B, N)
+    y = (v - intrinsics[:, 1, 2:3]) / intrinsics[:, 1, 1:2] * z  # (B, N)
+    cam = torch.stack([x, y, z], dim=-1)  # (B, N, 3) camera frame
+    world = cam @ pose[:, :3, :3].transpose(1, 2) + pose[:, None, :3, 3]  # (B, N, 3)
+    return world, valid
+
+
+def contact_features(contact: torch.Tensor) -> torch.Tensor:
+    """Touch readings float[B, 10] (newtons, flags, newton-metres) -> ``sign(x) log(1 + |x|)``: flags
+    stay near 0/0.69, forces of 0.1..20 N map to 0.1..3, so no reading dominates the state token."""
+    return torch.sign(contact) * torch.log1p(contact.abs())  # (B, 10)
+
+
 def resize_images(per_cam: list[torch.Tensor], size: int) -> torch.Tensor:
-    """Per camera float[B, 3, H, W] in [0, 1] -> float[B, C, 3, size, size], as every VLA input is resized."""
+    """Per camera float[B, Ch, H, W] in [0, 1] -> float[B, C, Ch, size, size], as every VLA input is resized."""
     out = []
     for img in per_cam:
         if img.shape[-2:] != (size, size):
             img = F.interpolate(img, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
         out.append(img)
-    return torch.stack(out, dim=1)  # (B, C, 3, s, s)
+    return torch.stack(out, dim=1)  # (B, C, Ch, s, s)
 
 
 def random_shift(images: torch.Tensor, pad: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Shift each image float[B, C, 3, s, s] by a random offset in [-pad, pad] pixels.
+    """Shift each image float[B, C, Ch, s, s] by a random offset in [-pad, pad] pixels.
 
     -> (new images, content shift float[B, C, 2]: how far each image's content moved, (x, y) px)."""
-    batch, cams, _, size, _ = images.shape
-    flat = F.pad(images.flatten(0, 1), (pad, pad, pad, pad), mode="replicate")  # (N, 3, s + 2p, s + 2p)
+    batch, cams, channels, size, _ = images.shape
+    flat = F.pad(images.flatten(0, 1), (pad, pad, pad, pad), mode="replicate")  # (N, Ch, s + 2p, s + 2p)
     n = flat.shape[0]
     offset = torch.randint(0, 2 * pad + 1, (2, n))  # (2, N): rows, cols
     rows, cols = offset.tolist()
     crops = torch.stack(
         [flat[i, :, r : r + size, c : c + size] for i, (r, c) in enumerate(zip(rows, cols, strict=True))]
-    )  # (N, 3, s, s); slicing per image is ~8x faster than one gather with index tensors
+    )  # (N, Ch, s, s); slicing per image is ~8x faster than one gather with index tensors
     moved = (pad - offset.flip(0).T).float().reshape(batch, cams, 2)  # content moves against the crop
-    return crops.reshape(batch, cams, 3, size, size), moved  # (B, C, 3, s, s), (B, C, 2)
+    return crops.reshape(batch, cams, channels, size, size), moved  # (B, C, Ch, s, s), (B, C, 2)
 
 
 def _fit_tokenizer(config: VLAConfig, normalized: np.ndarray) -> Any:

@@ -47,6 +47,7 @@ class ExternalEnv(UniversalActions, gym.Env):
         render: False skips rendering (empty images).
         max_steps: step limit (default: the suite's).
         cameras: hivla camera names to render (default: all the suite has).
+        sensors: must be empty (the built-in suites' sensors, :mod:`hivla.sim.sensors`).
     """
 
     metadata = {"render_modes": ["rgb_array"]}  # noqa: RUF012
@@ -61,6 +62,7 @@ class ExternalEnv(UniversalActions, gym.Env):
         depth: bool = False,
         max_steps: int | None = None,
         cameras: tuple[str, ...] | None = None,
+        sensors: tuple[str, ...] | str | None = (),
     ) -> None:
         self.suite: ExternalSuite = EXTERNAL_SUITES.get(suite)
         robot = self.suite.robot
@@ -75,6 +77,10 @@ class ExternalEnv(UniversalActions, gym.Env):
             )
         if depth:
             raise ExternalEnvError(f"suite {suite} renders no depth images; drop depth=True")
+        if sensors:
+            raise ExternalEnvError(
+                f"suite {suite} is an external benchmark and has no hivla sensors, got {sensors}; drop --sensors"
+            )
         if not 64 <= image_size <= 224:
             raise ExternalEnvError(f"image_size must be within 64..224 px, got {image_size}")
         available = dict(self.suite.cameras)
