@@ -39,9 +39,10 @@ def test_sim_list_json():
     proc = run_cli("sim", "list", "--json")
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
-    assert "tabletop-mixed" in data["suites"] and {"arm5", "arm6", "floating", "hand"} <= set(
+    assert "tabletop-mixed" in data["suites"] and {"arm5", "arm6", "floating", "hand", "panda"} <= set(
         data["embodiments"]
     )
+    assert data["embodiments"]["floating"]["missing"] is None  # panda's says which extra it needs, if any
     assert "metaworld-mt10" in data["external_suites"] and "libero-spatial" in data["external_suites"]
     assert "lighting" in data["shift_axes"]
     assert {"depth", "points", "contact"} <= set(data["sensors"]) and data["sensors"]["depth"][

@@ -32,7 +32,8 @@ def run(cfg: Config, quiet: bool = False) -> dict:
         },
         "tasks": list(TASK_KINDS),
         "embodiments": {
-            **{n: {"description": e.description, "native_action": list(e.action_names)} for n, e in EMBODIMENTS.items()},
+            **{n: {"description": e.description, "native_action": list(e.action_names), "missing": e.missing()}
+               for n, e in EMBODIMENTS.items()},
             **{n: {"description": r.description, "native_action": list(r.action_names)} for n, r in robots.items()},
         },
         "shift_axes": {n: {"changes": a.changes, "levels": [1, 2, 3]} for n, a in SHIFT_AXES.items()},
@@ -49,7 +50,8 @@ def run(cfg: Config, quiet: bool = False) -> dict:
          [(n, v["benchmark"], str(v["tasks"]), v["embodiment"], "yes" if v["scripted_policy"] else "no", v["description"])
           for n, v in result["external_suites"].items()],
          ("name", "benchmark", "tasks", "embodiment", "scripted", "description")),
-        ("embodiments", [(n, v["description"], ", ".join(v["native_action"])) for n, v in result["embodiments"].items()],
+        ("embodiments", [(n, v["description"] + (f" [not installed: {v['missing']}]" if v.get("missing") else ""),
+                          ", ".join(v["native_action"])) for n, v in result["embodiments"].items()],
          ("name", "description", "native action")),
         ("shift axes (levels 1-3)", [(n, v["changes"]) for n, v in result["shift_axes"].items()], ("axis", "changes")),
         ("subtask kinds", [(t,) for t in TASK_KINDS], ("kind",)),

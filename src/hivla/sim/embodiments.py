@@ -2,7 +2,8 @@
 from the universal end-effector action ``[dx, dy, dz, drx, dry, drz, gripper]`` (world frame, per
 control step; gripper in [-1, 1], +1 closes).
 
-Every embodiment carries the same parallel-jaw hand (``scene_xml.hand_xml``).
+Every home-made embodiment carries the same parallel-jaw hand (``scene_xml.hand_xml``); ``panda`` is a
+real robot's model with its own hand and collision meshes.
 
 | name     | kinematics                              | native action                                      |
 |----------|-----------------------------------------|----------------------------------------------------|
@@ -10,6 +11,7 @@ Every embodiment carries the same parallel-jaw hand (``scene_xml.hand_xml``).
 | arm5     | 5-DoF arm (yaw, 3 pitch, tool roll)     | joint velocities (rad/s) and gripper in [-1, 1]    |
 | floating | floating hand: x, y, z slides, yaw      | xyz delta and yaw delta (world) and gripper in [-1, 1] |
 | hand     | the floating hand dressed as a bigger human hand and forearm, filmed by a shaking front camera | as floating |
+| panda    | the Franka Emika Panda and its hand (``hivla.sim.robot_assets``, extra ``hivla[robots]``) | EE velocity in the base frame and gripper position in [0, 1]; redundant IK with a null-space posture pull |
 
 ``hand`` stands in for videos of human demonstrations (``hivla collect --video-only``): it moves
 and grasps like ``floating`` (the scripted expert drives it; its collision geometry is the same)
@@ -90,11 +92,24 @@ class Embodiment:
     joint_names: tuple[str, ...] = ()
     camera_shake: float = 0.0  # metres: how far the front camera wanders while filming (0: steady)
     human_stand_in: bool = False  # stands in for a person: its videos teach, its actions never do
+    hand_body: str = "hand"  # the body whose subtree is the hand (its collidable geoms touch objects)
+    finger_open: float = FINGER_OPEN  # metres each finger opens
 
     # ---- model ---------------------------------------------------------------------------------
     @classmethod
     def robot_xml(cls) -> tuple[str, str]:
+        """(the robot's body tree, its actuators) as MJCF text."""
         raise NotImplementedError
+
+    @classmethod
+    def robot_sections(cls) -> str:
+        """Top-level MJCF sections the robot needs (mesh assets, default classes, contact exclusions)."""
+        return ""
+
+    @classmethod
+    def missing(cls) -> str | None:
+        """None when the embodiment can be built here, else why not (an optional extra not installed)."""
+        return None
 
     def bind(self, model: mujoco.MjModel, data: mujoco.MjData) -> None:
         self.model, self.data = model, data
@@ -171,10 +186,10 @@ class Embodiment:
     def reset(self) -> None:
         """Put the arm at home with the hand open; called before mj_forward."""
         self.data.qpos[self.qadr] = self.home_q
-        self.data.qpos[self.finger_q] = FINGER_OPEN
+        self.data.qpos[self.finger_q] = self.finger_open
         self.q_cmd = self.home_q.copy()
         self.data.ctrl[self.act_ids] = self.home_q
-        self.data.ctrl[self.finger_act] = FINGER_OPEN
+        self.data.ctrl[self.finger_act] = self.finger_open
 
     def controller_state(self) -> np.ndarray:
         return self.q_cmd.copy()
@@ -198,7 +213,7 @@ class Embodiment:
 
     def set_gripper(self, command: float) -> None:
         """command in [-1, 1], +1 closes."""
-        opening = FINGER_OPEN * (1.0 - float(np.clip(command, -1, 1))) / 2.0
+        opening = self.finger_open * (1.0 - float(np.clip(command, -1, 1))) / 2.0
         self.data.ctrl[self.finger_act] = opening
 
     def to_universal(self, native: np.ndarray) -> np.ndarray:
@@ -405,3 +420,108 @@ class HumanHand(Floating):
     LOOK = human_look_xml(skin="0.87 0.66 0.52 1", sleeve="0.2 0.35 0.6 1")
     camera_shake = 0.015
     human_stand_in = True
+
+
+@EMBODIMENTS.register("panda")
+class Panda(Embodiment):
+    """The Franka Emika Panda with its hand, from the model and meshes ``gymnasium-robotics`` ships
+    (``hivla.sim.robot_assets``; the extra ``hivla[robots]``).
+
+    Native action: a Cartesian velocity of the hand in the robot's base frame (``vx, vy, vz`` in m/s,
+    ``wx, wy, wz`` in rad/s, over one control period) and a gripper position in [0, 1] (1 closed), as
+    a Panda's Cartesian velocity interface takes it. A 7-DoF damped least squares IK with a null-space
+    pull toward the home posture turns it into joint position targets (the real joint and torque limits).
+    """
+
+    name = "panda"
+    description = (
+        "Franka Emika Panda (7-DoF, its hand, collision meshes) driven by end-effector velocities in its "
+        "base frame via redundant IK; gripper position in [0, 1] (extra hivla[robots])"
+    )
+    joint_names = tuple(f"panda_j{i}" for i in range(1, 8))
+    action_names = ("base_vx", "base_vy", "base_vz", "base_wx", "base_wy", "base_wz", "gripper_position")
+    DT = 0.1  # control period (set by the env at bind time)
+    action_low = np.array([-MAX_TRANSLATION / DT] * 3 + [-MAX_ROTATION / DT] * 3 + [0.0], dtype=np.float32)
+    action_high = np.array([MAX_TRANSLATION / DT] * 3 + [MAX_ROTATION / DT] * 3 + [1.0], dtype=np.float32)
+    hand_body = "panda_link7"
+    finger_open = 0.04  # the Panda hand opens 8 cm
+    BASE_POS = (-0.51, 0.0, 0.0)  # at the back edge of the table: it reaches the button and the near objects
+    HOME_YAW = 0.0
+    POSTURE_GAIN = 0.05  # null-space pull toward the home posture per control step
+    # The Panda's joint torque limits (N m) and position gains of its seven joints.
+    TORQUE = (87.0, 87.0, 87.0, 87.0, 12.0, 12.0, 12.0)
+    KP = (870.0, 870.0, 870.0, 870.0, 120.0, 120.0, 120.0)
+
+    @classmethod
+    def missing(cls) -> str | None:
+        from hivla.sim.robot_assets import missing_reason
+
+        return missing_reason()
+
+    @classmethod
+    def _mjcf(cls) -> tuple[str, str, list[str]]:
+        from hivla.sim.robot_assets import panda_mjcf
+
+        return panda_mjcf(" ".join(str(v) for v in cls.BASE_POS))
+
+    @classmethod
+    def robot_sections(cls) -> str:
+        return cls._mjcf()[0]
+
+    @classmethod
+    def robot_xml(cls) -> tuple[str, str]:
+        _, body, joints = cls._mjcf()
+        acts = [
+            f'<position name="{j}" joint="{j}" kp="{kp}" forcerange="-{tau} {tau}" inheritrange="1"/>'
+            for j, kp, tau in zip(joints, cls.KP, cls.TORQUE, strict=True)
+        ]
+        fingers = "".join(
+            f'<position name="finger_{s}" joint="finger_{s}" kp="300" ctrlrange="0 {cls.finger_open}" '
+            f'forcerange="-20 20"/>'
+            for s in ("left", "right")
+        )
+        return body, "\n    ".join(acts) + fingers
+
+    def initial_guess(self) -> np.ndarray:
+        return np.array([0.0, -0.3, 0.0, -2.2, 0.0, 0.4, 0.0])
+
+    def bind(self, model: mujoco.MjModel, data: mujoco.MjData) -> None:
+        super().bind(model, data)
+        self.target_pos = HOME_EE.copy()
+        self.target_mat = geo.rot_z(self.HOME_YAW) @ geo.R_DOWN
+
+    def reset(self) -> None:
+        super().reset()
+        self.target_pos = HOME_EE.copy()
+        self.target_mat = geo.rot_z(self.HOME_YAW) @ geo.R_DOWN
+
+    def controller_state(self) -> np.ndarray:
+        return np.concatenate([self.q_cmd, self.target_pos, self.target_mat.ravel()])
+
+    def set_controller_state(self, state: np.ndarray) -> None:
+        state = np.asarray(state, dtype=np.float64)
+        n = len(self.joint_names)
+        self.q_cmd, self.target_pos = state[:n].copy(), state[n : n + 3].copy()
+        self.target_mat = state[n + 3 :].reshape(3, 3).copy()
+
+    def apply(self, native: np.ndarray) -> None:
+        dpos, drot = native[:3] * self.DT, native[3:6] * self.DT  # base frame == world frame (no yaw)
+        ee = self.ee_pos()
+        self.target_pos = np.clip(self.target_pos + dpos, WORKSPACE_LOW, WORKSPACE_HIGH)
+        self.target_pos = ee + np.clip(self.target_pos - ee, -0.05, 0.05)
+        self.target_mat = geo.axis_angle_to_mat(drot) @ self.target_mat
+        err = np.concatenate([self.target_pos - ee, geo.orientation_error(self.ee_mat(), self.target_mat)])
+        jac = self.jacobian()  # (6, 7)
+        pinv = jac.T @ np.linalg.inv(jac @ jac.T + 0.02**2 * np.eye(6))  # (7, 6)
+        posture = self.POSTURE_GAIN * (self.home_q - self.q())
+        self.q_cmd = self.q() + pinv @ err + (np.eye(len(self.joint_names)) - pinv @ jac) @ posture
+        self._hold_command()
+        self.set_gripper(2.0 * float(native[6]) - 1.0)
+
+    def to_universal(self, native: np.ndarray) -> np.ndarray:
+        n = np.asarray(native, dtype=np.float64)
+        return np.concatenate([n[:6] * self.DT, [2.0 * n[6] - 1.0]]).astype(np.float32)
+
+    def from_universal(self, universal: np.ndarray) -> np.ndarray:
+        u = np.asarray(universal, dtype=np.float64)
+        return np.concatenate([u[:6] / self.DT, [(u[6] + 1.0) / 2.0]]).astype(np.float32)

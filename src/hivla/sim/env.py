@@ -33,6 +33,13 @@ STEPS_PER_SUBTASK = 90
 SETTLE_STEPS = 100
 
 
+def _ancestor(model: mujoco.MjModel, body: int, ancestor: int) -> bool:
+    """Whether ``ancestor`` is ``body`` or one of its parents."""
+    while body != ancestor and body != 0:
+        body = int(model.body_parentid[body])
+    return body == ancestor
+
+
 class TabletopEnv(UniversalActions, gym.Env):
     """Language-conditioned tabletop manipulation with task chains, shifts and several embodiments.
 
@@ -80,7 +87,8 @@ class TabletopEnv(UniversalActions, gym.Env):
         self.image_size, self.render_images, self.cameras = image_size, render, tuple(cameras)
         self.max_steps_override = max_steps
         body, actuators = self.embodiment.robot_xml()
-        self.model = mujoco.MjModel.from_xml_string(scene_xml(body, actuators, self.embodiment.name))
+        xml = scene_xml(body, actuators, self.embodiment.name, self.embodiment.robot_sections())
+        self.model = mujoco.MjModel.from_xml_string(xml)
         self.data = mujoco.MjData(self.model)
         self.embodiment.DT = 1.0 / CONTROL_HZ
         self.embodiment.bind(self.model, self.data)
@@ -129,8 +137,15 @@ class TabletopEnv(UniversalActions, gym.Env):
         self.slot_dof = {s.slot: m.joint(s.slot).dofadr[0] for s in cat.SLOTS}
         self.slot_geoms = {s.slot: np.flatnonzero(m.geom_bodyid == self.slot_body[s.slot]) for s in cat.SLOTS}
         self.geom_slot = {int(g): s for s, gs in self.slot_geoms.items() for g in gs}
-        self.finger_geoms = (m.geom("finger_left").id, m.geom("finger_right").id)
-        self.hand_geoms = {m.geom("palm").id, *self.finger_geoms}
+        # Collidable geoms of each finger body (0 left, 1 right) and of the whole hand (its subtree).
+        fingers = {m.body("finger_left").id: 0, m.body("finger_right").id: 1}
+        collidable = (m.geom_contype | m.geom_conaffinity) > 0
+        self.finger_of = {
+            g: fingers[int(b)] for g, b in enumerate(m.geom_bodyid) if int(b) in fingers and collidable[g]
+        }
+        hand = m.body(self.embodiment.hand_body).id
+        in_hand = {b for b in range(m.nbody) if _ancestor(m, b, hand)}
+        self.hand_geoms = {g for g, b in enumerate(m.geom_bodyid) if int(b) in in_hand and collidable[g]}
         self.drawer_qadr = m.joint("drawer").qposadr[0]
         self.button_qadr = m.joint("button").qposadr[0]
         self.button_geom = m.geom("button").id
@@ -190,12 +205,12 @@ class TabletopEnv(UniversalActions, gym.Env):
         return float(self.data.qpos[self.drawer_qadr])
 
     def _hand_contacts(self) -> dict[str, set[int]]:
-        """slot -> which finger geoms touch it."""
+        """slot -> which fingers (0 left, 1 right) touch it."""
         out: dict[str, set[int]] = {}
         for c in self.data.contact[: self.data.ncon]:
             for a, b in ((c.geom1, c.geom2), (c.geom2, c.geom1)):
-                if a in self.finger_geoms and b in self.geom_slot:
-                    out.setdefault(self.geom_slot[b], set()).add(int(a))
+                if a in self.finger_of and b in self.geom_slot:
+                    out.setdefault(self.geom_slot[b], set()).add(self.finger_of[a])
         return out
 
     def grasped(self) -> str | None:

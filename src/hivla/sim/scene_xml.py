@@ -124,8 +124,12 @@ def _button_xml() -> str:
     </body>"""
 
 
-def scene_xml(robot_body: str, robot_actuators: str, name: str) -> str:
-    """Full model: options, assets, table, objects, articulated items, the robot and cameras."""
+def scene_xml(robot_body: str, robot_actuators: str, name: str, robot_sections: str = "") -> str:
+    """Full model: options, assets, table, objects, articulated items, the robot and cameras.
+
+    ``robot_sections``: top-level MJCF sections the robot needs (its mesh assets, default classes,
+    contact exclusions), placed before the world body.
+    """
     objects = "\n    ".join(_object_xml(s, i) for i, s in enumerate(cat.SLOTS))
     return f"""<mujoco model="hivla-tabletop-{name}">
   <compiler angle="radian" autolimits="true"/>
@@ -155,6 +159,7 @@ def scene_xml(robot_body: str, robot_actuators: str, name: str) -> str:
     <texture name="train_table_speckle" type="2d" builtin="flat" mark="random" random="0.12" rgb1="0.5 0.54 0.46" markrgb="0.32 0.32 0.3" width="64" height="64"/>
     <material name="train_table_speckle" texture="train_table_speckle" texrepeat="3 3"/>
   </asset>
+  {robot_sections}
   <worldbody>
     <light name="key" pos="0.3 -0.4 1.5" dir="-0.2 0.3 -1" directional="true" diffuse="0.6 0.6 0.6" castshadow="false"/>
     <geom name="floor" type="plane" size="3 3 0.1" pos="0 0 -0.75" material="floor" contype="1" conaffinity="1"/>
