@@ -1,6 +1,6 @@
 """Environment throughput for one process: physics only, and with both cameras at 64 and 128 px.
 
-    python benchmarks/bench_env_speed.py [--metaworld]
+    python benchmarks/bench_env_speed.py [--embodiments floating arm6 arm5 panda] [--metaworld-python PY]
 
 With --metaworld-python PY, one MetaWorld task with a 128-px camera is timed in the same run by that
 interpreter and the ratio is printed. MetaWorld 3.1.1 pins mujoco 3.3, which conflicts with ours, so
@@ -72,11 +72,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--metaworld-python", default=None, help="interpreter with metaworld installed")
+    parser.add_argument("--embodiments", nargs="*", default=None, help="default: every installed one")
     args = parser.parse_args()
+    from hivla.sim import EMBODIMENTS
+
+    embodiments = args.embodiments or [e for e in EMBODIMENTS.names() if EMBODIMENTS.get(e).missing() is None]
     print("| embodiment | setting | ms / control step | steps/s |")
     print("|---|---|---|---|")
     ours = None
-    for emb in ("floating", "arm6", "arm5"):
+    for emb in embodiments:
         for label, render, size in (("physics only", False, 128), ("2 cameras @ 64 px", True, 64),
                                     ("2 cameras @ 128 px", True, 128)):  # fmt: skip
             ms = time_hivla(render, size, args.steps, emb)

@@ -18,7 +18,8 @@ def main() -> None:
     parser.add_argument("--episodes", type=int, default=200)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--suites", nargs="*", default=SUITES.names())
-    parser.add_argument("--embodiments", nargs="*", default=EMBODIMENTS.names())
+    installed = [e for e in EMBODIMENTS.names() if EMBODIMENTS.get(e).missing() is None]
+    parser.add_argument("--embodiments", nargs="*", default=installed)
     args = parser.parse_args()
     print("| suite | embodiment | episodes | success | 95% CI | progress | failures at | time (s) |")
     print("|---|---|---|---|---|---|---|---|")

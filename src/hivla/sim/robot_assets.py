@@ -110,10 +110,11 @@ def _finger(body: ET.Element, side: str, mesh_quat: str) -> None:
     )
 
 
-@functools.lru_cache(maxsize=1)
-def panda_mjcf(base_pos: str) -> tuple[str, str, list[str]]:
+@functools.lru_cache(maxsize=4)
+def panda_mjcf(base_pos: str, damping: tuple[float, ...], armature: float) -> tuple[str, str, list[str]]:
     """(top-level MJCF sections: assets and defaults, the arm's body tree, its joint names) of the
-    Panda standing at ``base_pos`` on the table. Raises RobotAssetsMissingError."""
+    Panda standing at ``base_pos`` on the table, its seven joints with ``damping`` (N m s/rad) and
+    ``armature`` (the motors' reflected inertia). Raises RobotAssetsMissingError."""
     root = _panda_dir()
     assets = ET.parse(root / "assets.xml").getroot()
     chain = ET.parse(root / "chain.xml").getroot()
@@ -144,6 +145,8 @@ def panda_mjcf(base_pos: str) -> tuple[str, str, list[str]]:
             if geom.get("class") == "panda_col":
                 geom.attrib.update(LINK_COLLISION)
         for joint in body.findall("joint"):
+            joint.set("damping", str(damping[len(joints)]))
+            joint.set("armature", str(armature))
             joint.set("name", f"panda_j{len(joints) + 1}")
             joints.append(joint.get("name", ""))
     flange = next(b for b in base.iter("body") if b.get("name") == "panda_link7")
