@@ -108,7 +108,7 @@ def test_adapter_reads_config_and_does_not_mutate_obs(envs):
     assert (adapter.embodiments, adapter.action_dim, adapter.execute_steps, adapter.image_size) == (
         ("floating",), 5, 4, 32,
     )  # fmt: skip
-    env = envs["floating"]
+    env = envs("floating")
     obs, _ = env.reset(seed=1_000_001)
     adapter.start_episode(env, 1_000_001)
     adapter.sample_actions(obs)

@@ -78,7 +78,7 @@ def test_joints_stay_within_limits(envs, emb):
         env.step(rng.uniform(env.action_space.low, env.action_space.high).astype(np.float32))
         q = emb_.q()
         assert np.all(q >= emb_.q_low - 0.02) and np.all(q <= emb_.q_high + 0.02), q
-        assert 0.0 <= emb_.gripper_width() <= 2 * emb_.finger_open + 1e-3
+        assert -2e-3 <= emb_.gripper_width() <= 2 * emb_.finger_open + 2e-3  # soft limits give a little
 
 
 def test_missing_extra_names_it(monkeypatch):
