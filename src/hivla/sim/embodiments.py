@@ -94,6 +94,7 @@ class Embodiment:
     human_stand_in: bool = False  # stands in for a person: its videos teach, its actions never do
     hand_body: str = "hand"  # the body whose subtree is the hand (its collidable geoms touch objects)
     finger_open: float = FINGER_OPEN  # metres each finger opens
+    hand_half_span: float = 0.06  # metres the hand reaches either side of the grasp point along the fingers
 
     # ---- model ---------------------------------------------------------------------------------
     @classmethod
@@ -165,6 +166,12 @@ class Embodiment:
 
     def initial_guess(self) -> np.ndarray:
         return np.zeros(len(self.joint_names))
+
+    def yaw_room(self) -> tuple[float, float]:
+        """How far (rad) the hand, pointing down, can still turn about the vertical (negative, positive)
+        before a joint limit; the scripted expert turns the other way round (the hand is symmetric
+        under half turns) when a turn would not fit. Unlimited unless an embodiment says otherwise."""
+        return np.inf, np.inf
 
     def ik(self, pos: np.ndarray, mat: np.ndarray, q0: np.ndarray, iters: int = 200) -> np.ndarray:
         """Damped least squares IK on a scratch copy of the data."""
@@ -445,6 +452,7 @@ class Panda(Embodiment):
     action_high = np.array([MAX_TRANSLATION / DT] * 3 + [MAX_ROTATION / DT] * 3 + [1.0], dtype=np.float32)
     hand_body = "panda_link7"
     finger_open = 0.04  # the Panda hand opens 8 cm
+    hand_half_span = 0.105  # its hand is 21 cm across the fingers
     BASE_POS = (-0.51, 0.0, 0.0)  # at the back edge of the table: it reaches the button and the near objects
     HOME_YAW = 0.0
     POSTURE_GAIN = 0.05  # null-space pull toward the home posture per control step
@@ -515,12 +523,36 @@ class Panda(Embodiment):
         self.target_pos = ee + np.clip(self.target_pos - ee, -0.05, 0.05)
         self.target_mat = geo.axis_angle_to_mat(drot) @ self.target_mat
         err = np.concatenate([self.target_pos - ee, geo.orientation_error(self.ee_mat(), self.target_mat)])
-        jac = self.jacobian()  # (6, 7)
-        pinv = jac.T @ np.linalg.inv(jac @ jac.T + 0.02**2 * np.eye(6))  # (7, 6)
-        posture = self.POSTURE_GAIN * (self.home_q - self.q())
-        self.q_cmd = self.q() + pinv @ err + (np.eye(len(self.joint_names)) - pinv @ jac) @ posture
+        self.q_cmd = self.q() + self._ik_step(err)
         self._hold_command()
         self.set_gripper(2.0 * float(native[6]) - 1.0)
+
+    def yaw_room(self) -> tuple[float, float]:
+        """The hand turns about the tool axis with the last joint: its room to its limits (the others
+        only tilt it while it points down)."""
+        jac = self.jacobian()
+        sign = np.sign(jac[5, -1]) or 1.0  # world yaw per radian of joint 7 (about -1 pointing down)
+        q, low, high = self.q()[-1], self.q_low[-1], self.q_high[-1]
+        return (q - low, high - q) if sign > 0 else (high - q, q - low)
+
+    def _ik_step(self, err: np.ndarray) -> np.ndarray:
+        """Joint step (7,) toward the pose error ``err`` (6,): damped least squares with a null-space
+        pull toward the home posture; a joint the step would push past its limit is frozen (it keeps
+        only the posture pull, which also folds an arm out of a stretched singularity) and the others
+        solve again (clamping IK), so a joint at a limit never absorbs the motion."""
+        q, free = self.q(), np.ones(len(self.joint_names), bool)
+        for _ in range(3):
+            jac = self.jacobian() * free  # (6, 7): frozen joints' columns zeroed
+            pinv = jac.T @ np.linalg.inv(jac @ jac.T + 0.02**2 * np.eye(6))  # (7, 6)
+            posture = self.POSTURE_GAIN * (self.home_q - q)  # a frozen joint keeps only this pull
+            dq = pinv @ err + (np.eye(len(q)) - pinv @ jac) @ posture
+            past = free & (
+                ((q + dq < self.q_low + 0.02) & (dq < 0)) | ((q + dq > self.q_high - 0.02) & (dq > 0))
+            )
+            if not past.any():
+                break
+            free &= ~past
+        return dq
 
     def to_universal(self, native: np.ndarray) -> np.ndarray:
         n = np.asarray(native, dtype=np.float64)

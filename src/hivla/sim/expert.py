@@ -31,6 +31,7 @@ ALIGNED_XY = 0.012  # label(): the hand counts as above its target within this h
 AT_HEIGHT = 0.02  # label(): ... and at a phase's height within this vertical distance
 OPEN_WIDTH = 0.03  # label(): fingers wider than this count as open
 FINGER_REACH = 0.06  # label(): below this height above its grasp point the fingers can touch an object
+HAND_CLEARANCE = 0.015  # a grasp yaw is clear when the hand keeps this far from everything else
 
 
 @dataclass(frozen=True)
@@ -253,7 +254,13 @@ class ScriptedExpert:
             delta = np.zeros(3)
         if phase.yaw is not None:  # the hand is symmetric under half turns: take the nearest equivalent
             current = self._hand_yaw()
-            self._yaw = current + geo.wrap_angle(phase.yaw() - current, np.pi)
+            turn = geo.wrap_angle(phase.yaw() - current, np.pi)
+            down, up = emb.yaw_room()  # a wrist joint near its limit: turn the other way round
+            if turn > up - 0.1:
+                turn -= np.pi
+            elif turn < -(down - 0.1):
+                turn += np.pi
+            self._yaw = current + turn
         yaw = self._hand_yaw() if self._yaw is None else self._yaw
         rot = geo.orientation_error(emb.ee_mat(), geo.rot_z(yaw) @ geo.R_DOWN)
         rn = np.linalg.norm(rot)
@@ -306,12 +313,54 @@ class ScriptedExpert:
         if cat.SLOT_BY_NAME[env.slot_of(name)].shape == "cube":
             axis = mat[:, int(np.argmin(np.abs(mat[2])))]  # the most horizontal face normal
             face = float(np.arctan2(axis[1], axis[0]))
-            return current + geo.wrap_angle(face - current, np.pi / 2)
+            nearest = current + geo.wrap_angle(face - current, np.pi / 2)
+            return self._clear_yaw(name, [nearest, nearest + np.pi / 2])
         axis = mat[:, 2]
         if abs(axis[2]) > 0.7:  # upright cylinder
-            return current
+            return self._clear_yaw(name, [current + k * np.pi / 4 for k in range(4)])
         along = float(np.arctan2(axis[1], axis[0]))  # hand x along the lying cylinder's axis
         return current + geo.wrap_angle(along - current, np.pi)
+
+    def _clear_yaw(self, name: str, yaws: list[float]) -> float:
+        """The first of ``yaws`` (the nearest grasp) whose hand, spanning ``hand_half_span`` either side
+        along the finger axis, keeps ``HAND_CLEARANCE`` from the other objects, the drawer and the
+        button; else the clearest. A wide hand (the Panda's) otherwise lands on a bowl's rim or the
+        drawer handle beside the object; the home-made hand almost always takes the first."""
+        span = self.env.embodiment.hand_half_span
+        clearance = [self._hand_clearance(name, yaw, span) for yaw in yaws]
+        for yaw, c in zip(yaws, clearance, strict=True):
+            if c >= HAND_CLEARANCE:
+                return yaw
+        return yaws[int(np.argmax(clearance))]
+
+    def _hand_clearance(self, name: str, yaw: float, span: float) -> float:
+        """Smallest gap (m, horizontal) between the hand's finger-axis segment over object ``name`` at
+        ``yaw`` and anything else on the table (objects, bowl rims, drawer, button)."""
+        env = self.env
+        centre = env.object_pos(name)[:2]
+        fingers = np.array([-np.sin(yaw), np.cos(yaw)])  # the tool's y axis when pointing down
+        ts = np.linspace(-span, span, 9)
+        points = centre[None, :] + ts[:, None] * fingers[None, :]  # (9, 2)
+        gaps = [np.inf]
+        for o in env.spec.objects:
+            if o.name == name:
+                continue
+            slot = cat.SLOT_BY_NAME[o.slot]
+            d = np.linalg.norm(points - env.object_pos(o.name)[:2], axis=1)
+            gaps.append(float(np.min(np.abs(d - slot.size[0]) if slot.receptacle else d - slot.footprint)))
+        y = cat.DRAWER_POS[1]
+        front = self._handle_x() - 0.01  # the handle, the drawer front and the cabinet behind them
+        gaps.append(
+            float(
+                np.min(
+                    np.hypot(
+                        np.maximum(front - points[:, 0], 0), np.maximum(np.abs(points[:, 1] - y) - 0.09, 0)
+                    )
+                )
+            )
+        )
+        gaps.append(float(np.min(np.linalg.norm(points - np.asarray(cat.BUTTON_POS), axis=1) - 0.05)))
+        return min(gaps)
 
     def _pick_phases(self, name: str, sub: Subtask) -> list[Phase]:
         env = self.env
