@@ -12,6 +12,7 @@ class Config:
 
 def run(cfg: Config, quiet: bool = False) -> dict:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from hivla.sim import EMBODIMENTS, EXTERNAL_SUITES, SENSORS, SHIFT_AXES, SUITES, TASK_KINDS, gym_id
@@ -63,6 +64,6 @@ def run(cfg: Config, quiet: bool = False) -> dict:
         for col in cols:
             table.add_column(col)
         for row in rows:
-            table.add_row(*row)
+            table.add_row(*(escape(cell) for cell in row))  # descriptions say hivla[robots]
         console.print(table)
     return result
