@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from hivla.sim import EMBODIMENTS, make_env
+from hivla.sim import geometry as geo
 from hivla.sim import robot_assets as ra
 
 REAL = [e for e in EMBODIMENTS.names() if EMBODIMENTS.get(e).hand_body != "hand"]
@@ -90,3 +91,19 @@ def test_missing_extra_names_it(monkeypatch):
             make_env("tabletop-single", "panda", render=False)
     finally:
         ra.panda_mjcf.cache_clear()
+
+
+@pytest.mark.parametrize("emb", REAL)
+def test_yaw_room_follows_the_wrist_joint(envs, emb):
+    """yaw_room() is the last joint's room to its limits, signed as the hand's yaw turns with it."""
+    env = envs(emb)
+    env.reset(seed=0)
+    e = env.embodiment
+    down, up = e.yaw_room()
+    assert down > 0 and up > 0 and down + up == pytest.approx(e.q_high[-1] - e.q_low[-1])
+    yaw0 = geo.yaw_of_tool(e.ee_mat())
+    for _ in range(6):  # turn the hand by +0.6 rad: the room upward shrinks by as much
+        env.step(env.from_universal(np.array([0, 0, 0, 0, 0, 0.1, -1.0], np.float32)))
+    turned = geo.wrap_angle(geo.yaw_of_tool(e.ee_mat()) - yaw0)
+    assert turned > 0.4 and e.yaw_room()[1] == pytest.approx(up - turned, abs=0.05)
+    assert EMBODIMENTS.get("floating")().yaw_room() == (np.inf, np.inf)

@@ -197,3 +197,37 @@ def test_label_completes_tasks_from_perturbed_states(emb):
                 break
         assert info["success"], (emb, seed, info["task_kinds"], info["completed"])
     env.close()
+
+
+def test_grasp_yaw_keeps_the_hand_clear_of_a_neighbour():
+    """A cube with another object right beside it along the nearest grasp's finger axis: the expert
+    grasps across the other pair of faces, so the fingers do not land on the neighbour."""
+    import mujoco
+
+    from hivla.sim import catalogue as cat
+    from hivla.sim import geometry as geo
+
+    env = make_env("tabletop-single", "floating", render=False)
+    try:
+        for seed in SUITES.get("tabletop-single").heldout_seeds:
+            env.reset(seed=seed)
+            sub = env.spec.subtasks[0]
+            others = [o for o in env.spec.objects if o.name != sub.obj]
+            if sub.kind == "pick" and cat.SLOT_BY_NAME[env.slot_of(sub.obj)].shape == "cube" and others:
+                break
+        face = geo.wrap_angle(env.object_yaw(sub.obj), np.pi / 2)  # the face yaw nearest the hand's (0)
+        fingers = np.array([-np.sin(face), np.cos(face)])  # the tool's y axis at that yaw
+        q = env.slot_qpos[env.slot_of(others[0].name)]
+        env.data.qpos[q : q + 2] = env.object_pos(sub.obj)[:2] + 0.07 * fingers
+        mujoco.mj_forward(env.model, env.data)
+        expert = ScriptedExpert(env)
+        for _ in range(env.max_steps):
+            action, note = expert.act()
+            if note.primitive.startswith("close"):
+                break
+            env.step(action)
+        mat = env.embodiment.ee_mat()
+        axis = mat[:2, 1] / np.linalg.norm(mat[:2, 1])  # where the fingers open now
+        assert abs(axis @ fingers) < 0.2, (axis, fingers)  # across the other faces
+    finally:
+        env.close()
