@@ -137,14 +137,12 @@ class TabletopEnv(UniversalActions, gym.Env):
         self.slot_dof = {s.slot: m.joint(s.slot).dofadr[0] for s in cat.SLOTS}
         self.slot_geoms = {s.slot: np.flatnonzero(m.geom_bodyid == self.slot_body[s.slot]) for s in cat.SLOTS}
         self.geom_slot = {int(g): s for s, gs in self.slot_geoms.items() for g in gs}
-        # Collidable geoms of each finger body (0 left, 1 right) and of the whole hand (its subtree).
-        fingers = {m.body("finger_left").id: 0, m.body("finger_right").id: 1}
-        collidable = (m.geom_contype | m.geom_conaffinity) > 0
-        self.finger_of = {
-            g: fingers[int(b)] for g, b in enumerate(m.geom_bodyid) if int(b) in fingers and collidable[g]
-        }
+        self.finger_geoms = (m.geom("finger_left").id, m.geom("finger_right").id)
+        # The hand: every collidable geom in the subtree of the embodiment's hand body (the home-made
+        # hand's palm and fingers; the Panda's flange, hand and fingers).
         hand = m.body(self.embodiment.hand_body).id
         in_hand = {b for b in range(m.nbody) if _ancestor(m, b, hand)}
+        collidable = (m.geom_contype | m.geom_conaffinity) > 0
         self.hand_geoms = {g for g, b in enumerate(m.geom_bodyid) if int(b) in in_hand and collidable[g]}
         self.drawer_qadr = m.joint("drawer").qposadr[0]
         self.button_qadr = m.joint("button").qposadr[0]
@@ -205,12 +203,12 @@ class TabletopEnv(UniversalActions, gym.Env):
         return float(self.data.qpos[self.drawer_qadr])
 
     def _hand_contacts(self) -> dict[str, set[int]]:
-        """slot -> which fingers (0 left, 1 right) touch it."""
+        """slot -> which finger geoms touch it."""
         out: dict[str, set[int]] = {}
         for c in self.data.contact[: self.data.ncon]:
             for a, b in ((c.geom1, c.geom2), (c.geom2, c.geom1)):
-                if a in self.finger_of and b in self.geom_slot:
-                    out.setdefault(self.geom_slot[b], set()).add(self.finger_of[a])
+                if a in self.finger_geoms and b in self.geom_slot:
+                    out.setdefault(self.geom_slot[b], set()).add(int(a))
         return out
 
     def grasped(self) -> str | None:
