@@ -243,7 +243,8 @@ class VLAModel(nn.Module):
     def loss(self, inputs: dict[str, Any]) -> tuple[torch.Tensor, dict[str, float]]:
         tokens, valid, feats = self.perceive_with_features(inputs)
         if not self.cfg.localize:
-            forget_attention(self.vision)  # keypoint pooling without the loss that reads its logits
+            if hasattr(self, "vision"):  # a VLM backbone has no keypoint pooling
+                forget_attention(self.vision)  # keypoint pooling without the loss that reads its logits
             return self._policy_loss(tokens, valid, inputs)
         if "target_uv" not in inputs:
             raise KeyError("localize > 0 needs inputs['target_uv'] (VLAProcessor.prepare_batch makes it)")
