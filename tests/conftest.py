@@ -24,3 +24,22 @@ def _skip_embodiments_not_installed(request):
 
         if emb in EMBODIMENTS and (reason := EMBODIMENTS.get(emb).missing()):
             pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def single_envs():
+    """``get(emb)``: one physics-only ``tabletop-single`` env per embodiment, made when first asked (so
+    a test of an embodiment whose extra is missing is skipped before any env is made), closed after
+    the module."""
+    from hivla.sim import make_env
+
+    made = {}
+
+    def get(emb):
+        if emb not in made:
+            made[emb] = make_env("tabletop-single", emb, render=False)
+        return made[emb]
+
+    yield get
+    for env in made.values():
+        env.close()

@@ -10,27 +10,13 @@ from hivla.policies import (
     load_rollout_policy,
     rollout_policy_names,
 )
-from hivla.sim import EMBODIMENTS, make_env
-
-
-@pytest.fixture(scope="module")
-def envs():
-    made = {}
-
-    def get(emb):  # built when first asked: an embodiment whose extra is missing is skipped first
-        if emb not in made:
-            made[emb] = make_env("tabletop-single", emb, render=False)
-        return made[emb]
-
-    yield get
-    for env in made.values():
-        env.close()
+from hivla.sim import EMBODIMENTS
 
 
 @pytest.mark.parametrize("name", [n for n in rollout_policy_names() if not n.endswith(":")])
 @pytest.mark.parametrize("emb", EMBODIMENTS.names())
-def test_every_builtin_drives_every_embodiment(name, emb, envs):
-    env = envs(emb)
+def test_every_builtin_drives_every_embodiment(name, emb, single_envs):
+    env = single_envs(emb)
     obs, _ = env.reset(seed=1_000_000)
     if name == "subtask-expert":  # it reads one canonical subtask, as a hierarchical policy gives it
         obs = {**obs, "instruction": env.spec.subtasks[0].text}
@@ -89,7 +75,7 @@ def test_universal_policy_checks(constant_policy):
         check_compatible(wrong, "floating")
 
 
-def test_adapter_reads_config_and_does_not_mutate_obs(envs):
+def test_adapter_reads_config_and_does_not_mutate_obs(single_envs):
     class Config:
         action_space, embodiments, action_dim, horizon, image_size = "native", ("floating",), 5, 4, 32
 
@@ -108,7 +94,7 @@ def test_adapter_reads_config_and_does_not_mutate_obs(envs):
     assert (adapter.embodiments, adapter.action_dim, adapter.execute_steps, adapter.image_size) == (
         ("floating",), 5, 4, 32,
     )  # fmt: skip
-    env = envs("floating")
+    env = single_envs("floating")
     obs, _ = env.reset(seed=1_000_001)
     adapter.start_episode(env, 1_000_001)
     adapter.sample_actions(obs)

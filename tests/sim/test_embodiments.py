@@ -12,20 +12,6 @@ from hivla.sim import robot_assets as ra
 REAL = [e for e in EMBODIMENTS.names() if EMBODIMENTS.get(e).hand_body != "hand"]
 
 
-@pytest.fixture(scope="module")
-def envs():
-    made = {}
-
-    def get(emb):
-        if emb not in made:
-            made[emb] = make_env("tabletop-single", emb, render=False)
-        return made[emb]
-
-    yield get
-    for env in made.values():
-        env.close()
-
-
 def _robot_geoms(env) -> set[int]:
     m = env.model
     root = m.body_rootid[m.body(env.embodiment.hand_body).id]
@@ -37,9 +23,9 @@ def test_real_robots_are_registered():
 
 
 @pytest.mark.parametrize("emb", REAL)
-def test_pressing_down_stops_at_the_table(envs, emb):
+def test_pressing_down_stops_at_the_table(single_envs, emb):
     """Driving the hand into the table: the robot's geoms touch the table and stay above it."""
-    env = envs(emb)
+    env = single_envs(emb)
     env.reset(seed=0)
     table = env.model.geom("table").id
     down = env.from_universal(np.array([0, 0, -0.03, 0, 0, 0, 1.0], np.float32))
@@ -54,9 +40,9 @@ def test_pressing_down_stops_at_the_table(envs, emb):
 
 
 @pytest.mark.parametrize("emb", REAL)
-def test_links_register_contacts_with_objects(envs, emb):
+def test_links_register_contacts_with_objects(single_envs, emb):
     """An object where a link is: the contact is reported (info["privileged"]["contacts"])."""
-    env = envs(emb)
+    env = single_envs(emb)
     env.reset(seed=0)
     name = env.spec.objects[0].name
     link = env.model.body(env.embodiment.hand_body).id
@@ -70,8 +56,8 @@ def test_links_register_contacts_with_objects(envs, emb):
 
 
 @pytest.mark.parametrize("emb", REAL)
-def test_joints_stay_within_limits(envs, emb):
-    env = envs(emb)
+def test_joints_stay_within_limits(single_envs, emb):
+    env = single_envs(emb)
     env.reset(seed=1)
     emb_ = env.embodiment
     rng = np.random.default_rng(0)
@@ -94,9 +80,9 @@ def test_missing_extra_names_it(monkeypatch):
 
 
 @pytest.mark.parametrize("emb", REAL)
-def test_yaw_room_follows_the_wrist_joint(envs, emb):
+def test_yaw_room_follows_the_wrist_joint(single_envs, emb):
     """yaw_room() is the last joint's room to its limits, signed as the hand's yaw turns with it."""
-    env = envs(emb)
+    env = single_envs(emb)
     env.reset(seed=0)
     e = env.embodiment
     down, up = e.yaw_room()

@@ -246,8 +246,34 @@ def clip_translation(ee: np.ndarray, delta: np.ndarray) -> np.ndarray:
     return np.clip(ee + delta, WORKSPACE_LOW, WORKSPACE_HIGH) - ee
 
 
+class CartesianTargetArm(Embodiment):
+    """An arm that tracks a Cartesian target pose of its hand (position and orientation, moved by
+    each action) with IK; the target starts at the home pose and is part of the controller state."""
+
+    def _home_target(self) -> None:
+        self.target_pos = HOME_EE.copy()
+        self.target_mat = geo.rot_z(self.HOME_YAW) @ geo.R_DOWN
+
+    def bind(self, model: mujoco.MjModel, data: mujoco.MjData) -> None:
+        super().bind(model, data)
+        self._home_target()
+
+    def reset(self) -> None:
+        super().reset()
+        self._home_target()
+
+    def controller_state(self) -> np.ndarray:
+        return np.concatenate([self.q_cmd, self.target_pos, self.target_mat.ravel()])
+
+    def set_controller_state(self, state: np.ndarray) -> None:
+        state = np.asarray(state, dtype=np.float64)
+        n = len(self.joint_names)
+        self.q_cmd, self.target_pos = state[:n].copy(), state[n : n + 3].copy()
+        self.target_mat = state[n + 3 :].reshape(3, 3).copy()
+
+
 @EMBODIMENTS.register("arm6")
-class Arm6(Embodiment):
+class Arm6(CartesianTargetArm):
     name = "arm6"
     description = "6-DoF arm, end-effector deltas in its base frame via Jacobian IK; gripper in [0, 1]"
     action_names = ("base_dx", "base_dy", "base_dz", "base_drx", "base_dry", "base_drz", "gripper_closed")
@@ -275,25 +301,6 @@ class Arm6(Embodiment):
     def bind(self, model: mujoco.MjModel, data: mujoco.MjData) -> None:
         super().bind(model, data)
         self.base_rot = geo.rot_z(self.BASE_YAW)
-        self.target_pos = HOME_EE.copy()
-        self.target_mat = geo.rot_z(self.HOME_YAW) @ geo.R_DOWN
-
-    def reset(self) -> None:
-        super().reset()
-        self.target_pos = HOME_EE.copy()
-        self.target_mat = geo.rot_z(self.HOME_YAW) @ geo.R_DOWN
-
-    def controller_state(self) -> np.ndarray:
-        return np.concatenate([self.q_cmd, self.target_pos, self.target_mat.ravel()])
-
-    def set_controller_state(self, state: np.ndarray) -> None:
-        state = np.asarray(state, dtype=np.float64)
-        n = len(self.joint_names)
-        self.q_cmd, self.target_pos, self.target_mat = (
-            state[:n].copy(),
-            state[n : n + 3].copy(),
-            state[n + 3 :].reshape(3, 3).copy(),
-        )
 
     def apply(self, native: np.ndarray) -> None:
         dpos = self.base_rot @ native[:3]
@@ -430,7 +437,7 @@ class HumanHand(Floating):
 
 
 @EMBODIMENTS.register("panda")
-class Panda(Embodiment):
+class Panda(CartesianTargetArm):
     """The Franka Emika Panda with its hand, from the model and meshes ``gymnasium-robotics`` ships
     (``hivla.sim.robot_assets``; the extra ``hivla[robots]``).
 
@@ -496,25 +503,6 @@ class Panda(Embodiment):
 
     def initial_guess(self) -> np.ndarray:
         return np.array([0.0, -0.3, 0.0, -2.2, 0.0, 0.4, 0.0])
-
-    def bind(self, model: mujoco.MjModel, data: mujoco.MjData) -> None:
-        super().bind(model, data)
-        self.target_pos = HOME_EE.copy()
-        self.target_mat = geo.rot_z(self.HOME_YAW) @ geo.R_DOWN
-
-    def reset(self) -> None:
-        super().reset()
-        self.target_pos = HOME_EE.copy()
-        self.target_mat = geo.rot_z(self.HOME_YAW) @ geo.R_DOWN
-
-    def controller_state(self) -> np.ndarray:
-        return np.concatenate([self.q_cmd, self.target_pos, self.target_mat.ravel()])
-
-    def set_controller_state(self, state: np.ndarray) -> None:
-        state = np.asarray(state, dtype=np.float64)
-        n = len(self.joint_names)
-        self.q_cmd, self.target_pos = state[:n].copy(), state[n : n + 3].copy()
-        self.target_mat = state[n + 3 :].reshape(3, 3).copy()
 
     def apply(self, native: np.ndarray) -> None:
         dpos, drot = native[:3] * self.DT, native[3:6] * self.DT  # base frame == world frame (no yaw)
