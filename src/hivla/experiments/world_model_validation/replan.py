@@ -153,8 +153,10 @@ class _ReplanWorker:
 
 def _cache_key(cfg: ReplanEvalConfig, arm: str, model_path: str) -> dict[str, Any]:
     """What an arm's rows depend on: the no-trigger arm not on the world model or its threshold."""
-    key = asdict(cfg)
-    for name in ("workers", "backend", "address", "threshold", "patience", "calibration_episodes"):
+    from hivla.experiments.world_model_validation.cache import what_made
+
+    key = what_made(asdict(cfg))
+    for name in ("threshold", "patience", "calibration_episodes"):
         key.pop(name)
     if arm == ARMS[0]:
         return key
