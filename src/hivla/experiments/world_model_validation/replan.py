@@ -54,20 +54,15 @@ class ReplanEvalConfig:
     address: str | None = None
 
     def __post_init__(self) -> None:
-        from hivla.sim import EMBODIMENTS, SUITES, parse_shifts
-        from hivla.utils.pool import check_backend
+        from hivla.experiments.world_model_validation.veto import check_episode_grid
+        from hivla.sim import EMBODIMENTS
 
-        check_backend(self.backend, self.address)
-
+        check_episode_grid(self.suite, self.conditions, self.backend, self.address)
         if self.policy:
             from hivla.planning.spec import HierarchicalSpec
 
             HierarchicalSpec.parse(self.policy)
-        SUITES.get(self.suite)
         EMBODIMENTS.get(self.embodiment)
-        for c in self.conditions:
-            if c != "none":
-                parse_shifts(c.split("+"))
         if self.episodes < 1 or self.workers < 1 or self.patience < 1 or self.calibration_episodes < 0:
             raise ValueError(
                 "episodes, workers and patience must be >= 1 and calibration_episodes >= 0, got "

@@ -83,18 +83,24 @@ class VetoEvalConfig:
     address: str | None = None
 
     def __post_init__(self) -> None:
-        from hivla.sim import SUITES, parse_shifts
-        from hivla.utils.pool import check_backend
-
         if not self.policy:
             raise ValueError(f"policy must name a policy spec or {FAULTY_EXPERT!r}")
-        check_backend(self.backend, self.address)
-        SUITES.get(self.suite)
-        for c in self.conditions:
-            if c != "none":
-                parse_shifts(c.split("+"))
+        check_episode_grid(self.suite, self.conditions, self.backend, self.address)
         if self.episodes < 1 or self.workers < 1:
             raise ValueError(f"episodes and workers must be >= 1, got {self.episodes}, {self.workers}")
+
+
+def check_episode_grid(suite: str, conditions: tuple[str, ...], backend: str, address: str | None) -> None:
+    """Check what an evaluation over (condition, seed) names: its suite, its shift conditions
+    (``none`` or ``axis=level[+axis=level]``) and where its episodes run."""
+    from hivla.sim import SUITES, parse_shifts
+    from hivla.utils.pool import check_backend
+
+    check_backend(backend, address)
+    SUITES.get(suite)
+    for c in conditions:
+        if c != "none":
+            parse_shifts(c.split("+"))
 
 
 def condition_shifts(label: str) -> dict[str, int]:
