@@ -56,6 +56,8 @@ class Config:
     """Evaluation episodes run at once: worker processes (or Ray tasks)."""
     collect_workers: int = 1
     """Recording worker processes (or Ray tasks in flight)."""
+    threads: int = 1
+    """Torch threads of every training (the trainings run one at a time; 0: the machine's cores)."""
     backend: str = "local"
     """Where the evaluations and the recordings run: local (this machine's processes) | ray (tasks on a Ray
     cluster; needs pip install -e '.[ray]'; docs/scaling.md)."""
@@ -89,7 +91,8 @@ def experiment(cfg: Config) -> Any:
     return TransferConfig(
         out=cfg.out, preset=cfg.preset, target=cfg.target, embodiments=tuple(cfg.embodiments), suite=cfg.suite,
         align_weight=cfg.align_weight, arms=tuple(cfg.arms), sizes=dataclasses.replace(sizes, **changes),
-        workers=cfg.workers, collect_workers=cfg.collect_workers, backend=cfg.backend, address=cfg.address,
+        workers=cfg.workers, collect_workers=cfg.collect_workers, threads=cfg.threads, backend=cfg.backend,
+        address=cfg.address,
     )  # fmt: skip
 
 

@@ -46,8 +46,8 @@ def test_debug_preset_end_to_end_then_reused(tmp_path, capsys):
     assert "## Target check" in md and "points; target >= +15" in md
 
     stamp = (out / "finetune" / "scratch" / "n3" / "latent_transfer_done.json").stat().st_mtime_ns
-    args[-1:] = []
-    assert main(args) == 0  # a rerun reuses every dataset, training and evaluation
+    args[-1:] = ["--threads", "2"]
+    assert main(args) == 0  # a rerun reuses every dataset, training and evaluation (threads change no result)
     printed = capsys.readouterr().out
     assert "(reused)" in printed and " -> " not in printed
     assert (out / "finetune" / "scratch" / "n3" / "latent_transfer_done.json").stat().st_mtime_ns == stamp
@@ -60,6 +60,8 @@ def test_options_are_checked():
         Config(out="x", preset="debug", arms=("scratch", "latent-everything"))
     with pytest.raises(ValueError, match="no episode"):
         Config(out="x", preset="debug", fractions=(0.1,))
+    with pytest.raises(ValueError, match="threads must be >= 0"):
+        Config(out="x", preset="debug", threads=-1)
 
 
 @pytest.mark.parametrize("name", ["debug", "quick", "standard"])

@@ -91,6 +91,7 @@ class TransferConfig:
     sizes: TransferSizes | None = None  # None: the preset's
     workers: int = 1
     collect_workers: int = 1
+    threads: int = 1  # torch threads of every training (they run one at a time); 0: the machine's cores
     backend: str = "local"  # where the evaluations and the recordings run: local | ray (hivla.utils.pool)
     address: str | None = None
 
@@ -112,8 +113,8 @@ class TransferConfig:
             raise ValueError(f"arms must be distinct names among {', '.join(ARMS)}; got {list(self.arms)}")
         if "latent-others" in self.arms and len(self.embodiments) < 2:
             raise ValueError("the latent-others arm pretrains on the other embodiments: give at least two")
-        if self.align_weight < 0 or min(self.workers, self.collect_workers) < 1:
-            raise ValueError("align_weight must be >= 0, workers and collect_workers >= 1")
+        if self.align_weight < 0 or min(self.workers, self.collect_workers) < 1 or self.threads < 0:
+            raise ValueError("align_weight and threads must be >= 0, workers and collect_workers >= 1")
         if sizes.labelled_episodes * min(sizes.fractions) < 1:
             raise ValueError(
                 f"the smallest fraction {min(sizes.fractions)} of {sizes.labelled_episodes} labelled episodes "

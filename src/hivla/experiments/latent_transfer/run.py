@@ -97,7 +97,7 @@ def ensure_lam(cfg: TransferConfig, source: str, log: Log) -> dict[str, Any]:
     sizes, run_dir = cfg.resolved, Path(cfg.out) / "lam" / source
     exp = LATENT_PRESETS.get(sizes.lam_preset)
     tcfg = dataclasses.replace(
-        exp.train, threads=1, **({"steps": sizes.lam_steps} if sizes.lam_steps else {})
+        exp.train, threads=cfg.threads, **({"steps": sizes.lam_steps} if sizes.lam_steps else {})
     )
     exp = dataclasses.replace(
         exp, model=dataclasses.replace(exp.model, align_weight=cfg.align_weight),
@@ -181,7 +181,7 @@ def ensure_pretrained(cfg: TransferConfig, source: str, lam_run: Path, log: Log)
     from hivla.latent_actions.pretrain import LatentPretrainConfig, policy_for, pretrain
 
     sizes, run_dir = cfg.resolved, Path(cfg.out) / "pretrain" / source
-    tcfg = dataclasses.replace(PRESETS.get(sizes.vla_preset).train, eval_every=0, threads=1,
+    tcfg = dataclasses.replace(PRESETS.get(sizes.vla_preset).train, eval_every=0, threads=cfg.threads,
                                **({"steps": sizes.pretrain_steps} if sizes.pretrain_steps else {}))  # fmt: skip
     data = tuple(str(video_root(cfg, e)) for e in source_embodiments(cfg, source))
     pcfg = LatentPretrainConfig(lam=str(lam_run), data=data, policy=policy_for(sizes.vla_preset, cfg.target),
@@ -217,8 +217,8 @@ def ensure_finetuned(cfg: TransferConfig, arm: str, count: int, log: Log) -> dic
     sizes, run_dir = cfg.resolved, Path(cfg.out) / "finetune" / arm / f"n{count}"
     root = labelled_root(cfg, cfg.target)
     init = str(Path(cfg.out) / "pretrain" / VIDEO_SOURCES[arm]) if arm in VIDEO_SOURCES else ""
-    exp = with_overrides(sizes.vla_preset, data=str(root), steps=sizes.finetune_steps, eval_every=0, threads=1,
-                         init_latent=init)  # fmt: skip
+    exp = with_overrides(sizes.vla_preset, data=str(root), steps=sizes.finetune_steps, eval_every=0,
+                         threads=cfg.threads, init_latent=init)  # fmt: skip
     episodes = tuple(int(e["episode_index"]) for e in DatasetMeta.load(root).episodes[:count])
     key = {"preset": sizes.vla_preset, "steps": exp.train.steps, "data": str(root), "episodes": list(episodes),
            "init_latent": init}  # fmt: skip
