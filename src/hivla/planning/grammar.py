@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from hivla.sim.language import canonical_text
+from hivla.sim.spatial import is_relation
 from hivla.types import Plan, Subtask
 
 SUBTASK_KINDS = ("pick", "place", "stack", "push", "open_drawer", "close_drawer", "press_button")
@@ -19,6 +20,7 @@ NEEDS_OBJECT = {"pick", "place", "stack", "push"}
 NEEDS_TARGET = {"place", "stack"}
 GRASPABLE = {"cube", "cylinder"}
 RECEPTACLES = {"bowl", "plate"}
+STACK_BASES = {"cube", "block"}  # a block: a platform of a spatial scene, also named by height
 
 
 class PlanError(ValueError):
@@ -77,14 +79,21 @@ def _check_names(sub: Subtask, objects: dict[str, str], where: str) -> None:
     for role, name in (("object", sub.obj), ("target", sub.target)):
         if name is None or (sub.kind == "push" and role == "target"):
             continue
+        if role == "target" and is_relation(name):  # "highest block": the scene must have blocks
+            if sub.kind != "stack" or "block" not in objects.values():
+                raise PlanError(
+                    f"{where}: {name!r} names a block by height; only a stack on a scene's blocks can"
+                )
+            continue
         if name not in objects:
             raise PlanError(f"{where}: no {role} named {name!r} in the scene; objects: {sorted(objects)}")
     if sub.obj and sub.kind in NEEDS_OBJECT and objects[sub.obj] not in GRASPABLE:
         raise PlanError(f"{where}: {sub.obj!r} is a {objects[sub.obj]}; only cubes and cylinders move")
-    if sub.kind == "place" and objects[sub.target] not in RECEPTACLES:
-        raise PlanError(f"{where}: place needs a bowl or plate, got a {objects[sub.target]}")
-    if sub.kind == "stack" and objects[sub.target] != "cube":
-        raise PlanError(f"{where}: stack needs a cube to stack on, got a {objects[sub.target]}")
+    target = "block" if is_relation(sub.target) else objects.get(sub.target or "")
+    if sub.kind == "place" and target not in RECEPTACLES:
+        raise PlanError(f"{where}: place needs a bowl or plate, got a {target}")
+    if sub.kind == "stack" and target not in STACK_BASES:
+        raise PlanError(f"{where}: stack needs a cube or block to stack on, got a {target}")
 
 
 _TEXT_PATTERNS = (

@@ -19,6 +19,7 @@ from hivla.checkpoints import CheckpointFormat, load_weights, save_weights
 from hivla.planning.corpus import Example, words_of
 from hivla.planning.grammar import NEEDS_OBJECT, NEEDS_TARGET, STEP_KINDS, Step, expand_steps, validate_plan
 from hivla.planning.text_features import MINILM_DIM, PAD, encode_words, minilm_word_features
+from hivla.sim.spatial import is_relation
 from hivla.types import Plan
 
 STEP_TAGS = ("O", *(f"{p}-{k}" for k in STEP_KINDS for p in ("B", "I")))
@@ -234,7 +235,7 @@ def _best_kind(step_lp: np.ndarray, phrase: list[int], has_obj: bool, has_tgt: b
 
 
 def _snap(name: str | None, objects: dict[str, str]) -> str | None:
-    if name is None or name in objects:
+    if name is None or name in objects or is_relation(name):  # "highest block" names no one object
         return name
     close = difflib.get_close_matches(name, list(objects), n=1, cutoff=0.0)
     return close[0] if close else name

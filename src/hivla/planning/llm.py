@@ -16,7 +16,8 @@ from hivla.planning.grammar import SUBTASK_KINDS, PlanError, Step, expand_steps,
 from hivla.types import Plan
 
 SYSTEM_PROMPT = """You turn a robot instruction into an ordered list of primitive subtasks.
-Subtask kinds: pick(object); place(object, target bowl or plate); stack(object, target cube);
+Subtask kinds: pick(object); place(object, target bowl or plate); stack(object, target cube or block,
+or "highest block" / "lowest block" when the instruction names a block by its height);
 push(object) into the marked square; open_drawer; close_drawer; press_button.
 A place or stack must directly follow the pick of the same object.
 Use object names exactly as listed. Reply with JSON only, no prose:

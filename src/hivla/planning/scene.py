@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from hivla.sim import catalogue as cat
-
 
 def scene_objects(env) -> dict[str, str]:
-    """name -> shape for the objects on the table in the env's current episode."""
-    return {o.name: cat.SLOT_BY_NAME[o.slot].shape for o in env.spec.objects}
+    """name -> shape for the objects on the table in the env's current episode (a block: "block")."""
+    return {o.name: o.label for o in env.spec.objects}

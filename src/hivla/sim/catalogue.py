@@ -7,7 +7,7 @@ recompilation, no new GL context).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -57,6 +57,15 @@ class ObjectSlot:
             return float(np.hypot(self.size[0], self.size[1]))
         return self.size[0]
 
+    def resized(self, size: tuple[float, ...]) -> ObjectSlot:
+        """This slot with another ``size`` (same meaning per shape) and the mass of the same density."""
+        if len(size) != len(self.size) or min(size) <= 0:
+            raise ValueError(f"{self.slot}: a {self.shape} needs {len(self.size)} positive sizes, got {size}")
+        scale = float(np.prod(np.divide(size, self.size)))
+        if self.shape == "cylinder":  # (radius, half height): the radius counts twice in the volume
+            scale *= size[0] / self.size[0]
+        return replace(self, size=tuple(float(v) for v in size), mass=self.mass * scale)
+
 
 SLOTS: tuple[ObjectSlot, ...] = (
     ObjectSlot("cube_0", "cube", (0.02, 0.02, 0.02), 0.05),
@@ -103,3 +112,11 @@ ZONE_HALF = 0.05
 # Where objects are placed (training range); the placement shift widens it.
 PLACE_X = (-0.16, 0.14)
 PLACE_Y = (-0.2, 0.2)
+
+# Blocks: cube slots resized into platforms of different heights (``PlacedObject.noun == "block"``),
+# which the spatial suites refer to by height ("the highest block"). They are never moved by a task.
+BLOCK_NOUN = "block"
+BLOCK_HALF_XY = 0.025  # half width of a block's top face
+BLOCK_TOP_RANGE = (0.03, 0.09)  # heights of block tops in training scenes (m)
+BLOCK_MIN_GAP = 0.02  # block tops in one scene differ by at least this much (m)
+N_BLOCKS = 3

@@ -16,6 +16,7 @@ import numpy as np
 
 from hivla.sim import camera_geometry as camgeo
 from hivla.sim import catalogue as cat
+from hivla.sim import spatial
 from hivla.sim.embodiments import EMBODIMENTS, Embodiment
 from hivla.sim.episode import EpisodeSpec, sample_episode
 from hivla.sim.predicates import is_done
@@ -31,6 +32,30 @@ PHYSICS_DT = 0.002
 SUBSTEPS = int(round(1.0 / CONTROL_HZ / PHYSICS_DT))
 STEPS_PER_SUBTASK = 90
 SETTLE_STEPS = 100
+
+
+def _size_fields_of(slot: cat.ObjectSlot) -> dict[str, np.ndarray]:
+    """The model fields of a cube or cylinder slot at ``slot.size`` (a solid of ``slot.mass``)."""
+    half = spatial.half_extents(slot)
+    m = slot.mass
+    if slot.shape == "cube":
+        a, b, c = half**2
+        inertia = m / 3 * np.array([b + c, a + c, a + b])
+        geom_size = half
+    else:
+        r, h = slot.size
+        inertia = m * np.array([(3 * r**2 + 4 * h**2) / 12, (3 * r**2 + 4 * h**2) / 12, r**2 / 2])
+        geom_size = np.array([r, h, 0.0])
+    aabb = np.r_[np.zeros(3), half]
+    return {
+        "geom_size": geom_size,
+        "geom_rbound": np.array(np.linalg.norm(half if slot.shape == "cube" else half[1:])),
+        "geom_aabb": aabb,
+        "bvh_aabb": aabb,
+        "body_mass": np.array(m),
+        "body_subtreemass": np.array(m),
+        "body_inertia": inertia,
+    }
 
 
 def _ancestor(model: mujoco.MjModel, body: int, ancestor: int) -> bool:
@@ -149,6 +174,7 @@ class TabletopEnv(UniversalActions, gym.Env):
         self.button_geom = m.geom("button").id
         self.zone_geom = m.geom("zone").id
         self.nominal_contype = {g: (m.geom_contype[g], m.geom_conaffinity[g]) for g in self.geom_slot}
+        self._nominal_sizes = {s.slot: self._size_fields(s.slot) for s in cat.SLOTS if s.graspable}
 
     @property
     def spec(self) -> EpisodeSpec:
@@ -162,7 +188,31 @@ class TabletopEnv(UniversalActions, gym.Env):
 
     # ---- scene queries (used by predicates and the expert) -------------------------------------
     def slot_of(self, name: str) -> str:
-        return self._name_to_slot[name]
+        """The slot of object ``name``, or of the block a relation ("highest block") names now."""
+        return self._name_to_slot[self.resolve(name)]
+
+    def is_object(self, name: str) -> bool:
+        """Whether ``name`` names an object of this episode (by colour, or a block by a relation)."""
+        return name in self._name_to_slot or (spatial.is_relation(name) and bool(self._block_tops()))
+
+    def resolve(self, name: str) -> str:
+        """``name`` itself, or for a relation ("highest block") the name of the block it names in the
+        current physics state (:mod:`hivla.sim.spatial`)."""
+        if name in self._name_to_slot or not spatial.is_relation(name):
+            return name
+        return spatial.choose(name, self._block_tops())
+
+    def _block_tops(self) -> dict[str, float]:
+        return {o.name: self.object_top(o.name) for o in self.spec.objects if o.label == cat.BLOCK_NOUN}
+
+    def object_slot(self, name: str) -> cat.ObjectSlot:
+        """The catalogue slot of object ``name`` at its size in this episode (sizes vary by scene)."""
+        return self._object_slots[self.resolve(name)]
+
+    def object_top(self, name: str) -> float:
+        """Height (m) of the highest point of object ``name``'s box, now."""
+        body = self.slot_body[self.slot_of(name)]
+        return spatial.top_of(self.data.xpos[body], self.data.xmat[body], self.object_slot(name))
 
     def object_pos(self, name: str) -> np.ndarray:
         return self.data.xpos[self.slot_body[self.slot_of(name)]].copy()
@@ -257,16 +307,18 @@ class TabletopEnv(UniversalActions, gym.Env):
         self.spec_ = spec
         self._name_to_slot = {o.name: o.slot for o in spec.objects}
         self._slot_to_name = {o.slot: o.name for o in spec.objects}
+        self._object_slots = {o.name: o.slot_info for o in spec.objects}
         mujoco.mj_resetData(m, d)
         active = {o.slot: o for o in spec.objects}
         self.paint_objects()
+        self._size_objects(active)
         for i, s in enumerate(cat.SLOTS):
             on = s.slot in active
             m.body_gravcomp[self.slot_body[s.slot]] = 0.0 if on else 1.0
             q = self.slot_qpos[s.slot]
             if on:
                 o = active[s.slot]
-                d.qpos[q : q + 3] = (o.xy[0], o.xy[1], s.rest_height + 0.002)
+                d.qpos[q : q + 3] = (o.xy[0], o.xy[1], o.slot_info.rest_height + 0.002)
                 d.qpos[q + 3 : q + 7] = (np.cos(o.yaw / 2), 0.0, 0.0, np.sin(o.yaw / 2))
             else:
                 d.qpos[q : q + 7] = (2.0 + 0.3 * i, 2.0, -1.0, 1.0, 0.0, 0.0, 0.0)
@@ -285,6 +337,32 @@ class TabletopEnv(UniversalActions, gym.Env):
         mujoco.mj_forward(m, d)
         self.steps, self.subtask_index, self.interventions = 0, 0, 0
         self._advance()
+
+    def _size_fields(self, slot: str) -> dict[str, np.ndarray]:
+        """The model fields that hold the size of a one-geom object slot (copies)."""
+        m, g, b = self.model, int(self.slot_geoms[slot][0]), self.slot_body[slot]
+        return {
+            "geom_size": m.geom_size[g].copy(),
+            "geom_rbound": m.geom_rbound[g].copy(),
+            "geom_aabb": m.geom_aabb[g].copy(),
+            "bvh_aabb": m.bvh_aabb[m.body_bvhadr[b]].copy(),
+            "body_mass": m.body_mass[b].copy(),
+            "body_subtreemass": m.body_subtreemass[b].copy(),
+            "body_inertia": m.body_inertia[b].copy(),
+        }
+
+    def _size_objects(self, active: dict[str, Any]) -> None:
+        """Give each cube and cylinder its episode size (collision, look, mass, inertia); the catalogue's
+        compiled values, restored exactly, where the episode keeps the catalogue size."""
+        m = self.model
+        for slot, nominal in self._nominal_sizes.items():
+            o = active.get(slot)
+            fields = nominal if o is None or o.size is None else _size_fields_of(o.slot_info)
+            g, b = int(self.slot_geoms[slot][0]), self.slot_body[slot]
+            m.geom_size[g], m.geom_rbound[g] = fields["geom_size"], fields["geom_rbound"]
+            m.geom_aabb[g], m.bvh_aabb[m.body_bvhadr[b]] = fields["geom_aabb"], fields["bvh_aabb"]
+            m.body_mass[b], m.body_subtreemass[b] = fields["body_mass"], fields["body_subtreemass"]
+            m.body_inertia[b] = fields["body_inertia"]
 
     def paint_objects(self) -> None:
         """Show the episode's objects in their colours (collisions on); hide the unused slots."""
@@ -447,6 +525,7 @@ class TabletopEnv(UniversalActions, gym.Env):
                     for o in spec.objects
                 },
                 "grasped": grasped,
+                "object_sizes": {o.name: self._object_slots[o.name].size for o in spec.objects},
                 "contacts": self.contacts(),
                 "drawer": self.drawer_q(),
                 "button_pressed": self.button_pressed,

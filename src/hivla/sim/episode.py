@@ -3,11 +3,13 @@ push square, and a feasible chain of subtasks with its instruction. Pure numpy, 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from hivla.sim import catalogue as cat
+from hivla.sim import spatial
 from hivla.sim.language import canonical_text, instruction_for
 from hivla.types import Subtask
 
@@ -19,10 +21,23 @@ class PlacedObject:
     xy: tuple[float, float]
     yaw: float
     distractor: bool = False
+    noun: str | None = None  # what it is called when not its slot's shape ("block")
+    size: tuple[float, ...] | None = None  # its size when not the catalogue's (same meaning per shape)
+
+    @property
+    def label(self) -> str:
+        """What the object is called: its noun, else its slot's shape."""
+        return self.noun or cat.SLOT_BY_NAME[self.slot].shape
 
     @property
     def name(self) -> str:
-        return f"{self.colour} {cat.SLOT_BY_NAME[self.slot].shape}"
+        return f"{self.colour} {self.label}"
+
+    @property
+    def slot_info(self) -> cat.ObjectSlot:
+        """Its catalogue slot at the size it has in this episode."""
+        slot = cat.SLOT_BY_NAME[self.slot]
+        return slot if self.size is None else slot.resized(self.size)
 
 
 @dataclass(frozen=True)
@@ -36,9 +51,12 @@ class EpisodeSpec:
     shifts: dict[str, int] = field(default_factory=dict)
 
     def slot_of(self, name: str) -> str:
+        return self.object_named(name).slot
+
+    def object_named(self, name: str) -> PlacedObject:
         for obj in self.objects:
             if obj.name == name:
-                return obj.slot
+                return obj
         raise KeyError(f"no object named {name!r} in this scene; objects: {[o.name for o in self.objects]}")
 
 
@@ -54,6 +72,15 @@ class SamplingOptions:
     heldout_paraphrases: bool = False
     combos: str = "train"  # "train": seen object/receptacle combinations only; "heldout": only unseen ones
     recolour: int = 0  # give this many objects colours never used in training (names follow)
+    blocks: int = 0  # spatial scenes: this many blocks of sampled heights, one named by height per chain
+    resize: int = 0  # the size shift's level: scale cubes, cylinders and block heights (spatial module)
+
+    def __post_init__(self) -> None:
+        if self.blocks and (self.blocks < 2 or min(self.chain_lengths) < 2):
+            raise ValueError(
+                f"spatial sampling needs >= 2 blocks and chains of >= 2 subtasks (pick, then stack on a "
+                f"block named by height), got blocks={self.blocks}, chain lengths {self.chain_lengths}"
+            )
 
 
 def combo_is_heldout(obj_name: str, target_name: str) -> bool:
@@ -80,6 +107,11 @@ def _options(
     bases = [n for n, shape in names.items() if shape == "cube" and n not in state.used]
     want_heldout = combos == "heldout"
     out: list[tuple[Subtask, ...]] = []
+    if cat.BLOCK_NOUN in names.values() and remaining >= 2:  # spatial scenes only: a block named by height
+        for obj in free:
+            for rel in spatial.RELATIONS:
+                if names[obj] == "cube" and rel not in state.filled:
+                    out.append((Subtask("pick", obj), Subtask("stack", obj, rel)))
     for obj in free:
         out.append((Subtask("push", obj, "square"),))
         if remaining == 1:
@@ -106,6 +138,7 @@ def _apply(state: _ChainState, step: tuple[Subtask, ...]) -> None:
             state.filled.add(sub.target)
         if sub.kind == "stack":
             state.used.add(sub.target)
+            state.filled.add(sub.target)  # a block named by height takes one object
         if sub.kind in ("open_drawer", "close_drawer"):
             state.drawer_used, state.drawer_open = True, sub.kind == "open_drawer"
         if sub.kind == "press_button":
@@ -113,10 +146,16 @@ def _apply(state: _ChainState, step: tuple[Subtask, ...]) -> None:
 
 
 def sample_chain(
-    names: dict[str, str], length: int, drawer_open: bool, rng: np.random.Generator, combos: str
+    names: dict[str, str],
+    length: int,
+    drawer_open: bool,
+    rng: np.random.Generator,
+    combos: str,
+    state: _ChainState | None = None,
 ) -> list[Subtask] | None:
-    """A random feasible chain of exactly ``length`` subtasks over the named objects, or None."""
-    state, chain = _ChainState(drawer_open), []
+    """A random feasible chain of exactly ``length`` subtasks over the named objects, or None.
+    ``state``: what earlier steps already used (default: nothing)."""
+    state, chain = state or _ChainState(drawer_open), []
     while len(chain) < length:
         options = _options(state, names, length - len(chain), combos)
         if not options:
@@ -141,11 +180,15 @@ def _keep_out(xy: np.ndarray, radius: float) -> bool:
 
 
 def _place(
-    slots: list[str], rng: np.random.Generator, opts: SamplingOptions, taken: list[tuple[np.ndarray, float]]
+    slots: list[str],
+    rng: np.random.Generator,
+    opts: SamplingOptions,
+    taken: list[tuple[np.ndarray, float]],
+    footprints: dict[str, float] | None = None,
 ) -> list[tuple[float, float]] | None:
     out = []
     for slot in slots:
-        radius = cat.SLOT_BY_NAME[slot].footprint
+        radius = (footprints or {}).get(slot, cat.SLOT_BY_NAME[slot].footprint)
         for _ in range(200):
             xy = np.array([rng.uniform(*opts.place_x), rng.uniform(*opts.place_y)])
             if _keep_out(xy, radius):
@@ -175,9 +218,10 @@ def sample_episode(seed: int, opts: SamplingOptions, shifts: dict[str, int] | No
     the task objects."""
     rng = np.random.default_rng(seed)
     for _attempt in range(100):
-        spec = _try_sample(seed, rng, opts, shifts or {})
+        try_sample = _try_sample_spatial if opts.blocks else _try_sample
+        spec = try_sample(seed, rng, opts, shifts or {})
         if spec is not None:
-            return spec
+            return _resize(spec, opts.resize) if opts.resize else spec
     raise RuntimeError(f"could not sample a feasible episode for seed {seed} with {opts}")
 
 
@@ -232,7 +276,7 @@ def _recolour(spec: EpisodeSpec, count: int) -> EpisodeSpec:
     renames, objects = {}, []
     for i, o in enumerate(spec.objects):
         if i < count and i < len(unseen):
-            new = PlacedObject(o.slot, unseen[i], o.xy, o.yaw, o.distractor)
+            new = dataclasses.replace(o, colour=unseen[i])
             renames[o.name] = new.name
             o = new
         objects.append(o)
@@ -266,6 +310,11 @@ def _pushes_clear(chain, names, slots, colours, xys, zone) -> bool:
     """Every pushed object has free room behind it and a clear path to the square."""
     where = {f"{c} {cat.SLOT_BY_NAME[s].shape}": (np.array(xy), cat.SLOT_BY_NAME[s].footprint)
              for s, c, xy in zip(slots, colours, xys, strict=True)}  # fmt: skip
+    return _paths_clear(chain, where, zone)
+
+
+def _paths_clear(chain, where: dict[str, tuple[np.ndarray, float]], zone) -> bool:
+    """``_pushes_clear`` over ``where``: object name -> (xy, footprint radius)."""
     zone = np.asarray(zone)
     for sub in chain:
         if sub.kind != "push":
@@ -295,3 +344,93 @@ def _distractors(seed, opts: SamplingOptions, chosen, colours, taken) -> list[Pl
         colour = free_colours[len(out) % len(free_colours)]
         out.append(PlacedObject(str(slot), colour, xy[0], float(rng.uniform(-0.7, 0.7)), distractor=True))
     return out
+
+
+# ---- spatial scenes: blocks of different heights, one named by height in every chain ----------------
+def _try_sample_spatial(seed, rng, opts: SamplingOptions, shifts) -> EpisodeSpec | None:
+    """A scene of a receptacle, ``opts.blocks`` blocks (cube slots resized to sampled heights) and one
+    or two cubes to move; the chain puts a cube on a block named
+    by height ("the highest block") and fills the rest of its length with the usual steps."""
+    length = int(opts.chain_lengths[int(rng.integers(len(opts.chain_lengths)))])
+    cubes = [s.slot for s in cat.SLOTS if s.shape == "cube"]
+    recepts = [s.slot for s in cat.SLOTS if s.receptacle]
+    order = [str(s) for s in rng.permutation(cubes)]
+    blocks, movers = order[: opts.blocks], order[opts.blocks : opts.blocks + int(rng.integers(1, 3))]
+    if not movers:
+        return None
+    chosen = [str(rng.choice(recepts)), *blocks, *movers]  # the largest first: it is the hardest to place
+    colours = [str(c) for c in rng.permutation(list(opts.colours))[: len(chosen)]]
+    if len(colours) < len(chosen):
+        return None
+    sizes = dict(
+        zip(blocks, (spatial.block_size(t) for t in spatial.sample_block_tops(rng, opts.blocks)), strict=True)
+    )
+    labels = {s: (cat.BLOCK_NOUN if s in sizes else cat.SLOT_BY_NAME[s].shape) for s in chosen}
+    names = {f"{c} {labels[s]}": labels[s] for s, c in zip(chosen, colours, strict=True)}
+    drawer_open = bool(rng.random() < 0.5)
+    chain = _spatial_chain(names, length, drawer_open, rng, opts.combos)
+    if chain is None:
+        return None
+    slot_infos = {
+        s: cat.SLOT_BY_NAME[s].resized(sizes[s]) if s in sizes else cat.SLOT_BY_NAME[s] for s in chosen
+    }
+    footprints = {s: info.footprint for s, info in slot_infos.items()}
+    taken: list[tuple[np.ndarray, float]] = []
+    zone = _zone(rng, opts, taken)  # first, on the empty table: six objects leave little room for it
+    if zone is None:
+        return None
+    taken.append((np.asarray(zone), cat.ZONE_HALF * 1.5 + 0.02 - 0.05))  # the clearance _zone keeps
+    xys = _place(chosen, rng, opts, taken, footprints)
+    if xys is None:
+        return None
+    where = {
+        f"{c} {labels[s]}": (np.array(xy), footprints[s])
+        for s, c, xy in zip(chosen, colours, xys, strict=True)
+    }
+    if not _paths_clear(chain, where, zone):
+        return None
+    objects = [
+        PlacedObject(
+            s, c, xy, float(rng.uniform(-np.pi / 4, np.pi / 4)),
+            noun=cat.BLOCK_NOUN if s in sizes else None, size=sizes.get(s),
+        )
+        for s, c, xy in zip(chosen, colours, xys, strict=True)
+    ]  # fmt: skip
+    objects += _distractors(seed, opts, chosen, colours, taken)
+    preps = {o.name: ("in" if o.label == "bowl" else "on") for o in objects}
+    subtasks = tuple(
+        Subtask(s.kind, s.obj, s.target, canonical_text(s, preps.get(s.target or "", "on"))) for s in chain
+    )
+    instruction = instruction_for(list(subtasks), preps, rng, opts.heldout_paraphrases)
+    spec = EpisodeSpec(seed, tuple(objects), drawer_open, zone, subtasks, instruction, dict(shifts))
+    return _recolour(spec, opts.recolour) if opts.recolour else spec
+
+
+def _spatial_chain(
+    names: dict[str, str], length: int, drawer_open: bool, rng: np.random.Generator, combos: str
+) -> list[Subtask] | None:
+    """A chain of ``length`` subtasks with a pick and a stack on a block named by height at a random
+    step boundary; the other steps come from :func:`sample_chain` (another such stack included)."""
+    movers = [n for n, shape in names.items() if shape == "cube"]
+    obj = movers[int(rng.integers(len(movers)))]
+    relation = list(spatial.RELATIONS)[int(rng.integers(len(spatial.RELATIONS)))]
+    step = [Subtask("pick", obj), Subtask("stack", obj, relation)]
+    state = _ChainState(drawer_open)
+    _apply(state, tuple(step))
+    rest = sample_chain(names, length - 2, drawer_open, rng, combos, state) if length > 2 else []
+    if rest is None:
+        return None
+    # Step boundaries: never after a pick (of a pick and place/stack, or of a last, lone pick).
+    cuts = [i for i in range(len(rest) + 1) if i == 0 or rest[i - 1].kind != "pick"]
+    at = cuts[int(rng.integers(len(cuts)))]
+    return rest[:at] + step + rest[at:]
+
+
+def _resize(spec: EpisodeSpec, level: int) -> EpisodeSpec:
+    """The size shift at ``level``: objects resized (:mod:`hivla.sim.spatial`); poses and words stay."""
+    factors = spatial.size_factors(spec.seed, [o.label for o in spec.objects], level)
+    objects = tuple(
+        o if f == 1.0 else dataclasses.replace(o, size=spatial.scaled_size(o.slot_info.size, o.label, f))
+        for o, f in zip(spec.objects, factors, strict=True)
+    )
+    return dataclasses.replace(spec, objects=objects)

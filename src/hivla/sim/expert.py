@@ -175,7 +175,7 @@ class ScriptedExpert:
 
     def _released_over_target(self, sub: Subtask) -> bool:
         env = self.env
-        base = cat.SLOT_BY_NAME[env.slot_of(sub.target)]
+        base = env.object_slot(sub.target)
         offset = np.linalg.norm(env.object_pos(sub.obj)[:2] - env.object_pos(sub.target)[:2])
         return bool(offset < base.size[0]) and env.embodiment.gripper_width() > OPEN_WIDTH
 
@@ -193,7 +193,7 @@ class ScriptedExpert:
         env, ee = self.env, self._ee()
         behind = phases[names.index("descend")].goal()  # (x, y) behind the object, at PUSH_Z
         lateral, along = self._push_line(sub.obj)
-        footprint = cat.SLOT_BY_NAME[env.slot_of(sub.obj)].footprint
+        footprint = env.object_slot(sub.obj).footprint
         on_line_behind = lateral < 0.025 and along < -0.5 * footprint
         if abs(ee[2] - PUSH_Z) < self.p.tol + 0.004 and on_line_behind:
             return names.index("push")
@@ -310,7 +310,7 @@ class ScriptedExpert:
         env = self.env
         current = self._hand_yaw() if self._yaw is None else self._yaw
         mat = env.data.xmat[env.slot_body[env.slot_of(name)]].reshape(3, 3)
-        if cat.SLOT_BY_NAME[env.slot_of(name)].shape == "cube":
+        if env.object_slot(name).shape == "cube":
             axis = mat[:, int(np.argmin(np.abs(mat[2])))]  # the most horizontal face normal
             face = float(np.arctan2(axis[1], axis[0]))
             nearest = current + geo.wrap_angle(face - current, np.pi / 2)
@@ -345,7 +345,7 @@ class ScriptedExpert:
         for o in env.spec.objects:
             if o.name == name:
                 continue
-            slot = cat.SLOT_BY_NAME[o.slot]
+            slot = env.object_slot(o.name)
             d = np.linalg.norm(points - env.object_pos(o.name)[:2], axis=1)
             gaps.append(float(np.min(np.abs(d - slot.size[0]) if slot.receptacle else d - slot.footprint)))
         y = cat.DRAWER_POS[1]
@@ -364,7 +364,7 @@ class ScriptedExpert:
 
     def _pick_phases(self, name: str, sub: Subtask) -> list[Phase]:
         env = self.env
-        slot = cat.SLOT_BY_NAME[env.slot_of(name)]
+        slot = env.object_slot(name)
         yaw = self._grasp_yaw(name)
 
         def above() -> np.ndarray:
@@ -393,8 +393,8 @@ class ScriptedExpert:
 
     def _place_phases(self, sub: Subtask) -> list[Phase]:
         env = self.env
-        obj = cat.SLOT_BY_NAME[env.slot_of(sub.obj)]
-        base = cat.SLOT_BY_NAME[env.slot_of(sub.target)]
+        obj = env.object_slot(sub.obj)
+        base = env.object_slot(sub.target)
 
         def release_point() -> np.ndarray:
             t = env.object_pos(sub.target)
@@ -419,7 +419,7 @@ class ScriptedExpert:
 
     def _push_phases(self, sub: Subtask) -> list[Phase]:
         env = self.env
-        slot = cat.SLOT_BY_NAME[env.slot_of(sub.obj)]
+        slot = env.object_slot(sub.obj)
         standoff = slot.footprint + 0.025
 
         def direction() -> np.ndarray:
@@ -518,7 +518,7 @@ class ScriptedExpert:
 
     def _target_pos(self, target: str) -> np.ndarray:
         env = self.env
-        if target in env._name_to_slot:
+        if env.is_object(target):
             return env.object_pos(target)
         if target == "the square":
             return np.r_[env.spec.zone_xy, 0.0]

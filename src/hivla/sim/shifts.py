@@ -39,6 +39,11 @@ for _axis in (
     ShiftAxis("placement", "widens the range objects are placed in", "sampling"),
     ShiftAxis("paraphrase", "uses the held-out instruction paraphrases", "sampling"),
     ShiftAxis("combination", "uses only object/receptacle pairs never seen in training", "sampling"),
+    ShiftAxis(
+        "size",
+        "object sizes: cubes and cylinders grow or shrink by 10% per level, blocks' heights too",
+        "sampling",
+    ),
 ):
     SHIFT_AXES.add(_axis.name, _axis)
 
@@ -87,6 +92,9 @@ def sampling_options(base: SamplingOptions, shifts: dict[str, int]) -> SamplingO
         opts = dataclasses.replace(opts, heldout_paraphrases=True)
     if shifts.get("combination", 0):
         opts = dataclasses.replace(opts, combos="heldout")
+    if level := shifts.get("size", 0):
+        # Sizes change after the scene is sampled (hivla.sim.spatial): poses and words stay.
+        opts = dataclasses.replace(opts, resize=level)
     return opts
 
 

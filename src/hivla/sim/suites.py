@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from hivla.registry import Registry
@@ -57,4 +58,28 @@ for _suite in (
     ),
     Suite("tabletop-mixed", "1", (1, 2, 3, 4, 5), 60_000, description="chains of 1-5 subtasks, uniform"),
 ):
+    SUITES.add(_suite.name, _suite)
+
+
+@dataclass(frozen=True)
+class SpatialSuite(Suite):
+    """A suite of spatial scenes: ``blocks`` blocks of different heights, and in every chain a cube put
+    on a block named by its height ("the highest block"; :mod:`hivla.sim.spatial`)."""
+
+    blocks: int = 3
+
+    def sampling_options(self) -> SamplingOptions:
+        return dataclasses.replace(super().sampling_options(), blocks=self.blocks)
+
+
+for _suite in (
+    SpatialSuite(
+        "tabletop-spatial", "1", (2,), 80_000,
+        description="put a cube on the highest or lowest of three blocks (pick, then stack)",
+    ),
+    SpatialSuite(
+        "tabletop-spatial-chain", "1", (3, 4), 90_000,
+        description="chains of 3-4 subtasks, one of them a stack on a block named by its height",
+    ),
+):  # fmt: skip
     SUITES.add(_suite.name, _suite)

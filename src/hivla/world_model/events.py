@@ -20,8 +20,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from hivla.sim import catalogue as cat
-
 if TYPE_CHECKING:
     from hivla.sim.env import TabletopEnv
 
@@ -58,7 +56,7 @@ def _lifted_grasp(env: TabletopEnv) -> str | None:
     name = env.grasped()
     if name is None:
         return None
-    rest = cat.SLOT_BY_NAME[env.slot_of(name)].rest_height
+    rest = env.object_slot(name).rest_height
     return name if env.object_pos(name)[2] > rest + LIFTED else None
 
 
@@ -90,7 +88,7 @@ def _allowed_bodies(env: TabletopEnv, index: int) -> set[str]:
     subs = env.spec.subtasks
     allowed: set[str] = set()
     for sub in subs[max(0, index - 1) : index + 1]:
-        allowed |= {n for n in (sub.obj, sub.target) if n}
+        allowed |= {env.resolve(n) for n in (sub.obj, sub.target) if n}  # "highest block": the block
         if sub.kind in ("open_drawer", "close_drawer"):
             allowed.add("drawer")
         if sub.kind == "press_button":
@@ -104,7 +102,7 @@ def _put_down_on_target(env: TabletopEnv, name: str, index: int) -> bool:
     sub = subs[min(index, len(subs) - 1)]
     if sub.kind not in ("place", "stack") or sub.obj != name or not sub.target:
         return False
-    radius = cat.SLOT_BY_NAME[env.slot_of(sub.target)].size[0] + DROP_TARGET_MARGIN
+    radius = env.object_slot(sub.target).size[0] + DROP_TARGET_MARGIN
     return bool(np.linalg.norm(env.object_pos(name)[:2] - env.object_pos(sub.target)[:2]) < radius)
 
 
