@@ -1,6 +1,7 @@
 """Scripted-expert success on held-out seeds, for every suite x embodiment (physics only, no rendering).
 
 python benchmarks/bench_expert.py --episodes 200 --workers 2
+python benchmarks/bench_expert.py --episodes 50 --suites tabletop-spatial --shift size=3   # under a shift
 """
 
 from __future__ import annotations
@@ -20,13 +21,15 @@ def main() -> None:
     parser.add_argument("--suites", nargs="*", default=SUITES.names())
     installed = [e for e in EMBODIMENTS.names() if EMBODIMENTS.get(e).missing() is None]
     parser.add_argument("--embodiments", nargs="*", default=installed)
+    parser.add_argument("--shift", nargs="*", default=[], help="shifts as axis=level, e.g. size=2")
     args = parser.parse_args()
     print("| suite | embodiment | episodes | success | 95% CI | progress | failures at | time (s) |")
     print("|---|---|---|---|---|---|---|---|")
     for suite in args.suites:
         for emb in args.embodiments:
             start = time.time()
-            cfg = RolloutConfig(suite=suite, embodiment=emb, episodes=args.episodes, workers=args.workers)
+            cfg = RolloutConfig(suite=suite, embodiment=emb, episodes=args.episodes, workers=args.workers,
+                                shifts=tuple(args.shift))  # fmt: skip
             results = list(iter_rollouts(cfg))
             s = summarize(results)["overall"]
             fails = collections.Counter(r.task_kinds[r.completed] for r in results if not r.success)

@@ -34,3 +34,25 @@ def test_expand_steps_adds_the_pick_before_a_place():
 def test_invalid_plans_are_rejected_with_a_reason(subs, message):
     with pytest.raises(PlanError, match=message):
         validate_plan(plan(*subs), OBJECTS)
+
+
+SPATIAL = {"red cube": "cube", "blue block": "block", "green block": "block", "white block": "block"}
+
+
+def test_a_block_named_by_height_parses_and_validates():
+    from hivla.planning.grammar import parse_subtask_text
+
+    sub = parse_subtask_text("Stack the red cube on the highest block.")
+    assert (sub.kind, sub.obj, sub.target) == ("stack", "red cube", "highest block")
+    subs = expand_steps([Step("stack", "red cube", "lowest block")])
+    assert [s.text for s in subs] == ["pick up the red cube", "stack the red cube on the lowest block"]
+    validate_plan(Plan("x", tuple(subs)), SPATIAL)
+    validate_plan(plan(Subtask("pick", "red cube"), Subtask("stack", "red cube", "blue block")), SPATIAL)
+    with pytest.raises(PlanError, match="names a block by height"):
+        validate_plan(Plan("x", tuple(subs)), OBJECTS)  # a scene without blocks
+    with pytest.raises(PlanError, match="names a block by height"):
+        validate_plan(
+            plan(Subtask("pick", "red cube"), Subtask("place", "red cube", "highest block")), SPATIAL
+        )
+    with pytest.raises(PlanError, match="only cubes and cylinders move"):
+        validate_plan(plan(Subtask("pick", "blue block")), SPATIAL)

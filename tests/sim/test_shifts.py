@@ -100,6 +100,7 @@ def test_shifts_are_recorded_in_info_and_validated():
         "camera",
         "distractors",
         "placement",
+        "size",
     }
     with pytest.raises(ValueError, match="axis=level"):
         parse_shifts(["lighting"])
@@ -107,3 +108,69 @@ def test_shifts_are_recorded_in_info_and_validated():
         parse_shifts(["lighting=7"])
     with pytest.raises(KeyError, match="available"):
         parse_shifts(["lightning=1"])
+
+
+def _sizes(suite: str, seed: int, level: int):
+    from hivla.sim.episode import sample_episode
+    from hivla.sim.shifts import sampling_options
+    from hivla.sim.suites import SUITES
+
+    shifts = {"size": level} if level else {}
+    return sample_episode(seed, sampling_options(SUITES.get(suite).sampling_options(), shifts), shifts)
+
+
+@pytest.mark.parametrize("suite", ["tabletop-mixed", "tabletop-spatial"])
+def test_size_changes_sizes_monotonically_with_level_and_nothing_else(suite):
+    """Level 0 is the unshifted episode; level L scales cubes and cylinders (every dimension) and
+    blocks (their height, keeping their order) by 1 +- 0.1 L; poses, words and receptacles stay."""
+    from hivla.sim import catalogue as cat
+    from hivla.sim.spatial import SIZE_STEP_PER_LEVEL
+
+    for seed in range(SEED, SEED + 10):
+        nominal = _sizes(suite, seed, 0)
+        assert nominal == _sizes(suite, seed, 0) and nominal.shifts == {}
+        previous = None
+        for level in (1, 2, 3):
+            spec = _sizes(suite, seed, level)
+            assert [(o.name, o.xy, o.yaw) for o in spec.objects] == [
+                (o.name, o.xy, o.yaw) for o in nominal.objects
+            ]
+            assert spec.subtasks == nominal.subtasks and spec.instruction == nominal.instruction
+            change = []
+            for o, o0 in zip(spec.objects, nominal.objects, strict=True):
+                ratio = np.asarray(o.slot_info.size) / np.asarray(o0.slot_info.size)
+                if o.label in ("cube", "cylinder"):  # every dimension by one factor
+                    np.testing.assert_allclose(np.abs(ratio - 1), SIZE_STEP_PER_LEVEL * level)
+                elif o.label == cat.BLOCK_NOUN:  # the height only
+                    np.testing.assert_allclose(
+                        np.abs(ratio - 1), [0, 0, SIZE_STEP_PER_LEVEL * level], atol=1e-12
+                    )
+                else:  # receptacles keep their size
+                    np.testing.assert_allclose(ratio, 1.0)
+                change.append(float(np.max(np.abs(ratio - 1))))
+            if previous is not None:
+                assert all(c > p or c == p == 0 for c, p in zip(change, previous, strict=True))
+            previous = change
+            heights = [o.size[2] for o in spec.objects if o.label == cat.BLOCK_NOUN]
+            heights0 = [o.size[2] for o in nominal.objects if o.label == cat.BLOCK_NOUN]
+            assert np.argsort(heights).tolist() == np.argsort(heights0).tolist()
+
+
+def test_size_shift_builds_the_objects_at_their_new_sizes():
+    """In the env: a resized cube rests at its new half height and collides at its new size."""
+    from hivla.sim import catalogue as cat
+
+    _, info, spec = _reset({"size": 3}, render=False)
+    _, info0, spec0 = _reset({}, render=False)
+    grown = shrunk = 0
+    for o, o0 in zip(spec.objects, spec0.objects, strict=True):
+        if o.label not in ("cube", "cylinder"):
+            continue
+        slot = o.slot_info
+        z = info["privileged"]["object_poses"][o.name][2]
+        assert z == pytest.approx(slot.rest_height, abs=0.003), o.name
+        assert info["privileged"]["object_sizes"][o.name] == slot.size
+        assert info0["privileged"]["object_sizes"][o0.name] == cat.SLOT_BY_NAME[o0.slot].size
+        grown += slot.size[0] > cat.SLOT_BY_NAME[o.slot].size[0]
+        shrunk += slot.size[0] < cat.SLOT_BY_NAME[o.slot].size[0]
+    assert grown + shrunk >= 3

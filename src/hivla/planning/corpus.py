@@ -98,10 +98,16 @@ def _find(seq: list[str], sub: list[str]) -> int:
 
 
 def sim_corpus(
-    seeds: range | list[int], chain_lengths: tuple[int, ...], heldout_paraphrases: bool = False
+    seeds: range | list[int],
+    chain_lengths: tuple[int, ...],
+    heldout_paraphrases: bool = False,
+    blocks: int = 0,
 ) -> list[Example]:
-    """Label instructions sampled by the simulator (no physics) for the given seeds."""
-    opts = SamplingOptions(chain_lengths=chain_lengths, heldout_paraphrases=heldout_paraphrases)
+    """Label instructions sampled by the simulator (no physics) for the given seeds; ``blocks`` > 0
+    samples spatial scenes (a stack on "the highest block", as in the tabletop-spatial suites)."""
+    opts = SamplingOptions(
+        chain_lengths=chain_lengths, heldout_paraphrases=heldout_paraphrases, blocks=blocks
+    )
     out = []
     for seed in seeds:
         spec = sample_episode(seed, opts)
