@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from hivla.sim import SUITES, ScriptedExpert, make_env
-from hivla.world_model.events import EVENT_NAMES, EventTracker, snapshot
+from hivla.world_model.events import EVENT_NAMES, EventTracker, _allowed_bodies, snapshot
 
 
 @pytest.fixture(scope="module")
@@ -57,3 +57,22 @@ def test_opening_the_gripper_mid_air_is_a_drop(env):
         env.step(release)
         tracker.step(env)
     assert tracker.counts["drop"] == 1
+
+
+def test_a_stack_on_the_block_named_by_height_has_no_violations():
+    """The block "the highest block" names is the stack's target: touching it is no collision and
+    letting go over it is no drop."""
+    env = make_env("tabletop-spatial", render=False)
+    try:
+        for seed in SUITES.get("tabletop-spatial").heldout_seeds[:3]:
+            obs, info = env.reset(seed=seed)
+            expert, tracker = ScriptedExpert(env), EventTracker()
+            tracker.start(env)
+            while not info["success"] and env.steps < env.max_steps:
+                obs, *_, info = env.step(expert.act(obs, info)[0])
+                tracker.step(env)
+            assert info["success"] and tracker.violation_steps == 0, (seed, dict(tracker.counts))
+            stack = env.spec.subtasks[-1]
+            assert env.resolve(stack.target) in _allowed_bodies(env, len(env.spec.subtasks) - 1)
+    finally:
+        env.close()

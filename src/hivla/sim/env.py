@@ -353,7 +353,9 @@ class TabletopEnv(UniversalActions, gym.Env):
 
     def _size_objects(self, active: dict[str, Any]) -> None:
         """Give each cube and cylinder its episode size (collision, look, mass, inertia); the catalogue's
-        compiled values, restored exactly, where the episode keeps the catalogue size."""
+        compiled values, restored exactly, where the episode keeps the catalogue size. The solver's
+        constants computed at compile time (``body_invweight0``, which scales contact softness) keep
+        the catalogue size's: resized objects' contacts are a little softer or stiffer than compiled ones."""
         m = self.model
         for slot, nominal in self._nominal_sizes.items():
             o = active.get(slot)
