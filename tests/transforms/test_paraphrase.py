@@ -39,6 +39,21 @@ def test_simulator_texts_read_back_with_their_held_out_flag():
                 assert not one.heldout and not one.instruction and one.phrases[0].kind == sub.kind
 
 
+def test_blocks_named_by_height_read_back_and_keep_their_relation():
+    """Spatial instructions ("put the red cube on the highest block") parse, and rephrasing keeps
+    the relation as the target."""
+    rng = np.random.default_rng(1)
+    for seed in range(30):
+        for heldout in (False, True):
+            opts = SamplingOptions(chain_lengths=(2, 3), heldout_paraphrases=heldout, blocks=3)
+            spec = sample_episode(seed, opts)
+            parsed = parse_text(spec.instruction)
+            assert parsed is not None and parsed.heldout == heldout
+            want = [(s.obj, s.target) for s in spec.subtasks if s.target in ("highest block", "lowest block")]
+            got = [(p.obj, p.target) for p in parse_text(rephrase(spec.instruction, rng)).phrases]
+            assert want and all(w in got for w in want)
+
+
 def test_rephrasing_keeps_the_content_and_never_uses_held_out_wordings():
     rng = np.random.default_rng(0)
     heldout = _heldout_renderings()
