@@ -121,8 +121,8 @@ def _sizes(suite: str, seed: int, level: int):
 
 @pytest.mark.parametrize("suite", ["tabletop-mixed", "tabletop-spatial"])
 def test_size_changes_sizes_monotonically_with_level_and_nothing_else(suite):
-    """Level 0 is the unshifted episode; level L scales cubes and cylinders (every dimension) and
-    blocks (their height, keeping their order) by 1 +- 0.1 L; poses, words and receptacles stay."""
+    """Level 0 is the unshifted episode; level L grows cubes and cylinders (every dimension) by 0.1 L
+    and scales blocks' heights (keeping their order) by 1 +- 0.1 L; poses, words and receptacles stay."""
     from hivla.sim import catalogue as cat
     from hivla.sim.spatial import SIZE_STEP_PER_LEVEL
 
@@ -139,8 +139,8 @@ def test_size_changes_sizes_monotonically_with_level_and_nothing_else(suite):
             change = []
             for o, o0 in zip(spec.objects, nominal.objects, strict=True):
                 ratio = np.asarray(o.slot_info.size) / np.asarray(o0.slot_info.size)
-                if o.label in ("cube", "cylinder"):  # every dimension by one factor
-                    np.testing.assert_allclose(np.abs(ratio - 1), SIZE_STEP_PER_LEVEL * level)
+                if o.label in ("cube", "cylinder"):  # every dimension grows by one factor
+                    np.testing.assert_allclose(ratio - 1, SIZE_STEP_PER_LEVEL * level)
                 elif o.label == cat.BLOCK_NOUN:  # the height only
                     np.testing.assert_allclose(
                         np.abs(ratio - 1), [0, 0, SIZE_STEP_PER_LEVEL * level], atol=1e-12

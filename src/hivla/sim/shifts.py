@@ -41,7 +41,7 @@ for _axis in (
     ShiftAxis("combination", "uses only object/receptacle pairs never seen in training", "sampling"),
     ShiftAxis(
         "size",
-        "object sizes: cubes and cylinders grow or shrink by 10% per level, blocks' heights too",
+        "object sizes: cubes and cylinders grow by 10% per level, blocks' heights grow or shrink as much",
         "sampling",
     ),
 ):
