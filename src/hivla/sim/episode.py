@@ -54,6 +54,7 @@ class SamplingOptions:
     heldout_paraphrases: bool = False
     combos: str = "train"  # "train": seen object/receptacle combinations only; "heldout": only unseen ones
     recolour: int = 0  # give this many objects colours never used in training (names follow)
+    clear_push_paths: bool = False  # pushes also keep clear of the drawer and button (long pushes cross them)
 
 
 def combo_is_heldout(obj_name: str, target_name: str) -> bool:
@@ -210,7 +211,7 @@ def _try_sample(seed, rng, opts: SamplingOptions, shifts) -> EpisodeSpec | None:
     zone = _zone(rng, opts, taken)
     if zone is None:
         return None
-    if not _pushes_clear(chain, names, [str(s) for s in chosen], colours, xys, zone):
+    if not _pushes_clear(chain, names, [str(s) for s in chosen], colours, xys, zone, opts.clear_push_paths):
         return None
     objects = [
         PlacedObject(str(s), str(c), xy, float(rng.uniform(-np.pi / 4, np.pi / 4)))
@@ -262,8 +263,9 @@ def _segment_distance(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
     return float(np.linalg.norm(p - (a + t * ab)))
 
 
-def _pushes_clear(chain, names, slots, colours, xys, zone) -> bool:
-    """Every pushed object has free room behind it and a clear path to the square."""
+def _pushes_clear(chain, names, slots, colours, xys, zone, fixtures: bool = False) -> bool:
+    """Every pushed object has free room behind it and a clear path to the square (with ``fixtures``,
+    clear of the drawer and the button too)."""
     where = {f"{c} {cat.SLOT_BY_NAME[s].shape}": (np.array(xy), cat.SLOT_BY_NAME[s].footprint)
              for s, c, xy in zip(slots, colours, xys, strict=True)}  # fmt: skip
     zone = np.asarray(zone)
@@ -278,6 +280,8 @@ def _pushes_clear(chain, names, slots, colours, xys, zone) -> bool:
         for name, (xy, r) in where.items():
             if name != sub.obj and _segment_distance(xy, behind, zone) < r + radius + 0.02:
                 return False
+        if fixtures and any(_keep_out(behind + t * (zone - behind), radius) for t in np.linspace(0, 1, 41)):
+            return False
     return True
 
 

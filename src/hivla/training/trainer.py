@@ -16,6 +16,7 @@ import torch
 
 from hivla.checkpoints import load_weights
 from hivla.configs.presets import ExperimentConfig, check_augmentation_cache
+from hivla.errors import HivlaError
 from hivla.policies import VLAPolicy, VLAProcessor
 from hivla.policies.base import ASSETS_DIR, WEIGHTS_FILE
 from hivla.policies.vla.configuration_vla import VLAConfig
@@ -27,6 +28,10 @@ from hivla.utils.serialization import config_from_dict, config_to_dict
 
 __all__ = ["Trainer", "VLATask", "default_threads", "load_experiment", "main"]
 EXPERIMENT_FILE = "experiment.json"
+
+
+class UniversalWidthError(HivlaError, ValueError):
+    """Universal actions of 7 and 10 values (fixed and mobile bodies) in one training run."""
 
 
 def resolve_policy_config(cfg: VLAConfig, fit: FitData) -> VLAConfig:
@@ -54,6 +59,14 @@ def fit_data(dataset: Any, cfg: VLAConfig, indices: list[int]) -> FitData:
     states, chunks = fit_arrays(dataset, cfg.action_key, indices)
     reasoning = reasoning_strings(dataset, indices) if cfg.reasoning.enabled else ()
     if cfg.action_space == "universal":
+        widths = {e: int(c.shape[-1]) for e, c in chunks.items()}
+        if len(set(widths.values())) > 1:
+            raise UniversalWidthError(
+                f"the datasets' universal actions differ in width {widths}: a body with a wheeled base "
+                "records 10 values (the 7 end-effector values and the base part), a fixed one 7. Train a "
+                "universal-action policy on bodies of one kind (the mobile body's data alone, or the fixed "
+                "bodies' data)"
+            )
         chunks = {"universal": np.concatenate(list(chunks.values()))}
     return FitData(states, chunks, reasoning)
 
