@@ -94,15 +94,19 @@ def embodiment_info(name: str) -> Any:
 
 def make_env(suite: str = "tabletop-single", embodiment: str | None = "floating", **kwargs: Any):
     """The env of any suite: :class:`~hivla.sim.env.TabletopEnv` for a built-in suite (see it for the
-    keyword arguments), :class:`~hivla.sim.adapters.env.ExternalEnv` for an external one (its robot
-    is the only embodiment; None picks it)."""
+    keyword arguments; None picks the floating hand, or ``mobile`` where a base is needed),
+    :class:`~hivla.sim.adapters.env.ExternalEnv` for an external one (its robot is the only
+    embodiment; None picks it)."""
     if is_external(suite):
         from hivla.sim.adapters.env import ExternalEnv
 
         return ExternalEnv(suite, embodiment, **kwargs)
     from hivla.sim.env import TabletopEnv
 
-    return TabletopEnv(suite=suite, embodiment=embodiment or "floating", **kwargs)
+    if embodiment is None:  # the floating hand, or the first body that can run the suite (a base)
+        able = embodiments_of(suite)
+        embodiment = "floating" if "floating" in able else able[0]
+    return TabletopEnv(suite=suite, embodiment=embodiment, **kwargs)
 
 
 # ---- gymnasium -----------------------------------------------------------------------------------

@@ -129,7 +129,7 @@ def _button_xml() -> str:
 # further away, so that the objects at its ends are out of a standing arm's reach.
 SCENES: dict[str, dict[str, str]] = {
     "tabletop": {"table": "0.55 0.45", "camera": 'pos="0.6 0 0.58" xyaxes="0 1 0 -0.72 0 0.7" fovy="58"'},
-    "wide": {"table": "0.55 1.0", "camera": 'pos="1.15 0 1.05" xyaxes="0 1 0 -0.72 0 0.7" fovy="70"'},
+    "wide": {"table": "0.55 1.0", "camera": 'pos="0.95 0 0.9" xyaxes="0 1 0 -0.72 0 0.7" fovy="72"'},
 }
 
 

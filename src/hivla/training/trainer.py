@@ -16,22 +16,18 @@ import torch
 
 from hivla.checkpoints import load_weights
 from hivla.configs.presets import ExperimentConfig, check_augmentation_cache
-from hivla.errors import HivlaError
 from hivla.policies import VLAPolicy, VLAProcessor
 from hivla.policies.base import ASSETS_DIR, WEIGHTS_FILE
 from hivla.policies.vla.configuration_vla import VLAConfig
 from hivla.policies.vla.processor_vla import FitData
 from hivla.training.core import Split, TrainerCore, TrainingTask, check_new_run, default_threads
 from hivla.training.data import fit_arrays, split_indices
+from hivla.training.datasets import UniversalWidthError
 from hivla.training.rollouts import EvalFn, SimRolloutEval
 from hivla.utils.serialization import config_from_dict, config_to_dict
 
 __all__ = ["Trainer", "VLATask", "default_threads", "load_experiment", "main"]
 EXPERIMENT_FILE = "experiment.json"
-
-
-class UniversalWidthError(HivlaError, ValueError):
-    """Universal actions of 7 and 10 values (fixed and mobile bodies) in one training run."""
 
 
 def resolve_policy_config(cfg: VLAConfig, fit: FitData) -> VLAConfig:
@@ -62,10 +58,8 @@ def fit_data(dataset: Any, cfg: VLAConfig, indices: list[int]) -> FitData:
         widths = {e: int(c.shape[-1]) for e, c in chunks.items()}
         if len(set(widths.values())) > 1:
             raise UniversalWidthError(
-                f"the datasets' universal actions differ in width {widths}: a body with a wheeled base "
-                "records 10 values (the 7 end-effector values and the base part), a fixed one 7. Train a "
-                "universal-action policy on bodies of one kind (the mobile body's data alone, or the fixed "
-                "bodies' data)"
+                f"the universal actions differ in width between embodiments {widths}: a body with a wheeled "
+                "base has 10 values, a fixed one 7. Train a universal-action policy on bodies of one kind"
             )
         chunks = {"universal": np.concatenate(list(chunks.values()))}
     return FitData(states, chunks, reasoning)
