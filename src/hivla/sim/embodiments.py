@@ -12,6 +12,7 @@ real robot's model with its own hand and collision meshes.
 | floating | floating hand: x, y, z slides, yaw      | xyz delta and yaw delta (world) and gripper in [-1, 1] |
 | hand     | the floating hand dressed as a bigger human hand and forearm, filmed by a shaking front camera | as floating |
 | panda    | the Franka Emika Panda and its hand (``hivla.sim.robot_assets``, extra ``hivla[robots]``) | EE velocity in the base frame and gripper position in [0, 1]; redundant IK with a null-space posture pull |
+| mobile   | a holonomic wheeled base (x, y, yaw) carrying arm6's arm | hand delta in the base frame, gripper in [-1, 1], base velocity in the base frame (m/s, rad/s); its universal action adds the base part (10 values, ``hivla.types``) |
 
 ``hand`` stands in for videos of human demonstrations (``hivla collect --video-only``): it moves
 and grasps like ``floating`` (the scripted expert drives it; its collision geometry is the same)

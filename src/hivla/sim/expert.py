@@ -40,15 +40,13 @@ class ExpertParams:
     max_rot: float = 0.2  # radians per control step
     tol: float = 0.008
     phase_timeout: int = 45
-    base_step: float = 0.025  # a wheeled base: metres per control step
-    base_reach: float = (
-        0.2  # ... driven only while the hand's goal is further sideways than this from the arm
-    )
+    base_step: float = 0.025  # a wheeled base: metres per control step, driven only while the hand's
+    base_reach: float = 0.2  # goal is further than this sideways of the arm's mount
     push_lead: float = 0.012  # metres the push goal leads the contact point (sets the push speed)
 
 
-# A body with a wheeled base crosses the long table in one phase: give a phase time for that.
-# and push a little faster (the long table's pushes run up to a metre).
+# A body with a wheeled base crosses the long table in one phase (give a phase time for that) and
+# pushes a little faster (the long table's pushes run up to a metre).
 MOBILE_PARAMS = ExpertParams(phase_timeout=100, push_lead=0.02)
 
 

@@ -39,9 +39,7 @@ class Suite(SeedSplit):
     description: str = ""
     scene: str = "tabletop"  # the layout (``hivla.sim.scene_xml.SCENES``)
     needs_base: bool = False  # only embodiments with a wheeled base run it
-    place_y: tuple[float, float] | None = (
-        None  # where objects are placed across the table (None: the default)
-    )
+    place_y: tuple[float, float] | None = None  # objects' range across the table (None: the default)
     steps_per_subtask: int = 90  # the episode's step limit per subtask
 
     def __post_init__(self) -> None:
