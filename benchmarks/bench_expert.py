@@ -11,7 +11,7 @@ import collections
 import time
 
 from hivla.evaluation.reference import RolloutConfig, iter_rollouts, summarize
-from hivla.sim import EMBODIMENTS, SUITES
+from hivla.sim import EMBODIMENTS, SUITES, embodiments_of
 
 
 def main() -> None:
@@ -26,7 +26,7 @@ def main() -> None:
     print("| suite | embodiment | episodes | success | 95% CI | progress | failures at | time (s) |")
     print("|---|---|---|---|---|---|---|---|")
     for suite in args.suites:
-        for emb in args.embodiments:
+        for emb in (e for e in args.embodiments if e in embodiments_of(suite)):  # tabletop-mobile: a base
             start = time.time()
             cfg = RolloutConfig(suite=suite, embodiment=emb, episodes=args.episodes, workers=args.workers,
                                 shifts=tuple(args.shift))  # fmt: skip

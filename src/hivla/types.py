@@ -15,6 +15,17 @@ Universal action (every embodiment maps to and from it), float32[7]::
     [dx, dy, dz, drx, dry, drz, gripper]     # metres / radians per control step in the world
                                              # frame; gripper in [-1, 1], +1 closes
 
+A body with a wheeled base (``Embodiment.has_base``, e.g. ``mobile``) takes float32[10]: the seven
+end-effector values, then the base part::
+
+    [..., base_vx, base_vy, base_wz]         # the base's motion per control step in the world
+                                             # frame: metres along world x and y, radians about z
+
+The end-effector part is the hand's motion in the world, whatever moves it (arm or base): a mobile
+body told to move its base and keep its hand still holds the hand where it is. A fixed-base body given
+10 values drops the base part; a mobile body given 7 keeps its base still
+(:func:`universal_for_body`).
+
 Training batch (dataset loader -> policy), LeRobot naming::
 
     "observation.images.<cam>": float32[B, T, 3, H, W] in [0, 1]
@@ -47,6 +58,10 @@ CONTACT_NAMES: tuple[str, ...] = (
 )
 UNIVERSAL_ACTION_DIM = 7
 UNIVERSAL_ACTION_NAMES: tuple[str, ...] = ("dx", "dy", "dz", "drx", "dry", "drz", "gripper")
+# The base part of a mobile body's universal action (metres, radians per control step, world frame).
+BASE_ACTION_NAMES: tuple[str, ...] = ("base_vx", "base_vy", "base_wz")
+MOBILE_UNIVERSAL_ACTION_DIM = UNIVERSAL_ACTION_DIM + len(BASE_ACTION_NAMES)
+UNIVERSAL_ACTION_DIMS: tuple[int, ...] = (UNIVERSAL_ACTION_DIM, MOBILE_UNIVERSAL_ACTION_DIM)
 
 Observation = dict[str, Any]
 
@@ -114,11 +129,31 @@ def describe_motion(delta: np.ndarray, phase: str) -> str:
     return f"{phase}: {motion}"
 
 
+def universal_action_names(has_base: bool = False) -> tuple[str, ...]:
+    """The names of a body's universal action: 7 end-effector values, then 3 base values with a base."""
+    return (*UNIVERSAL_ACTION_NAMES, *BASE_ACTION_NAMES) if has_base else UNIVERSAL_ACTION_NAMES
+
+
 def check_universal_action(action: np.ndarray) -> np.ndarray:
-    """Validate a universal action; return it as float32[7]. Raises ValueError on bad input."""
+    """Validate a universal action; return it as float32[7] or float32[10] (with the base part).
+    Raises ValueError on bad input."""
     a = np.asarray(action, dtype=np.float32)
-    if a.shape != (UNIVERSAL_ACTION_DIM,):
-        raise ValueError(f"universal action must have shape ({UNIVERSAL_ACTION_DIM},), got {a.shape}")
+    if a.ndim != 1 or a.shape[0] not in UNIVERSAL_ACTION_DIMS:
+        raise ValueError(
+            f"universal action must have shape ({UNIVERSAL_ACTION_DIM},) or ({MOBILE_UNIVERSAL_ACTION_DIM},) "
+            f"(with the base part {list(BASE_ACTION_NAMES)}), got {a.shape}"
+        )
     if not np.all(np.isfinite(a)):
         raise ValueError(f"universal action contains NaN or inf: {a.tolist()}")
+    return a
+
+
+def universal_for_body(action: np.ndarray, has_base: bool) -> np.ndarray:
+    """A checked universal action float32[7 | 10] in the width of a body: a fixed-base body drops the
+    base part, a mobile body given 7 values gets a still base (zeros)."""
+    a = check_universal_action(action)
+    if not has_base:
+        return a[:UNIVERSAL_ACTION_DIM]
+    if a.shape[0] == UNIVERSAL_ACTION_DIM:
+        return np.concatenate([a, np.zeros(len(BASE_ACTION_NAMES), np.float32)])
     return a

@@ -178,3 +178,71 @@ def test_config_from_embodiment_arrays_and_custom_xyz():
     bare = SimpleNamespace(action_low=LOW, action_high=HIGH)
     assert not SafetyConfig.from_embodiment(bare).has_workspace
     assert not cfg.action_low.flags.writeable
+
+
+# ---- a wheeled base ------------------------------------------------------------------------------
+MOBILE_LOW = np.r_[LOW, -0.3, -0.3, -1.0].astype(np.float32)
+MOBILE_HIGH = np.r_[HIGH, 0.3, 0.3, 1.0].astype(np.float32)
+AREA_LOW, AREA_HIGH = np.array([-1.0, -0.5]), np.array([-0.6, 0.5])
+
+
+def mobile_config(**kwargs):
+    values = {"action_low": MOBILE_LOW, "action_high": MOBILE_HIGH, "base_indices": (7, 8, 9)}
+    values.update(base_area_low=AREA_LOW, base_area_high=AREA_HIGH, base_dt=0.1, **kwargs)
+    return SafetyConfig(**values)
+
+
+base_inside = arrays(np.float64, (3,), elements=st.floats(0.0, 1.0)).map(
+    lambda u: np.r_[AREA_LOW + u[:2] * (AREA_HIGH - AREA_LOW), (u[2] - 0.5) * 1.2]
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(seq=st.lists(arrays(np.float64, (10,), elements=any_float), min_size=1, max_size=6), base=base_inside)
+def test_base_stays_in_its_floor_area(seq, base):
+    """Whatever is commanded, the base velocity of each emitted action keeps the base in its area."""
+    filt = SafetyFilter(mobile_config())
+    for action in seq:
+        out = filt.step(action, base_pose=base)
+        assert out.dtype == np.float32 and np.all(out >= MOBILE_LOW) and np.all(out <= MOBILE_HIGH)
+        c, s = np.cos(base[2]), np.sin(base[2])
+        world = np.array([c * out[7] - s * out[8], s * out[7] + c * out[8]], np.float64)
+        base = np.r_[base[:2] + world * 0.1, base[2] + out[9] * 0.1]
+        assert np.all(base[:2] >= AREA_LOW - 1e-5) and np.all(base[:2] <= AREA_HIGH + 1e-5), base
+
+
+def test_base_area_clamps_counts_and_integrates_chunks():
+    filt = SafetyFilter(mobile_config())
+    at_edge = np.array([-0.6, 0.0, 0.0])  # at the area's front edge, facing +x
+    forward = np.r_[np.zeros(7), 0.3, 0.1, 0.0]
+    out = filt.step(forward, base_pose=at_edge)
+    assert out[7] == pytest.approx(0.0, abs=1e-6) and out[8] == pytest.approx(0.1)  # sideways is still free
+    assert filt.interventions["workspace"] == 1
+    filt.reset()
+    chunk = filt.filter_chunk(np.tile(np.r_[np.zeros(7), -0.3, 0.0, 0.0], (20, 1)), base_pose=at_edge)
+    travelled = chunk[:, 7].sum() * 0.1
+    assert travelled == pytest.approx(-0.4, abs=1e-5)  # backs up to the rear edge (0.4 m), no further
+    with pytest.raises(ValueError, match="base_pose"):
+        filt.step(forward)
+
+
+def test_fixed_bodies_have_no_base():
+    cfg = config()
+    assert not cfg.has_base and mobile_config().has_base
+    SafetyFilter(cfg).step(np.zeros(A), ee_pos=np.zeros(3))  # no base pose needed
+    with pytest.raises(ValueError, match="base_indices"):
+        config(base_area_low=AREA_LOW, base_area_high=AREA_HIGH)
+    with pytest.raises(ValueError, match="floor area"):
+        SafetyConfig(action_low=MOBILE_LOW, action_high=MOBILE_HIGH, base_indices=(7, 8, 9))
+
+
+def test_agent_gives_the_mobile_body_its_floor_area():
+    from hivla.evaluation.agent import safety_config
+    from hivla.sim import EMBODIMENTS
+    from hivla.sim.embodiments import BASE_AREA_HIGH, BASE_AREA_LOW
+
+    mobile = safety_config(EMBODIMENTS.get("mobile")())
+    assert mobile.has_base and mobile.base_indices == (7, 8, 9) and not mobile.has_workspace
+    np.testing.assert_allclose(mobile.base_area_low, BASE_AREA_LOW)
+    np.testing.assert_allclose(mobile.base_area_high, BASE_AREA_HIGH)
+    assert not any(safety_config(EMBODIMENTS.get(e)()).has_base for e in ("floating", "arm6", "arm5"))

@@ -16,12 +16,14 @@ def run(cfg: Config, quiet: bool = False) -> dict:
     from rich.table import Table
 
     from hivla.sim import EMBODIMENTS, EXTERNAL_SUITES, SENSORS, SHIFT_AXES, SUITES, TASK_KINDS, gym_id
+    from hivla.sim.benchmarks import embodiments_of
 
     robots = {s.robot.name: s.robot for _, s in EXTERNAL_SUITES.items()}
     result = {
         "suites": {
             n: {"version": s.version, "chain_lengths": list(s.chain_lengths), "description": s.description,
-                "train_seeds": len(s.train_seeds), "heldout_seeds": len(s.heldout_seeds), "gym_id": gym_id(n)}
+                "train_seeds": len(s.train_seeds), "heldout_seeds": len(s.heldout_seeds), "gym_id": gym_id(n),
+                "embodiments": embodiments_of(n)}
             for n, s in SUITES.items()
         },
         "external_suites": {
@@ -33,7 +35,8 @@ def run(cfg: Config, quiet: bool = False) -> dict:
         },
         "tasks": list(TASK_KINDS),
         "embodiments": {
-            **{n: {"description": e.description, "native_action": list(e.action_names), "missing": e.missing()}
+            **{n: {"description": e.description, "native_action": list(e.action_names), "missing": e.missing(),
+                   "universal_action": list(e().universal_names)}
                for n, e in EMBODIMENTS.items()},
             **{n: {"description": r.description, "native_action": list(r.action_names)} for n, r in robots.items()},
         },
@@ -45,8 +48,10 @@ def run(cfg: Config, quiet: bool = False) -> dict:
         return result
     console = Console()
     for title, rows, cols in (
-        ("suites", [(n, v["version"], str(v["chain_lengths"]), v["description"]) for n, v in result["suites"].items()],
-         ("name", "version", "chain lengths", "description")),
+        ("suites", [(n, v["version"], str(v["chain_lengths"]), v["description"],
+                     "all" if len(v["embodiments"]) == len(EMBODIMENTS) else ", ".join(v["embodiments"]))
+                    for n, v in result["suites"].items()],
+         ("name", "version", "chain lengths", "description", "embodiments")),
         ("external suites (embodiment = the benchmark's robot)",
          [(n, v["benchmark"], str(v["tasks"]), v["embodiment"], "yes" if v["scripted_policy"] else "no", v["description"])
           for n, v in result["external_suites"].items()],

@@ -349,7 +349,7 @@ def feature_names(env) -> dict[str, list[str]]:
                 fmt.STATE: list(emb.state_names)}  # fmt: skip
     return {
         fmt.ACTION: list(emb.action_names),
-        fmt.ACTION_UNIVERSAL: list(UNIVERSAL_ACTION_NAMES),
+        fmt.ACTION_UNIVERSAL: list(emb.universal_names),  # 7 values; 10 with a wheeled base
         fmt.STATE: list(emb.state_names),
         fmt.TARGET_UV: [f"{cam}.{axis}" for cam in CAMERAS for axis in ("u", "v", "visible")],
         fmt.TARGET_XYZ: ["x", "y", "z"],

@@ -6,7 +6,8 @@
 
 The safety filter is built from the embodiment's action limits (``SafetyConfig.from_embodiment``);
 its workspace box is added when the first three native dims are world-frame xyz deltas (the
-floating hand). After ``estop_after_nonfinite`` non-finite actions in a row the filter's e-stop
+floating hand), and a body with a wheeled base gets its floor area (the base pose is read from the
+state's ``base_x, base_y, base_yaw``). After ``estop_after_nonfinite`` non-finite actions in a row the filter's e-stop
 latches and the episode ends as a safety stop.
 """
 
@@ -22,7 +23,7 @@ import numpy as np
 
 from hivla.policies import ActionSpaceError, RolloutPolicy, interject_method
 from hivla.safety import SafeActor, SafetyConfig, SafetyFilter
-from hivla.types import UNIVERSAL_ACTION_DIM, Observation
+from hivla.types import UNIVERSAL_ACTION_DIMS, Observation
 
 WORLD_XYZ_ACTIONS = ("dx", "dy", "dz")
 
@@ -87,11 +88,12 @@ class _ToNative:
     def __init__(self, executor: Any, env: Any, policy: RolloutPolicy) -> None:
         self.executor, self.env, self.policy = executor, env, policy
         self.native_dim = env.embodiment.action_dim
-        self.expected = UNIVERSAL_ACTION_DIM if policy.action_space == "universal" else self.native_dim
+        # Universal: 7 values, or 10 with a base part (dropped by a fixed body, hivla.types).
+        self.expected = UNIVERSAL_ACTION_DIMS if policy.action_space == "universal" else (self.native_dim,)
 
     def act(self, obs: Observation) -> np.ndarray:
         action = self.executor.act(obs)  # float32[A]
-        if action.shape != (self.expected,):
+        if action.ndim != 1 or action.shape[0] not in self.expected:
             takes = (
                 "universal actions have"
                 if self.policy.action_space == "universal"
@@ -99,8 +101,8 @@ class _ToNative:
             )
             raise ActionSpaceError(
                 f"policy {self.policy.name!r} returned actions of size {action.shape[-1]}, but {takes} "
-                f"{self.expected} values. Evaluate on the embodiment the policy was trained on, or declare "
-                "its action_space/action_dim correctly."
+                f"{' or '.join(map(str, self.expected))} values. Evaluate on the embodiment the policy was "
+                "trained on, or declare its action_space/action_dim correctly."
             )
         if self.policy.action_space == "native":
             return action
@@ -114,6 +116,12 @@ class _ToNative:
 
 def _ee_xyz(obs: Observation) -> np.ndarray:
     return np.asarray(obs["state"][:3], dtype=np.float64)  # state starts with ee_x, ee_y, ee_z
+
+
+def _base_pose_reader(embodiment: Any) -> Any:
+    """obs -> the base's (x, y, yaw) float[3], read from the state (``base_x, base_y, base_yaw``)."""
+    idx = [list(embodiment.state_names).index(n) for n in ("base_x", "base_y", "base_yaw")]
+    return lambda obs: np.asarray(obs["state"], dtype=np.float64)[idx]
 
 
 class Agent:
@@ -131,7 +139,8 @@ class Agent:
         self.executor = executor
         self.safety = SafetyFilter(safety_config(env.embodiment))
         ee = _ee_xyz if self.safety.config.has_workspace else None
-        self.actor = SafeActor(_ToNative(executor, env, policy), self.safety, ee_position=ee)
+        base = _base_pose_reader(env.embodiment) if self.safety.config.has_base else None
+        self.actor = SafeActor(_ToNative(executor, env, policy), self.safety, ee_position=ee, base_pose=base)
         self.step_ms: list[float] = []
         self._nonfinite_run = 0
 

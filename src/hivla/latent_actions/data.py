@@ -11,6 +11,7 @@ import torch.nn.functional as F
 
 from hivla.data import DatasetMeta, EpisodeFilter, VideoClipDataset
 from hivla.data import format as fmt
+from hivla.errors import HivlaError
 from hivla.latent_actions.config import LatentActionConfig
 from hivla.types import UNIVERSAL_ACTION_DIM
 
@@ -23,6 +24,22 @@ def resize(images: torch.Tensor, size: int) -> torch.Tensor:
     return F.interpolate(
         images, size=(size, size), mode=mode, **({} if mode == "area" else {"align_corners": False})
     )
+
+
+class LatentWidthError(HivlaError, ValueError):
+    """A dataset whose universal actions carry a wheeled base's part (10 values)."""
+
+
+def _check_universal_width(meta: DatasetMeta, root: str | Path) -> None:
+    """The latent action model aligns to the 7 end-effector values: refuse a mobile body's 10."""
+    feature = meta.features.get(fmt.ACTION_UNIVERSAL)
+    width = int(feature["shape"][0]) if feature else UNIVERSAL_ACTION_DIM
+    if width != UNIVERSAL_ACTION_DIM:
+        raise LatentWidthError(
+            f"dataset {root} records universal actions of {width} values (a body with a wheeled base); the "
+            f"latent action model aligns to the {UNIVERSAL_ACTION_DIM} end-effector values of fixed-base "
+            "bodies. Pretrain latents on fixed-base data (or video-only data)"
+        )
 
 
 class FramePairDataset(torch.utils.data.Dataset):
@@ -44,6 +61,7 @@ class FramePairDataset(torch.utils.data.Dataset):
         cache_bytes: int = 1 << 30,
     ) -> None:
         meta = DatasetMeta.load(root)
+        _check_universal_width(meta, root)
         episodes = tuple(int(e["episode_index"]) for e in meta.episodes)
         chosen = episodes[:max_episodes] if max_episodes else ()
         flt = EpisodeFilter(split=split, val_fraction=val_fraction, split_seed=seed, episodes=chosen)

@@ -81,8 +81,11 @@ def policy_for(preset: str, embodiment: str, action_space: str = "", language: s
         cfg = dataclasses.replace(cfg, action_space=action_space)
     if language:
         cfg = dataclasses.replace(cfg, language_key=language)
+    from hivla.sim import embodiment_info
+
     state_dim, native_dim = embodiment_dims(embodiment)
-    action_dim = 7 if cfg.action_space == "universal" else native_dim
+    universal_dim = int(getattr(embodiment_info(embodiment), "universal_dim", 7))  # 10 with a base
+    action_dim = universal_dim if cfg.action_space == "universal" else native_dim
     return dataclasses.replace(cfg, embodiments=(embodiment,), state_dim=state_dim, action_dim=action_dim)
 
 

@@ -3,7 +3,7 @@
 Every policy is seen through :class:`RolloutPolicy`: ``sample_actions(obs) -> float32[1, H, A]`` and
 ``reset()`` (the seam of ``hivla.actions.chunking``), plus what a rollout must know before it
 starts: which action space the policy speaks (``"native"`` actions of the embodiment(s) it was
-trained on, or the 7-D ``"universal"`` space every embodiment converts from), its action size,
+trained on, or the ``"universal"`` space every embodiment converts from: 7 values, 10 with a base), its action size,
 whether it looks at images, and how many actions of a chunk to execute. :class:`PolicyAdapter`
 wraps any policy object (a trained checkpoint) into one; :func:`check_compatible` says whether it
 can drive an embodiment. Built-in policies live in :mod:`.builtin`, the spec loader in :mod:`.specs`.
@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from hivla.errors import HivlaError
-from hivla.types import UNIVERSAL_ACTION_DIM, Observation
+from hivla.types import MOBILE_UNIVERSAL_ACTION_DIM, UNIVERSAL_ACTION_DIM, UNIVERSAL_ACTION_DIMS, Observation
 
 ACTION_SPACES = ("native", "universal")
 
@@ -208,10 +208,11 @@ def check_compatible(policy: RolloutPolicy, embodiment: str) -> None:
     native = f"{len(emb.action_names)} values [{', '.join(emb.action_names)}]"
     trained = ", ".join(policy.embodiments)
     if policy.action_space == "universal":
-        if policy.action_dim not in (None, UNIVERSAL_ACTION_DIM):
+        if policy.action_dim not in (None, *UNIVERSAL_ACTION_DIMS):
             raise ActionSpaceError(
                 f"policy {policy.name!r} says it outputs universal actions but its action size is "
-                f"{policy.action_dim}; universal actions have {UNIVERSAL_ACTION_DIM} values. "
+                f"{policy.action_dim}; universal actions have {UNIVERSAL_ACTION_DIM} values "
+                f"({MOBILE_UNIVERSAL_ACTION_DIM} with a wheeled base's part). "
                 "Fix the checkpoint's action_space or action_dim."
             )
         if policy.embodiments and embodiment not in policy.embodiments:

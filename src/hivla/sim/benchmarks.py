@@ -1,6 +1,7 @@
 """Every suite, built-in and external, behind one lookup; which embodiments each runs; gymnasium ids.
 
-Built-in suites (``SUITES``) run any registered embodiment (``EMBODIMENTS``) in the tabletop env;
+Built-in suites (``SUITES``) run any registered embodiment (``EMBODIMENTS``) in the tabletop env, but
+a suite that ``needs_base`` (``tabletop-mobile``) only those with a wheeled base;
 an external suite (``hivla.sim.adapters.EXTERNAL_SUITES``) runs its benchmark's own robot only.
 Every suite is also a gymnasium id ``hivla/<suite>-v<version>``::
 
@@ -19,7 +20,7 @@ import numpy as np
 from hivla.errors import HivlaError
 from hivla.registry import UnknownNameError
 from hivla.sim.adapters.base import EXTERNAL_SUITES, ExternalSuite, register_gym_id
-from hivla.sim.embodiments import EMBODIMENTS
+from hivla.sim.embodiments import EMBODIMENTS, base_mismatch
 from hivla.sim.suites import SUITES, Suite
 
 
@@ -51,7 +52,9 @@ def get_suite(name: str) -> Suite | ExternalSuite:
 def embodiments_of(suite: str) -> list[str]:
     """The embodiments ``suite`` runs."""
     s = get_suite(suite)
-    return [s.robot.name] if isinstance(s, ExternalSuite) else EMBODIMENTS.names()
+    if isinstance(s, ExternalSuite):
+        return [s.robot.name]
+    return [n for n in EMBODIMENTS.names() if base_mismatch(s.name, s.needs_base, n) is None]
 
 
 def check_embodiment(suite: str, embodiment: str) -> None:
@@ -65,6 +68,8 @@ def check_embodiment(suite: str, embodiment: str) -> None:
             )
         return
     if embodiment in EMBODIMENTS:
+        if why := base_mismatch(suite, s.needs_base, embodiment):
+            raise EmbodimentMismatchError(why)
         return
     robots = {e.robot.name: n for n, e in EXTERNAL_SUITES.items()}
     if embodiment in robots:
@@ -89,15 +94,19 @@ def embodiment_info(name: str) -> Any:
 
 def make_env(suite: str = "tabletop-single", embodiment: str | None = "floating", **kwargs: Any):
     """The env of any suite: :class:`~hivla.sim.env.TabletopEnv` for a built-in suite (see it for the
-    keyword arguments), :class:`~hivla.sim.adapters.env.ExternalEnv` for an external one (its robot
-    is the only embodiment; None picks it)."""
+    keyword arguments; None picks the floating hand, or ``mobile`` where a base is needed),
+    :class:`~hivla.sim.adapters.env.ExternalEnv` for an external one (its robot is the only
+    embodiment; None picks it)."""
     if is_external(suite):
         from hivla.sim.adapters.env import ExternalEnv
 
         return ExternalEnv(suite, embodiment, **kwargs)
     from hivla.sim.env import TabletopEnv
 
-    return TabletopEnv(suite=suite, embodiment=embodiment or "floating", **kwargs)
+    if embodiment is None:  # the floating hand, or the first body that can run the suite (a base)
+        able = embodiments_of(suite)
+        embodiment = "floating" if "floating" in able else able[0]
+    return TabletopEnv(suite=suite, embodiment=embodiment, **kwargs)
 
 
 # ---- gymnasium -----------------------------------------------------------------------------------

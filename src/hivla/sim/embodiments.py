@@ -12,6 +12,7 @@ real robot's model with its own hand and collision meshes.
 | floating | floating hand: x, y, z slides, yaw      | xyz delta and yaw delta (world) and gripper in [-1, 1] |
 | hand     | the floating hand dressed as a bigger human hand and forearm, filmed by a shaking front camera | as floating |
 | panda    | the Franka Emika Panda and its hand (``hivla.sim.robot_assets``, extra ``hivla[robots]``) | EE velocity in the base frame and gripper position in [0, 1]; redundant IK with a null-space posture pull |
+| mobile   | a holonomic wheeled base (x, y, yaw) carrying arm6's arm | hand delta in the base frame, gripper in [-1, 1], base velocity in the base frame (m/s, rad/s); its universal action adds the base part (10 values, ``hivla.types``) |
 
 ``hand`` stands in for videos of human demonstrations (``hivla collect --video-only``): it moves
 and grasps like ``floating`` (the scripted expert drives it; its collision geometry is the same)
@@ -32,6 +33,7 @@ import numpy as np
 from hivla.registry import Registry
 from hivla.sim import geometry as geo
 from hivla.sim.scene_xml import HAND_ACTUATORS, hand_xml, human_look_xml
+from hivla.types import universal_action_names
 
 EMBODIMENTS: Registry[type[Embodiment]] = Registry("embodiment")
 
@@ -95,6 +97,7 @@ class Embodiment:
     hand_body: str = "hand"  # the body whose subtree is the hand (its collidable geoms touch objects)
     finger_open: float = FINGER_OPEN  # metres each finger opens
     hand_half_span: float = 0.06  # metres the hand reaches either side of the grasp point along the fingers
+    has_base: bool = False  # a wheeled base: its universal action has the base part (``hivla.types``)
 
     # ---- model ---------------------------------------------------------------------------------
     @classmethod
@@ -128,6 +131,15 @@ class Embodiment:
     @property
     def action_dim(self) -> int:
         return len(self.action_names)
+
+    @property
+    def universal_names(self) -> tuple[str, ...]:
+        """The names of this body's universal action (7 values; 10 with a base)."""
+        return universal_action_names(self.has_base)
+
+    @property
+    def universal_dim(self) -> int:
+        return len(self.universal_names)
 
     @property
     def state_names(self) -> tuple[str, ...]:
@@ -233,6 +245,17 @@ class Embodiment:
         self.q_cmd = np.clip(self.q_cmd, self.q_low, self.q_high)
         self.q_cmd = np.clip(self.q_cmd, self.q() - 0.3, self.q() + 0.3)  # no wind-up when blocked
         self.data.ctrl[self.act_ids] = self.q_cmd
+
+
+def base_mismatch(suite: str, needs_base: bool, embodiment: str) -> str | None:
+    """Why ``embodiment`` cannot run a suite that ``needs_base``, or None when it can."""
+    if not needs_base or EMBODIMENTS.get(embodiment).has_base:
+        return None
+    able = [n for n in EMBODIMENTS.names() if EMBODIMENTS.get(n).has_base]
+    return (
+        f"suite {suite} places objects beyond a standing arm's reach and needs an embodiment with a wheeled "
+        f"base; {embodiment!r} has none. Run it with --embodiment {' or '.join(able)}"
+    )
 
 
 def dls(jac: np.ndarray, err: np.ndarray, damping: float) -> np.ndarray:
@@ -549,3 +572,188 @@ class Panda(CartesianTargetArm):
     def from_universal(self, universal: np.ndarray) -> np.ndarray:
         u = np.asarray(universal, dtype=np.float64)
         return np.concatenate([u[:6] / self.DT, [(u[6] + 1.0) / 2.0]]).astype(np.float32)
+
+
+# ---- the mobile manipulator ----------------------------------------------------------------------
+BASE_HOME = (-0.66, 0.0)  # world xy of the mobile base's origin at reset: its column 2 cm behind the table
+BASE_AREA_LOW = np.array([-0.95, -0.75])  # the floor area the base origin stays in (world xy, metres)
+BASE_AREA_HIGH = np.array([BASE_HOME[0], 0.75])  # never closer to the table than at home
+BASE_YAW_LIMIT = 0.6  # radians either way
+MAX_BASE_SPEED = 0.3  # m/s along each axis of the base frame
+MAX_BASE_TURN = 1.0  # rad/s
+ARM_MOUNT = 0.16  # metres ahead of the base origin: where the arm stands (over the table edge)
+
+
+def _mobile_base_xml(arm_body: str) -> str:
+    """A holonomic base (world x, y slides and a yaw hinge) carrying an arm. The chassis runs under the
+    table top; the column that lifts the arm stands behind the table edge, and both collide."""
+    solid = 'contype="1" conaffinity="1" rgba="0.25 0.3 0.38 1"'
+    look = 'contype="0" conaffinity="0" group="1"'
+    wheels = "".join(
+        f'<geom type="cylinder" size="0.05 0.02" pos="{x} {y} -0.7" euler="1.5708 0 0" rgba="0.1 0.1 0.1 1" {look}/>'
+        for x in (-0.13, 0.13)
+        for y in (-0.23, 0.23)
+    )
+    return f"""
+    <body name="mobile_base" pos="{BASE_HOME[0]} {BASE_HOME[1]} 0">
+      <inertial pos="0 0 -0.5" mass="25" diaginertia="1.5 1.5 1.0"/>
+      <joint name="base_x" type="slide" axis="1 0 0" range="{BASE_AREA_LOW[0] - BASE_HOME[0]} {BASE_AREA_HIGH[0] - BASE_HOME[0]}" damping="3000" armature="5"/>
+      <joint name="base_y" type="slide" axis="0 1 0" range="{BASE_AREA_LOW[1] - BASE_HOME[1]} {BASE_AREA_HIGH[1] - BASE_HOME[1]}" damping="3000" armature="5"/>
+      <joint name="base_yaw" type="hinge" axis="0 0 1" range="-{BASE_YAW_LIMIT} {BASE_YAW_LIMIT}" damping="600" armature="1"/>
+      <geom name="base_chassis" type="box" size="0.2 0.22 0.05" pos="0 0 -0.66" {solid}/>
+      <geom name="base_column" type="box" size="0.06 0.07 0.31" pos="0.03 0 -0.33" {solid}/>
+      <geom type="box" size="0.09 0.05 0.004" pos="0.1 0 0.004" rgba="0.25 0.3 0.38 1" {look}/>
+      {wheels}
+      {arm_body}
+    </body>"""
+
+
+@EMBODIMENTS.register("mobile")
+class Mobile(CartesianTargetArm):
+    """A mobile manipulator: a holonomic wheeled base (x, y, yaw) with the 6-DoF arm of ``arm6`` on it.
+
+    Native action (10): the hand's motion in the base frame (``arm_dx, arm_dy, arm_dz`` metres,
+    ``arm_drx, arm_dry, arm_drz`` radians per control step), the gripper in [-1, 1] (+1 closes), and
+    the base's velocity in its own frame (``drive_vx`` forward, ``drive_vy`` left, m/s; ``drive_wz``
+    rad/s). The base follows position targets integrated from the velocity, kept inside its floor
+    area (``BASE_AREA_LOW``/``HIGH``, never nearer the table than at home) and yaw limit; the arm
+    tracks a world-frame target of the hand with Jacobian IK, so a still hand stays put while the
+    base drives under it, within the arm's workspace box, which moves with the base.
+
+    Universal action (10): the hand's world motion per step, the gripper, and the base's world motion
+    per step (``hivla.types``).
+    """
+
+    name = "mobile"
+    description = (
+        "mobile manipulator: a holonomic wheeled base (x, y, yaw) carrying a 6-DoF arm; hand deltas in the "
+        "base frame, base velocities (m/s, rad/s) in the base frame"
+    )
+    has_base = True
+    joint_names = tuple(f"mob_j{i}" for i in range(1, 7))
+    base_joints = ("base_x", "base_y", "base_yaw")
+    action_names = (
+        "arm_dx", "arm_dy", "arm_dz", "arm_drx", "arm_dry", "arm_drz", "gripper",
+        "drive_vx", "drive_vy", "drive_wz",
+    )  # fmt: skip
+    action_low = np.array(
+        [-MAX_TRANSLATION] * 3 + [-MAX_ROTATION] * 3 + [-1.0] + [-MAX_BASE_SPEED] * 2 + [-MAX_BASE_TURN],
+        dtype=np.float32,
+    )
+    action_high = -action_low
+    DT = 0.1  # control period (set by the env at bind time)
+    HOME_YAW = np.pi  # as arm6: keeps the tool roll joint mid-range
+    base_area_low, base_area_high = BASE_AREA_LOW, BASE_AREA_HIGH  # the safety filter keeps the base inside
+    base_action_indices = (7, 8, 9)  # the native dims of the base velocity (forward, left, turn)
+    base_yaw_limit = BASE_YAW_LIMIT
+
+    @classmethod
+    def robot_xml(cls) -> tuple[str, str]:
+        links = [
+            LinkSpec("0 0 1", "0 0 0.1", 0.15, -3.1, 3.1),
+            LinkSpec("0 1 0", "0 0 0.15", 0.5, -1.2, 2.2),
+            LinkSpec("0 1 0", "0 0 0.5", 0.25, -0.3, 2.9),
+            LinkSpec("0 0 1", "0 0 0.25", 0.2, -3.1, 3.1, kp=400),
+            LinkSpec("0 1 0", "0 0 0.2", 0.06, -2.4, 2.4, kp=400),
+            LinkSpec("0 0 1", "0 0 0.06", 0.0, -4.7, 4.7, kp=300),
+        ]
+        arm, arm_acts = _arm_xml(f"{ARM_MOUNT} 0 0", 0.0, links, "mob")
+        lo, hi = BASE_AREA_LOW - np.asarray(BASE_HOME), BASE_AREA_HIGH - np.asarray(BASE_HOME)
+        drive = (
+            f'<position name="base_x" joint="base_x" kp="40000" ctrlrange="{lo[0]} {hi[0]}" forcerange="-3000 3000"/>'
+            f'<position name="base_y" joint="base_y" kp="40000" ctrlrange="{lo[1]} {hi[1]}" forcerange="-3000 3000"/>'
+            f'<position name="base_yaw" joint="base_yaw" kp="8000" ctrlrange="-{BASE_YAW_LIMIT} {BASE_YAW_LIMIT}" forcerange="-1500 1500"/>'
+        )
+        return _mobile_base_xml(arm), "\n    " + drive + "\n    " + arm_acts
+
+    def initial_guess(self) -> np.ndarray:
+        return np.array([0.0, 0.4, 1.6, 0.0, 1.1, 0.0])
+
+    def bind(self, model: mujoco.MjModel, data: mujoco.MjData) -> None:
+        self.base_qadr = np.array([model.joint(j).qposadr[0] for j in self.base_joints])
+        self.base_act = np.array([model.actuator(j).id for j in self.base_joints])
+        self.base_cmd = np.zeros(3)
+        super().bind(model, data)
+
+    @property
+    def state_names(self) -> tuple[str, ...]:
+        return (*super().state_names, "base_x", "base_y", "base_yaw")
+
+    # ---- the base ------------------------------------------------------------------------------
+    def base_pose(self) -> np.ndarray:
+        """(x, y, yaw) of the base origin in the world (metres, radians)."""
+        q = self.data.qpos[self.base_qadr]
+        return np.array([BASE_HOME[0] + q[0], BASE_HOME[1] + q[1], q[2]])
+
+    def mount_xy(self) -> np.ndarray:
+        """World xy of the arm's mount (its first joint)."""
+        x, y, yaw = self.base_pose()
+        return np.array([x + ARM_MOUNT * np.cos(yaw), y + ARM_MOUNT * np.sin(yaw)])
+
+    def workspace(self) -> tuple[np.ndarray, np.ndarray]:
+        """The box the hand's target stays in: the fixed arms' workspace carried along by the base."""
+        shift = np.r_[self.mount_xy() - (BASE_HOME[0] + ARM_MOUNT, BASE_HOME[1]), 0.0]
+        return WORKSPACE_LOW + shift, WORKSPACE_HIGH + shift
+
+    def in_reach(self, point: np.ndarray) -> bool:
+        """Whether the hand can get to ``point`` (world xyz) without moving the base."""
+        low, high = self.workspace()
+        p = np.asarray(point, np.float64)
+        return bool(np.all(p >= low) and np.all(p <= high))
+
+    def reset(self) -> None:
+        self.data.qpos[self.base_qadr] = 0.0
+        self.base_cmd = np.zeros(3)
+        self.data.ctrl[self.base_act] = 0.0
+        super().reset()
+
+    def state(self) -> np.ndarray:
+        return np.concatenate([super().state(), self.base_pose()]).astype(np.float32)
+
+    def controller_state(self) -> np.ndarray:
+        return np.concatenate([super().controller_state(), self.base_cmd])
+
+    def set_controller_state(self, state: np.ndarray) -> None:
+        state = np.asarray(state, dtype=np.float64)
+        super().set_controller_state(state[:-3])
+        self.base_cmd = state[-3:].copy()
+
+    # ---- actions -------------------------------------------------------------------------------
+    def apply(self, native: np.ndarray) -> None:
+        turn = geo.rot_z(self.base_pose()[2])
+        # The base: integrate the velocity into position targets inside the floor area.
+        step = np.r_[turn[:2, :2] @ native[7:9], native[9]] * self.DT  # world frame
+        home = np.array([BASE_HOME[0], BASE_HOME[1], 0.0])
+        low = np.r_[BASE_AREA_LOW, -BASE_YAW_LIMIT] - home
+        high = np.r_[BASE_AREA_HIGH, BASE_YAW_LIMIT] - home
+        q_base = self.data.qpos[self.base_qadr]
+        self.base_cmd = np.clip(self.base_cmd + step, low, high)
+        self.base_cmd = np.clip(self.base_cmd, q_base - 0.1, q_base + 0.1)  # no wind-up when blocked
+        self.data.ctrl[self.base_act] = self.base_cmd
+        # The arm: a world-frame hand target, reached from where the base will be after this step.
+        dpos, drot = turn @ native[:3], turn @ native[3:6]
+        moved = np.r_[self.base_cmd[:2] - q_base[:2], 0.0]  # the base's motion this step (yaw ignored)
+        ee = self.ee_pos()
+        wlow, whigh = self.workspace()
+        self.target_pos = np.clip(self.target_pos + dpos, wlow + moved, whigh + moved)
+        self.target_pos = ee + moved + np.clip(self.target_pos - ee - moved, -0.05, 0.05)
+        self.target_mat = geo.axis_angle_to_mat(drot) @ self.target_mat
+        err = np.concatenate(
+            [self.target_pos - ee - moved, geo.orientation_error(self.ee_mat(), self.target_mat)]
+        )
+        self.q_cmd = self.q() + dls(self.jacobian(), err, 0.02)
+        self._hold_command()
+        self.set_gripper(float(native[6]))
+
+    def to_universal(self, native: np.ndarray) -> np.ndarray:
+        n = np.asarray(native, dtype=np.float64)
+        turn = geo.rot_z(self.base_pose()[2])
+        base = np.r_[turn[:2, :2] @ n[7:9], n[9]] * self.DT
+        return np.concatenate([turn @ n[:3], turn @ n[3:6], [n[6]], base]).astype(np.float32)
+
+    def from_universal(self, universal: np.ndarray) -> np.ndarray:
+        """Universal float[10] (the env pads 7 values with a still base) -> native float[10]."""
+        u = np.asarray(universal, dtype=np.float64)
+        turn = geo.rot_z(self.base_pose()[2])
+        drive = np.r_[turn[:2, :2].T @ u[7:9], u[9]] / self.DT
+        return np.concatenate([turn.T @ u[:3], turn.T @ u[3:6], [u[6]], drive]).astype(np.float32)

@@ -14,10 +14,11 @@ import gymnasium as gym
 import mujoco
 import numpy as np
 
+from hivla.errors import HivlaError
 from hivla.sim import camera_geometry as camgeo
 from hivla.sim import catalogue as cat
 from hivla.sim import spatial
-from hivla.sim.embodiments import EMBODIMENTS, Embodiment
+from hivla.sim.embodiments import EMBODIMENTS, Embodiment, base_mismatch
 from hivla.sim.episode import EpisodeSpec, sample_episode
 from hivla.sim.predicates import is_done
 from hivla.sim.scene_xml import scene_xml
@@ -32,6 +33,16 @@ PHYSICS_DT = 0.002
 SUBSTEPS = int(round(1.0 / CONTROL_HZ / PHYSICS_DT))
 STEPS_PER_SUBTASK = 90
 SETTLE_STEPS = 100
+
+
+class NeedsBaseError(HivlaError, ValueError):
+    """A suite whose tasks need a wheeled base, given an embodiment without one."""
+
+
+def check_base(suite: Suite, embodiment: Embodiment) -> None:
+    """Raise :class:`NeedsBaseError` when ``suite`` needs a base that ``embodiment`` lacks."""
+    if why := base_mismatch(suite.name, suite.needs_base, embodiment.name):
+        raise NeedsBaseError(why)
 
 
 def _size_fields_of(slot: cat.ObjectSlot) -> dict[str, np.ndarray]:
@@ -102,6 +113,7 @@ class TabletopEnv(UniversalActions, gym.Env):
             raise ValueError(f"unknown cameras {unknown}; available: {list(CAMERAS)}")
         self.suite: Suite = SUITES.get(suite)
         self.embodiment: Embodiment = EMBODIMENTS.get(embodiment)()
+        check_base(self.suite, self.embodiment)
         self.shifts = parse_shifts(shifts)
         self.sensors = parse_sensors((*parse_sensors(sensors), *(("depth",) if depth else ())))
         if not render and set(self.sensors) & {"depth", "points"}:
@@ -112,7 +124,9 @@ class TabletopEnv(UniversalActions, gym.Env):
         self.image_size, self.render_images, self.cameras = image_size, render, tuple(cameras)
         self.max_steps_override = max_steps
         body, actuators = self.embodiment.robot_xml()
-        xml = scene_xml(body, actuators, self.embodiment.name, self.embodiment.robot_sections())
+        xml = scene_xml(
+            body, actuators, self.embodiment.name, self.embodiment.robot_sections(), self.suite.scene
+        )
         self.model = mujoco.MjModel.from_xml_string(xml)
         self.data = mujoco.MjData(self.model)
         self.embodiment.DT = 1.0 / CONTROL_HZ
@@ -184,7 +198,7 @@ class TabletopEnv(UniversalActions, gym.Env):
 
     @property
     def max_steps(self) -> int:
-        return self.max_steps_override or STEPS_PER_SUBTASK * len(self.spec.subtasks)
+        return self.max_steps_override or self.suite.steps_per_subtask * len(self.spec.subtasks)
 
     # ---- scene queries (used by predicates and the expert) -------------------------------------
     def slot_of(self, name: str) -> str:

@@ -74,6 +74,7 @@ class SamplingOptions:
     recolour: int = 0  # give this many objects colours never used in training (names follow)
     blocks: int = 0  # spatial scenes: this many blocks of sampled heights, one named by height per chain
     resize: int = 0  # the size shift's level: scale cubes, cylinders and block heights (spatial module)
+    clear_push_paths: bool = False  # pushes also keep clear of the drawer and button (long pushes cross them)
 
     def __post_init__(self) -> None:
         if self.blocks and (self.blocks < 2 or min(self.chain_lengths) < 2):
@@ -254,7 +255,7 @@ def _try_sample(seed, rng, opts: SamplingOptions, shifts) -> EpisodeSpec | None:
     zone = _zone(rng, opts, taken)
     if zone is None:
         return None
-    if not _pushes_clear(chain, names, [str(s) for s in chosen], colours, xys, zone):
+    if not _pushes_clear(chain, names, [str(s) for s in chosen], colours, xys, zone, opts.clear_push_paths):
         return None
     objects = [
         PlacedObject(str(s), str(c), xy, float(rng.uniform(-np.pi / 4, np.pi / 4)))
@@ -306,14 +307,15 @@ def _segment_distance(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
     return float(np.linalg.norm(p - (a + t * ab)))
 
 
-def _pushes_clear(chain, names, slots, colours, xys, zone) -> bool:
-    """Every pushed object has free room behind it and a clear path to the square."""
+def _pushes_clear(chain, names, slots, colours, xys, zone, fixtures: bool = False) -> bool:
+    """Every pushed object has free room behind it and a clear path to the square (with ``fixtures``,
+    clear of the drawer and the button too)."""
     where = {f"{c} {cat.SLOT_BY_NAME[s].shape}": (np.array(xy), cat.SLOT_BY_NAME[s].footprint)
              for s, c, xy in zip(slots, colours, xys, strict=True)}  # fmt: skip
-    return _paths_clear(chain, where, zone)
+    return _paths_clear(chain, where, zone, fixtures)
 
 
-def _paths_clear(chain, where: dict[str, tuple[np.ndarray, float]], zone) -> bool:
+def _paths_clear(chain, where: dict[str, tuple[np.ndarray, float]], zone, fixtures: bool = False) -> bool:
     """``_pushes_clear`` over ``where``: object name -> (xy, footprint radius)."""
     zone = np.asarray(zone)
     for sub in chain:
@@ -327,6 +329,8 @@ def _paths_clear(chain, where: dict[str, tuple[np.ndarray, float]], zone) -> boo
         for name, (xy, r) in where.items():
             if name != sub.obj and _segment_distance(xy, behind, zone) < r + radius + 0.02:
                 return False
+        if fixtures and any(_keep_out(behind + t * (zone - behind), radius) for t in np.linspace(0, 1, 41)):
+            return False
     return True
 
 
@@ -387,7 +391,7 @@ def _try_sample_spatial(seed, rng, opts: SamplingOptions, shifts) -> EpisodeSpec
         f"{c} {labels[s]}": (np.array(xy), footprints[s])
         for s, c, xy in zip(chosen, colours, xys, strict=True)
     }
-    if not _paths_clear(chain, where, zone):
+    if not _paths_clear(chain, where, zone, opts.clear_push_paths):
         return None
     objects = [
         PlacedObject(

@@ -40,6 +40,14 @@ class ExpertParams:
     max_rot: float = 0.2  # radians per control step
     tol: float = 0.008
     phase_timeout: int = 45
+    base_step: float = 0.025  # a wheeled base: metres per control step, driven only while the hand's
+    base_reach: float = 0.2  # goal is further than this sideways of the arm's mount
+    push_lead: float = 0.012  # metres the push goal leads the contact point (sets the push speed)
+
+
+# A body with a wheeled base crosses the long table in one phase (give a phase time for that) and
+# pushes a little faster (the long table's pushes run up to a metre).
+MOBILE_PARAMS = ExpertParams(phase_timeout=100, push_lead=0.02)
 
 
 @dataclass
@@ -71,7 +79,8 @@ class ScriptedExpert:
     """Privileged-state expert for :class:`TabletopEnv`. ``act(obs, info) -> (native action, Annotation)``."""
 
     def __init__(self, env: TabletopEnv, params: ExpertParams | None = None) -> None:
-        self.env, self.p = env, params or ExpertParams()
+        self.env = env
+        self.p = params or (MOBILE_PARAMS if env.embodiment.has_base else ExpertParams())
         self.reset()
 
     def reset(self) -> None:
@@ -266,7 +275,23 @@ class ScriptedExpert:
         rn = np.linalg.norm(rot)
         if rn > self.p.max_rot:
             rot *= self.p.max_rot / rn
-        return np.concatenate([delta, rot, [phase.grip]]).astype(np.float32)
+        out = np.concatenate([delta, rot, [phase.grip]])
+        if emb.has_base:
+            out = np.concatenate([out, np.zeros(3) if phase.wait else self._base_motion(phase.goal())])
+        return out.astype(np.float32)
+
+    def _base_motion(self, goal: np.ndarray) -> np.ndarray:
+        """The base part (world motion per step) that brings the arm beside ``goal``: the base drives
+        along the table only while the goal is more than ``base_reach`` sideways of the arm's mount,
+        returns to its home distance from the table and to yaw 0; the arm does the rest."""
+        emb, step = self.env.embodiment, self.p.base_step
+        x, _, yaw = emb.base_pose()
+        side = goal[1] - emb.mount_xy()[1]
+        excess = side - np.clip(side, -self.p.base_reach, self.p.base_reach)
+        home_x = emb.base_area_high[0]
+        return np.array(
+            [np.clip(home_x - x, -step, step), np.clip(excess, -step, step), np.clip(-yaw, -0.1, 0.1)]
+        )
 
     # ---- plans ---------------------------------------------------------------------------------
     def _plan(self, sub: Subtask) -> list[Phase]:
@@ -434,7 +459,7 @@ class ScriptedExpert:
             obj = env.object_pos(sub.obj)[:2]
             d = direction()
             contact = obj - d * (slot.footprint + 0.008)
-            return np.r_[contact + d * 0.012, PUSH_Z]
+            return np.r_[contact + d * self.p.push_lead, PUSH_Z]
 
         def off_line() -> bool:
             lateral, along = self._push_line(sub.obj)

@@ -124,12 +124,24 @@ def _button_xml() -> str:
     </body>"""
 
 
-def scene_xml(robot_body: str, robot_actuators: str, name: str, robot_sections: str = "") -> str:
+# The scenes a suite can lay out (``Suite.scene``): the table's half extents (x, y) and the front
+# camera (pos, xyaxes, fovy). "wide" is the mobile manipulator's: a table twice as long, filmed from
+# further away, so that the objects at its ends are out of a standing arm's reach.
+SCENES: dict[str, dict[str, str]] = {
+    "tabletop": {"table": "0.55 0.45", "camera": 'pos="0.6 0 0.58" xyaxes="0 1 0 -0.72 0 0.7" fovy="58"'},
+    "wide": {"table": "0.55 1.0", "camera": 'pos="0.95 0 0.9" xyaxes="0 1 0 -0.72 0 0.7" fovy="72"'},
+}
+
+
+def scene_xml(
+    robot_body: str, robot_actuators: str, name: str, robot_sections: str = "", scene: str = "tabletop"
+) -> str:
     """Full model: options, assets, table, objects, articulated items, the robot and cameras.
 
     ``robot_sections``: top-level MJCF sections the robot needs (its mesh assets, default classes,
-    contact exclusions), placed before the world body.
+    contact exclusions), placed before the world body. ``scene``: one of ``SCENES``.
     """
+    layout = SCENES[scene]
     objects = "\n    ".join(_object_xml(s, i) for i, s in enumerate(cat.SLOTS))
     return f"""<mujoco model="hivla-tabletop-{name}">
   <compiler angle="radian" autolimits="true"/>
@@ -163,9 +175,9 @@ def scene_xml(robot_body: str, robot_actuators: str, name: str, robot_sections: 
   <worldbody>
     <light name="key" pos="0.3 -0.4 1.5" dir="-0.2 0.3 -1" directional="true" diffuse="0.6 0.6 0.6" castshadow="false"/>
     <geom name="floor" type="plane" size="3 3 0.1" pos="0 0 -0.75" material="floor" contype="1" conaffinity="1"/>
-    <geom name="table" type="box" size="0.55 0.45 0.02" pos="0 0 -0.02" material="table_plain" {_OBJ}/>
+    <geom name="table" type="box" size="{layout["table"]} 0.02" pos="0 0 -0.02" material="table_plain" {_OBJ}/>
     <geom name="zone" type="box" size="{cat.ZONE_HALF} {cat.ZONE_HALF} 0.0005" pos="0 0 -0.5" rgba="0.95 0.85 0.2 0.55" contype="0" conaffinity="0"/>
-    <camera name="front" pos="0.6 0 0.58" xyaxes="0 1 0 -0.72 0 0.7" fovy="58"/>
+    <camera name="front" {layout["camera"]}/>
     {objects}
     {_drawer_xml()}
     {_button_xml()}

@@ -38,15 +38,26 @@ class Suite(SeedSplit):
     n_train: int = 10_000
     n_heldout: int = 500
     description: str = ""
+    scene: str = "tabletop"  # the layout (``hivla.sim.scene_xml.SCENES``)
+    needs_base: bool = False  # only embodiments with a wheeled base run it
+    place_y: tuple[float, float] | None = None  # objects' range across the table (None: the default)
+    steps_per_subtask: int = 90  # the episode's step limit per subtask
 
     def __post_init__(self) -> None:
         if not self.chain_lengths or not all(1 <= n <= 5 for n in self.chain_lengths):
             raise ValueError(
                 f"suite {self.name}: chain lengths must be within 1..5, got {self.chain_lengths}"
             )
+        if self.steps_per_subtask < 1:
+            raise ValueError(
+                f"suite {self.name}: steps_per_subtask must be >= 1, got {self.steps_per_subtask}"
+            )
 
     def sampling_options(self) -> SamplingOptions:
-        return SamplingOptions(chain_lengths=self.chain_lengths)
+        if self.place_y is None:
+            return SamplingOptions(chain_lengths=self.chain_lengths)
+        # A wider table: pushes cross it, so they must also keep clear of the drawer and button.
+        return SamplingOptions(chain_lengths=self.chain_lengths, place_y=self.place_y, clear_push_paths=True)
 
 
 SUITES: Registry[Suite] = Registry("suite")
@@ -57,6 +68,18 @@ for _suite in (
         for n in range(2, 6)
     ),
     Suite("tabletop-mixed", "1", (1, 2, 3, 4, 5), 60_000, description="chains of 1-5 subtasks, uniform"),
+    Suite(
+        "tabletop-mobile",
+        "1",
+        (1, 2, 3),
+        70_000,
+        description="chains of 1-3 subtasks on a table twice as long, objects beyond a standing arm's reach "
+        "(embodiments with a wheeled base)",
+        scene="wide",
+        needs_base=True,
+        place_y=(-0.7, 0.7),
+        steps_per_subtask=150,
+    ),
 ):
     SUITES.add(_suite.name, _suite)
 

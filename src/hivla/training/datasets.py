@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from hivla.configs.presets import DataConfig
+from hivla.errors import HivlaError
 from hivla.policies.vla.configuration_vla import VLAConfig
 from hivla.training.data import SyntheticSpec, SyntheticVLADataset
 
@@ -24,7 +25,25 @@ def make_dataset(data: DataConfig, policy: VLAConfig) -> Any:
         )  # fmt: skip
         return SyntheticVLADataset(spec)
     parts = [load_recorded(p, policy, data.keys, data.video_cache_mb) for p in data.paths()]
+    if policy.action_space == "universal":
+        check_universal_widths(parts)
     return parts[0] if len(parts) == 1 else ConcatVLADataset(parts)
+
+
+class UniversalWidthError(HivlaError, ValueError):
+    """Universal actions of 7 and 10 values (fixed and mobile bodies) in one training run."""
+
+
+def check_universal_widths(parts: list[Any]) -> None:
+    """Refuse datasets whose universal actions differ in width (7 values, or 10 with a wheeled base):
+    one universal-action policy trains on bodies of one kind."""
+    widths = {str(p.root): int(p.inner.meta.features["action.universal"]["shape"][0]) for p in parts}
+    if len(set(widths.values())) > 1:
+        raise UniversalWidthError(
+            f"the datasets' universal actions differ in width {widths}: a body with a wheeled base records "
+            "10 values (the 7 end-effector values and the base part), a fixed one 7. Train a universal-action "
+            "policy on bodies of one kind (the mobile body's data alone, or the fixed bodies' data)"
+        )
 
 
 def load_recorded(path: str, policy: VLAConfig, keys: str = "", video_cache_mb: int = 1024) -> Any:

@@ -118,7 +118,7 @@ class FaultyExpert(RolloutPolicy):
             self._expert.set_state(states[executed])
 
     def expert_chunk(self) -> np.ndarray:
-        """The expert's next ``horizon`` universal actions float32[H, 7], found by a look-ahead on a
+        """The expert's next ``horizon`` universal actions float32[H, U] (U = 7, 10 with a base), found by a look-ahead on a
         saved copy of the simulator state (restored before returning)."""
         if self.env is None:
             raise RuntimeError("FaultyExpert.start_episode(env, seed) must run before sample_actions")
@@ -139,10 +139,10 @@ class FaultyExpert(RolloutPolicy):
             env.set_state(saved)
             env.render_images = render
         self._lookahead = (saved["steps"], states)
-        hold = np.zeros(7, np.float32)
+        hold = np.zeros_like(actions[-1])  # 7 values, or 10 with a wheeled base's part (still)
         hold[6] = actions[-1][6]
         actions += [hold] * (self.config.horizon - len(actions))
-        return np.stack(actions).astype(np.float32)  # (H, 7)
+        return np.stack(actions).astype(np.float32)  # (H, U)
 
     def sample_actions(self, obs: Observation) -> np.ndarray:
         chunk = self.expert_chunk()

@@ -88,6 +88,10 @@ def test_universal_actions_map_both_ways():
     assert universal.shape == (7,) and universal.dtype == np.float32
     np.testing.assert_allclose(env.from_universal(universal), native, atol=1e-6)
     env.step_universal(universal)
+    # An external robot has no base: a universal action with a base part (10 values) drops it.
+    assert not env.embodiment.has_base
+    with_base = np.r_[universal, 0.02, -0.01, 0.1].astype(np.float32)
+    np.testing.assert_array_equal(env.from_universal(with_base), env.from_universal(universal))
     env.close()
 
 

@@ -73,6 +73,8 @@ class RobotSpec:
     def state_dim(self) -> int:
         return len(self.state_names)
 
+    has_base = False  # an external benchmark's robot is a fixed arm: it drops a universal base part
+
     @property
     def has_universal(self) -> bool:
         return self.to_universal_fn is not None
