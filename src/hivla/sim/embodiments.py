@@ -295,6 +295,18 @@ class CartesianTargetArm(Embodiment):
         self.target_mat = state[n + 3 :].reshape(3, 3).copy()
 
 
+# arm6's kinematic chain (joint axis, offset in the parent, visual length, joint range, position gain); the
+# mobile body carries the same arm
+ARM6_LINKS = (
+    LinkSpec("0 0 1", "0 0 0.1", 0.15, -3.1, 3.1),
+    LinkSpec("0 1 0", "0 0 0.15", 0.5, -1.2, 2.2),
+    LinkSpec("0 1 0", "0 0 0.5", 0.25, -0.3, 2.9),
+    LinkSpec("0 0 1", "0 0 0.25", 0.2, -3.1, 3.1, kp=400),
+    LinkSpec("0 1 0", "0 0 0.2", 0.06, -2.4, 2.4, kp=400),
+    LinkSpec("0 0 1", "0 0 0.06", 0.0, -4.7, 4.7, kp=300),
+)
+
+
 @EMBODIMENTS.register("arm6")
 class Arm6(CartesianTargetArm):
     name = "arm6"
@@ -308,15 +320,7 @@ class Arm6(CartesianTargetArm):
 
     @classmethod
     def robot_xml(cls) -> tuple[str, str]:
-        links = [
-            LinkSpec("0 0 1", "0 0 0.1", 0.15, -3.1, 3.1),
-            LinkSpec("0 1 0", "0 0 0.15", 0.5, -1.2, 2.2),
-            LinkSpec("0 1 0", "0 0 0.5", 0.25, -0.3, 2.9),
-            LinkSpec("0 0 1", "0 0 0.25", 0.2, -3.1, 3.1, kp=400),
-            LinkSpec("0 1 0", "0 0 0.2", 0.06, -2.4, 2.4, kp=400),
-            LinkSpec("0 0 1", "0 0 0.06", 0.0, -4.7, 4.7, kp=300),
-        ]
-        return _arm_xml("-0.5 -0.08 0", cls.BASE_YAW, links, "arm6")
+        return _arm_xml("-0.5 -0.08 0", cls.BASE_YAW, list(ARM6_LINKS), "arm6")
 
     def initial_guess(self) -> np.ndarray:
         return np.array([0.0, 0.4, 1.6, 0.0, 1.1, 0.0])
@@ -649,15 +653,7 @@ class Mobile(CartesianTargetArm):
 
     @classmethod
     def robot_xml(cls) -> tuple[str, str]:
-        links = [
-            LinkSpec("0 0 1", "0 0 0.1", 0.15, -3.1, 3.1),
-            LinkSpec("0 1 0", "0 0 0.15", 0.5, -1.2, 2.2),
-            LinkSpec("0 1 0", "0 0 0.5", 0.25, -0.3, 2.9),
-            LinkSpec("0 0 1", "0 0 0.25", 0.2, -3.1, 3.1, kp=400),
-            LinkSpec("0 1 0", "0 0 0.2", 0.06, -2.4, 2.4, kp=400),
-            LinkSpec("0 0 1", "0 0 0.06", 0.0, -4.7, 4.7, kp=300),
-        ]
-        arm, arm_acts = _arm_xml(f"{ARM_MOUNT} 0 0", 0.0, links, "mob")
+        arm, arm_acts = _arm_xml(f"{ARM_MOUNT} 0 0", 0.0, list(ARM6_LINKS), "mob")
         lo, hi = BASE_AREA_LOW - np.asarray(BASE_HOME), BASE_AREA_HIGH - np.asarray(BASE_HOME)
         drive = (
             f'<position name="base_x" joint="base_x" kp="40000" ctrlrange="{lo[0]} {hi[0]}" forcerange="-3000 3000"/>'
