@@ -26,7 +26,8 @@ def make_dataset(data: DataConfig, policy: VLAConfig) -> Any:
         return SyntheticVLADataset(spec)
     parts = [load_recorded(p, policy, data.keys, data.video_cache_mb) for p in data.paths()]
     if policy.action_space == "universal":
-        check_universal_widths(parts)
+        widths = {str(p.root): int(p.inner.meta.features["action.universal"]["shape"][0]) for p in parts}
+        check_universal_widths(widths, "datasets")
     return parts[0] if len(parts) == 1 else ConcatVLADataset(parts)
 
 
@@ -34,15 +35,15 @@ class UniversalWidthError(HivlaError, ValueError):
     """Universal actions of 7 and 10 values (fixed and mobile bodies) in one training run."""
 
 
-def check_universal_widths(parts: list[Any]) -> None:
-    """Refuse datasets whose universal actions differ in width (7 values, or 10 with a wheeled base):
-    one universal-action policy trains on bodies of one kind."""
-    widths = {str(p.root): int(p.inner.meta.features["action.universal"]["shape"][0]) for p in parts}
+def check_universal_widths(widths: dict[str, int], between: str) -> None:
+    """Refuse universal actions of different widths (7 values, or 10 with a wheeled base) in one run:
+    one universal-action policy trains on bodies of one kind. ``widths``: name -> width of each of the
+    ``between`` (datasets, embodiments)."""
     if len(set(widths.values())) > 1:
         raise UniversalWidthError(
-            f"the datasets' universal actions differ in width {widths}: a body with a wheeled base records "
-            "10 values (the 7 end-effector values and the base part), a fixed one 7. Train a universal-action "
-            "policy on bodies of one kind (the mobile body's data alone, or the fixed bodies' data)"
+            f"the universal actions differ in width between {between} {widths}: a body with a wheeled base "
+            "records 10 values (the 7 end-effector values and the base part), a fixed one 7. Train a "
+            "universal-action policy on bodies of one kind (the mobile body's data alone, or the fixed bodies')"
         )
 
 

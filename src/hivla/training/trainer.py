@@ -22,7 +22,7 @@ from hivla.policies.vla.configuration_vla import VLAConfig
 from hivla.policies.vla.processor_vla import FitData
 from hivla.training.core import Split, TrainerCore, TrainingTask, check_new_run, default_threads
 from hivla.training.data import fit_arrays, split_indices
-from hivla.training.datasets import UniversalWidthError
+from hivla.training.datasets import check_universal_widths
 from hivla.training.rollouts import EvalFn, SimRolloutEval
 from hivla.utils.serialization import config_from_dict, config_to_dict
 
@@ -55,12 +55,7 @@ def fit_data(dataset: Any, cfg: VLAConfig, indices: list[int]) -> FitData:
     states, chunks = fit_arrays(dataset, cfg.action_key, indices)
     reasoning = reasoning_strings(dataset, indices) if cfg.reasoning.enabled else ()
     if cfg.action_space == "universal":
-        widths = {e: int(c.shape[-1]) for e, c in chunks.items()}
-        if len(set(widths.values())) > 1:
-            raise UniversalWidthError(
-                f"the universal actions differ in width between embodiments {widths}: a body with a wheeled "
-                "base has 10 values, a fixed one 7. Train a universal-action policy on bodies of one kind"
-            )
+        check_universal_widths({e: int(c.shape[-1]) for e, c in chunks.items()}, "embodiments")
         chunks = {"universal": np.concatenate(list(chunks.values()))}
     return FitData(states, chunks, reasoning)
 
