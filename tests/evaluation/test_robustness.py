@@ -126,3 +126,17 @@ def test_report_without_shifts_has_no_robustness_section():
     base = [r for r in records if r.condition == "none"]
     html = render_report([_results(base, ["none"])])
     assert "<h3>Robustness</h3>" not in html
+
+
+def test_paired_difference_of_success_rates():
+    from hivla.evaluation.stats import paired_difference_ci
+
+    diff, ci = paired_difference_ci([1] * 20, [1, 0] * 10)
+    assert diff == 0.5 and ci == pytest.approx([0.28, 0.72], abs=0.05)
+    outcomes = [1, 1, 0, 1, 0, 0, 1, 1]
+    assert paired_difference_ci(outcomes, outcomes) == (0.0, [0.0, 0.0])  # pairs kept: no spread
+    _, ci = paired_difference_ci(outcomes[::-1], outcomes)
+    assert ci[0] < 0.0 < ci[1]
+    assert paired_difference_ci([], []) == (None, None)
+    with pytest.raises(ValueError, match="one length"):
+        paired_difference_ci([1, 0], [1])

@@ -115,6 +115,11 @@ COMMANDS: tuple[Command, ...] = (
         "hivla.cli.experiment_latent_transfer",
         "Latent actions across embodiments: probe matrix, data efficiency of latent pretraining, report.",
     ),
+    Command(
+        "experiment sensing",
+        "hivla.cli.experiment_sensing",
+        "RGB vs RGB-D vs RGB-D + contact policies in distribution and under shifts, same seeds, report.",
+    ),
 )
 
 

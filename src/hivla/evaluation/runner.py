@@ -300,7 +300,10 @@ def evaluate(
 
 
 # What makes a saved evaluation the same as a requested one (workers, videos and the backend do not).
-SAME_EVALUATION_KEYS = ("policy", "suite", "embodiment", "episodes", "max_steps", "split", "first_seed_index")
+SAME_EVALUATION_KEYS = (
+    "policy", "suite", "embodiment", "episodes", "max_steps", "split", "first_seed_index", "shifts", "shift_mode",
+    "interjections",
+)  # fmt: skip
 
 
 def evaluate_or_reuse(cfg: EvalConfig, where: Path) -> tuple[EvalResults, bool]:
@@ -308,7 +311,8 @@ def evaluate_or_reuse(cfg: EvalConfig, where: Path) -> tuple[EvalResults, bool]:
     else a new one, saved there; and whether it was reused."""
     if (where / "results.json").is_file():
         saved = EvalResults.load(where)
-        if all(saved.config.get(k) == getattr(cfg, k) for k in SAME_EVALUATION_KEYS):
+        wanted = cfg.to_dict()  # as saved: tuples as lists
+        if all(saved.config.get(k) == wanted[k] for k in SAME_EVALUATION_KEYS):
             return saved, True
     results = evaluate(cfg)
     results.save(where)

@@ -173,6 +173,29 @@ def paired_ratio_ci(
     return ratio, [float(lo), float(hi)]
 
 
+def paired_difference_ci(
+    a: Sequence[float],
+    b: Sequence[float],
+    n_boot: int = 2000,
+    seed: int = 0,
+    level: float = LEVEL,
+) -> tuple[float | None, list[float] | None]:
+    """Difference of two success rates measured on the same seeds, ``mean(a) - mean(b)``, with a
+    paired percentile bootstrap interval (seeds drawn with replacement, pairs kept together, as
+    :func:`paired_ratio_ci`). Deterministic for a given ``seed``. -> (difference, [lo, hi]);
+    (None, None) for no seeds."""
+    x, y = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    if x.shape != y.shape or x.ndim != 1:
+        raise ValueError(f"need two 1-d outcome lists of one length, got shapes {x.shape} and {y.shape}")
+    if x.size == 0:
+        return None, None
+    idx = np.random.default_rng(seed).integers(0, x.size, (n_boot, x.size))  # (n_boot, n) seeds
+    diffs = x[idx].mean(1) - y[idx].mean(1)  # (n_boot,)
+    alpha = (1.0 - level) / 2
+    lo, hi = np.quantile(diffs, [alpha, 1.0 - alpha])
+    return float(x.mean() - y.mean()), [float(lo), float(hi)]
+
+
 def auroc(scores: Sequence[float], labels: Sequence[float]) -> float:
     """Area under the ROC curve: the Mann-Whitney U of the positives' scores over n_pos * n_neg
     (``scipy.stats.mannwhitneyu``); NaN without both classes."""

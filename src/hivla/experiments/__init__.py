@@ -9,6 +9,10 @@
   diagnosis (``hivla experiment shift-probe``).
 - :mod:`~hivla.experiments.latent_transfer`: latent actions from video across embodiments (probe
   matrix) and the data efficiency of latent pretraining (``hivla experiment latent-transfer``).
+- :mod:`~hivla.experiments.sensing`: RGB vs RGB-D vs RGB-D + contact policies in distribution and
+  under shifts, on the same seeds (``hivla experiment sensing``).
+
+:mod:`~hivla.experiments.steps` holds what they share: a step run once per configuration, the success cell.
 
 Library packages (``hivla.sim``, ``hivla.policies``, ``hivla.evaluation``, ...) never import from here,
 and nothing here imports ``hivla.cli``: the CLI's ``experiment`` commands are thin wrappers.
@@ -23,3 +27,4 @@ EXPERIMENTS.add("reasoning-ablation", "hivla.experiments.reasoning_ablation")
 EXPERIMENTS.add("world-model", "hivla.experiments.world_model_validation")
 EXPERIMENTS.add("shift-probe", "hivla.experiments.shift_probe")
 EXPERIMENTS.add("latent-transfer", "hivla.experiments.latent_transfer")
+EXPERIMENTS.add("sensing", "hivla.experiments.sensing")

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from hivla.experiments.latent_transfer.config import ARM_LABELS
+from hivla.experiments.steps import success_cell
 from hivla.reporting import (
     frame_grid,
     heatmap_chart,
@@ -46,13 +47,6 @@ def _pct(x: float) -> str:
 
 def _num(x: float | None, digits: int = 2) -> str:
     return "–" if x is None else f"{x:.{digits}f}"
-
-
-def success_cell(block: dict[str, Any] | None) -> str:
-    if block is None:
-        return "–"
-    lo, hi = block["success_ci95"]
-    return f"{_pct(block['success'])} [{_pct(lo)}, {_pct(hi)}] ({block['successes']}/{block['episodes']})"
 
 
 def _counts(results: dict[str, Any]) -> list[str]:

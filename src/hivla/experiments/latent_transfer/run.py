@@ -36,6 +36,7 @@ from hivla.experiments.latent_transfer.config import (
     VIDEO_SOURCES,
     TransferConfig,
 )
+from hivla.experiments.steps import read_json, run_once
 
 Log = Callable[[str], None]
 
@@ -56,7 +57,7 @@ def ensure_dataset(cfg: TransferConfig, emb: str, video_only: bool, log: Log) ->
     sizes = cfg.resolved
     root = video_root(cfg, emb) if video_only else labelled_root(cfg, emb)
     want = sizes.video_episodes if video_only else sizes.labelled_episodes
-    have = int((_read_json(root / "meta" / "info.json") or {}).get("total_episodes", 0))
+    have = int((read_json(root / "meta" / "info.json") or {}).get("total_episodes", 0))
     kind = "video-only" if video_only else "labelled"
     if have >= want:
         log(f"data: {root} ({have} {kind} episodes, reused)")
@@ -114,7 +115,7 @@ def ensure_lam(cfg: TransferConfig, source: str, log: Log) -> dict[str, Any]:
         r = train(exp, run_dir, resume=resume, quiet=True)
         return {"val": r["val"], "samples": r["samples"], "samples_with_actions": r["samples_with_actions"]}
 
-    return _once(run_dir, key, f"latent action model ({source})", work, log)
+    return run_once(run_dir, key, f"latent action model ({source})", work, log, DONE_FILE)
 
 
 # ---- alignment matrix ----------------------------------------------------------------------------
@@ -198,7 +199,7 @@ def ensure_pretrained(cfg: TransferConfig, source: str, lam_run: Path, log: Log)
         r = pretrain(None if resume else pcfg, run_dir, resume=resume, quiet=True)
         return {"val": r["val"], "samples": r["samples"], "majority_code_acc": r["majority_code_acc"]}
 
-    return _once(run_dir, key, f"latent pretraining ({source})", work, log)
+    return run_once(run_dir, key, f"latent pretraining ({source})", work, log, DONE_FILE)
 
 
 def labelled_counts(cfg: TransferConfig) -> list[int]:
@@ -228,7 +229,7 @@ def ensure_finetuned(cfg: TransferConfig, arm: str, count: int, log: Log) -> dic
         r = train(exp, run_dir, resume=resume, dataset=dataset, quiet=True)
         return {"final_loss": r["final_loss"], "loaded_tensors": r.get("loaded_tensors")}
 
-    return _once(run_dir, key, f"fine-tune {arm} on {count} episode(s)", work, log)
+    return run_once(run_dir, key, f"fine-tune {arm} on {count} episode(s)", work, log, DONE_FILE)
 
 
 def ensure_eval(cfg: TransferConfig, arm: str, count: int, run: str, log: Log) -> dict[str, Any]:
@@ -289,38 +290,7 @@ def run_experiment(cfg: TransferConfig, log: Log = print) -> dict[str, Any]:
     return results
 
 
-def _once(
-    run_dir: Path, key: dict[str, Any], what: str, work: Callable[[bool], dict[str, Any]], log: Log
-) -> dict[str, Any]:
-    """Run ``work(resume)`` into ``run_dir`` unless its done-file holds ``key`` (then reuse it); a
-    directory done with another key is refused, a killed run (checkpoints, no done-file) resumed."""
-    done = _read_json(run_dir / DONE_FILE)
-    if done is not None and done.get("key") == key:
-        log(f"{what}: {run_dir} (reused)")
-        return done
-    if done is not None:
-        raise ValueError(
-            f"{run_dir} holds {what} made with {done.get('key')}, not {key}: choose a new --out, or delete "
-            f"{run_dir} to redo it"
-        )
-    resume = (run_dir / "checkpoints").is_dir()
-    log(f"{what} -> {run_dir}" + (" (resuming)" if resume else ""))
-    start = time.perf_counter()
-    result = {
-        "key": key,
-        "run": str(run_dir),
-        **work(resume),
-        "seconds": round(time.perf_counter() - start, 1),
-    }
-    (run_dir / DONE_FILE).write_text(json.dumps(result, indent=2, default=str))
-    return result
-
-
 def _config_dict(cfg: TransferConfig) -> dict[str, Any]:
     d = dataclasses.asdict(cfg)
     d["sizes"] = dataclasses.asdict(cfg.resolved)
     return json.loads(json.dumps(d))  # tuples -> lists
-
-
-def _read_json(path: Path) -> dict[str, Any] | None:
-    return json.loads(path.read_text()) if path.is_file() else None

@@ -17,6 +17,7 @@ from hivla.experiments.reasoning_ablation.config import (
     RESULTS_VERSION,
     AblationError,
 )
+from hivla.experiments.steps import success_cell
 from hivla.reporting import html_page, line_chart, markdown_table, plots, table
 
 JUDGE_NOTE = (
@@ -33,14 +34,6 @@ REUSE_NOTE = (
 
 def _pct(x: float) -> str:
     return f"{100 * x:.0f}%"
-
-
-def success_cell(block: dict[str, Any] | None) -> str:
-    """``62% [45%, 77%] (8/13)`` for an outcome block; ``–`` when the length was not evaluated."""
-    if block is None:
-        return "–"
-    lo, hi = block["success_ci95"]
-    return f"{_pct(block['success'])} [{_pct(lo)}, {_pct(hi)}] ({block['successes']}/{block['episodes']})"
 
 
 def length_cell(row: dict[str, Any]) -> str:

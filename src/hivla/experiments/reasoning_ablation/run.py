@@ -48,6 +48,7 @@ from hivla.experiments.reasoning_ablation.config import (
     AblationError,
     Budget,
 )
+from hivla.experiments.steps import read_json
 
 Log = Callable[[str], None]
 
@@ -60,7 +61,7 @@ def ensure_data(cfg: AblationConfig, log: Log) -> dict[str, Any]:
     from hivla.data.recorder import CollectConfig, collect
 
     root = cfg.data_dir
-    info = _read_json(data_format.Paths(root).info) or {}
+    info = read_json(data_format.Paths(root).info) or {}
     have = int(info.get("total_episodes", 0))
     if have and (cfg.data or have >= cfg.episodes):
         log(f"data: {root} ({have} episodes, reused)")
@@ -86,7 +87,7 @@ def ensure_planner(
     metrics_file = root / "metrics.json"
     if (root / "planner.json").is_file():
         log(f"planner: {root} (reused)")
-        accuracy = (_read_json(metrics_file) or {}).get("accuracy")
+        accuracy = (read_json(metrics_file) or {}).get("accuracy")
         return {"spec": f"learned:{root}", "dir": str(root), "accuracy": accuracy}
     log(f"planner: training a learned planner ({steps} steps, words only) into {root}")
     longest = max(SUITE_BY_LENGTH)
@@ -146,7 +147,7 @@ def ensure_trained(cfg: AblationConfig, arm: str, log: Log) -> dict[str, Any]:
 
     run_dir = Path(cfg.out) / "arms" / arm
     key = {"preset": cfg.preset, "steps": cfg.steps, "data": str(cfg.data_dir), **ARM_TRAINING[arm]}
-    done = _read_json(run_dir / DONE_FILE)
+    done = read_json(run_dir / DONE_FILE)
     if done is not None and done.get("key") == key:
         log(f"train {arm}: {run_dir} (reused)")
         return done
@@ -204,7 +205,7 @@ def given_run(cfg: AblationConfig, arm: str, run: str, log: Log) -> dict[str, An
             + (f"; this run fits arm {fits[0]!r}" if fits else "")
             + ". Pass a run trained that way, or leave the arm out of --policy-runs to train it here."
         )
-    exp = _read_json(Path(run) / EXPERIMENT_FILE) or {}
+    exp = read_json(Path(run) / EXPERIMENT_FILE) or {}
     info = {"preset": exp.get("name"), "steps": (exp.get("train") or {}).get("steps"),
             "data": (exp.get("data") or {}).get("path")}  # fmt: skip
     step = checkpoint_step(ckpt)
@@ -342,7 +343,7 @@ def measure_latency(
     where = Path(cfg.out) / "latency" / re.sub(r"[^A-Za-z0-9+.-]+", "_", variant).strip("_")
     key = {"spec": spec, "reuse": reuse, "suite": cfg.latency_suite, "episodes": cfg.latency_episodes,
            "max_steps": cfg.max_steps}  # fmt: skip
-    old = _read_json(where / "latency.json")
+    old = read_json(where / "latency.json")
     if old is not None and old.get("key") == key:
         log(f"latency {variant}: reused")
         return old
@@ -412,7 +413,3 @@ def _config_dict(cfg: AblationConfig) -> dict[str, Any]:
     d["lengths"], d["arms"] = list(cfg.lengths), list(cfg.arms)
     d["policy_runs"], d["budgets"] = list(cfg.policy_runs), list(cfg.budgets)
     return d
-
-
-def _read_json(path: Path) -> dict[str, Any] | None:
-    return json.loads(path.read_text()) if path.is_file() else None

@@ -34,6 +34,7 @@ from hivla.experiments.shift_probe.attribution import (
     tally,
 )
 from hivla.experiments.shift_probe.config import IN_DISTRIBUTION, RESULTS_FORMAT, RESULTS_VERSION, ProbeConfig
+from hivla.experiments.steps import read_json
 
 Log = Callable[[str], None]
 PROBE_FILE = "probe.json"
@@ -86,7 +87,7 @@ def ensure_as_is(
     where = Path(cfg.out) / name / "as_is" / _dir_name(condition.label)
     ecfg = eval_config(cfg, spec, condition, cfg.videos)
     key = {**_key(ecfg), "probe": PROBE_VERSION}
-    saved = _read_json(where / PROBE_FILE)
+    saved = read_json(where / PROBE_FILE)
     if saved is not None and saved.get("key") == key and (where / "results.json").is_file():
         results = EvalResults.load(where)
         log(
@@ -115,7 +116,7 @@ def ensure_variant(
     where = Path(cfg.out) / name / variant / f"{_dir_name(condition.label)}.json"
     ecfg = eval_config(cfg, spec, condition, 0)
     key = {**_key(ecfg), "variant": variant, "seeds": sorted(seeds)}
-    saved = _read_json(where)
+    saved = read_json(where)
     if saved is not None and saved.get("key") == key:
         return {int(s): v for s, v in saved["success"].items()}
     outcome: dict[int, bool] = {}
@@ -238,7 +239,3 @@ def run_probe(cfg: ProbeConfig, log: Log = print) -> dict[str, Any]:
                "wall_seconds": round(time.perf_counter() - start, 1)}  # fmt: skip
     write_outputs(results, out)
     return results
-
-
-def _read_json(path: Path) -> dict[str, Any] | None:
-    return json.loads(path.read_text()) if path.is_file() else None

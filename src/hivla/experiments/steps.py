@@ -1,0 +1,73 @@
+"""What the experiments share: a step (recording, training) run once per configuration and reused
+after, the JSON files they keep, and the success cell their tables print."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from hivla.errors import HivlaError
+
+DONE_FILE = "experiment_step_done.json"  # default name of a finished step's record
+
+
+class OutputMismatchError(HivlaError, ValueError):
+    """An experiment's output directory holds work done with other settings than the ones asked for."""
+
+
+def read_json(path: Path) -> dict[str, Any] | None:
+    """The JSON object in ``path``, or None when there is no such file."""
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def run_once(
+    run_dir: Path,
+    key: dict[str, Any],
+    what: str,
+    work: Callable[[bool], dict[str, Any]],
+    log: Callable[[str], None],
+    done_file: str = DONE_FILE,
+) -> dict[str, Any]:
+    """Run ``work(resume)`` into ``run_dir`` unless its done-file holds ``key`` (then reuse it).
+
+    A directory finished with another key is refused (:class:`OutputMismatchError`, naming both keys); a killed run (checkpoints,
+    no done-file) is resumed. Returns ``{"key", "run", **work(...), "seconds"}``, also written to the
+    done-file."""
+    done = read_json(run_dir / done_file)
+    if done is not None and done.get("key") == key:
+        log(f"{what}: {run_dir} (reused)")
+        return done
+    if done is not None:
+        raise OutputMismatchError(
+            f"{run_dir} holds {what} made with {done.get('key')}, not {key}: choose a new --out, or delete "
+            f"{run_dir} to redo it"
+        )
+    resume = (run_dir / "checkpoints").is_dir()
+    log(f"{what} -> {run_dir}" + (" (resuming)" if resume else ""))
+    start = time.perf_counter()
+    result = {
+        "key": key,
+        "run": str(run_dir),
+        **work(resume),
+        "seconds": round(time.perf_counter() - start, 1),
+    }
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / done_file).write_text(json.dumps(result, indent=2, default=str))
+    return result
+
+
+def pct(x: float) -> str:
+    """``0.625`` -> ``62%``."""
+    return f"{100 * x:.0f}%"
+
+
+def success_cell(block: dict[str, Any] | None) -> str:
+    """``62% [45%, 77%] (8/13)`` for an evaluation's outcome block (success, Wilson 95% interval,
+    counts); ``–`` for a cell that was not evaluated."""
+    if block is None:
+        return "–"
+    lo, hi = block["success_ci95"]
+    return f"{pct(block['success'])} [{pct(lo)}, {pct(hi)}] ({block['successes']}/{block['episodes']})"
