@@ -129,7 +129,9 @@ def test_evaluate_or_reuse_reuses_only_a_matching_saved_evaluation(tmp_path):
     assert reused and [e.seed for e in again.episodes] == [e.seed for e in first.episodes]
     more, reused = evaluate_or_reuse(dataclasses.replace(cfg, episodes=3), tmp_path)
     assert not reused and len(more.episodes) == 3
-    shifted, reused = evaluate_or_reuse(dataclasses.replace(cfg, episodes=3, shifts=("lighting=1",)), tmp_path)
+    shifted, reused = evaluate_or_reuse(
+        dataclasses.replace(cfg, episodes=3, shifts=("lighting=1",)), tmp_path
+    )
     assert not reused and {e.condition for e in shifted.episodes} == {"none", "lighting=1"}
     _, reused = evaluate_or_reuse(dataclasses.replace(cfg, episodes=3, shifts=("lighting=1",)), tmp_path)
     assert reused  # shifts saved as a list, asked as a tuple: the same evaluation
