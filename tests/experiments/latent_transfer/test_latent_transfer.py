@@ -52,6 +52,22 @@ def test_debug_preset_end_to_end_then_reused(tmp_path, capsys):
     assert "(reused)" in printed and " -> " not in printed
     assert (out / "finetune" / "scratch" / "n3" / "latent_transfer_done.json").stat().st_mtime_ns == stamp
 
+    args[-2:] = [
+        "--finetune-steps",
+        "3",
+        "--arms",
+        "scratch",
+    ]  # a fine-tuning sweep: its own points, the rest reused
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "latent action model (all): " in printed and "(reused)" in printed
+    assert (
+        printed.count(" -> ") == 1
+        and (out / "finetune" / "scratch" / "n3-s3" / "latent_transfer_done.json").is_file()
+    )
+    assert (out / "evals" / "scratch" / "n3-s3" / "results.json").is_file()
+    assert "fine-tuning 3 steps" in (out / "summary.md").read_text()
+
 
 def test_options_are_checked():
     with pytest.raises(ValueError, match="include the target"):

@@ -148,14 +148,22 @@ def pretrain_rows(results: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
 
 def _setup_lines(results: dict[str, Any]) -> list[str]:
     c, z = results["config"], results["config"]["sizes"]
+    points = [p for curve in results["curves"].values() for p in curve.values()]
+    finetune = {p["train"]["key"]["steps"] for p in points}
+    pretrain = {p["key"]["steps"] for p in results["pretrained"].values()}
     return [
         f"- preset {c['preset']}; target embodiment {c['target']}; embodiments {', '.join(c['embodiments'])}; suite {c['suite']}",
         f"- data per embodiment: {z['labelled_episodes']} labelled episodes, {z['video_episodes']} video-only episodes",
         f"- latent action model: preset {z['lam_preset']}, alignment weight {c['align_weight']}",
-        f"- VLA: preset {z['vla_preset']}; evaluation: {z['eval_episodes']} held-out episode(s) per point"
+        f"- VLA: preset {z['vla_preset']}, latent pretraining {_steps(pretrain)}, fine-tuning {_steps(finetune)}; "
+        f"evaluation: {z['eval_episodes']} held-out episode(s) per point"
         + (f", at most {z['max_steps']} steps each" if z["max_steps"] else ""),
         f"- wall time: {results['wall_seconds']:.0f} s",
     ]
+
+
+def _steps(values: set[int]) -> str:
+    return "–" if not values else " / ".join(f"{v:,} steps" for v in sorted(values))
 
 
 def summary_markdown(results: dict[str, Any]) -> str:

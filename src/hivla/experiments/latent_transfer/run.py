@@ -208,14 +208,23 @@ def labelled_counts(cfg: TransferConfig) -> list[int]:
     return sorted({max(1, int(round(f * n))) for f in cfg.resolved.fractions})
 
 
+def point_name(cfg: TransferConfig, count: int) -> str:
+    """The directory of one curve point under ``finetune/<arm>`` and ``evals/<arm>``: ``n<count>``, or
+    ``n<count>-s<steps>`` when the fine-tuning steps are set, so a sweep over steps keeps every point
+    and reuses the rest of the run (data, latent models, pretraining)."""
+    steps = cfg.resolved.finetune_steps
+    return f"n{count}-s{steps}" if steps else f"n{count}"
+
+
 def ensure_finetuned(cfg: TransferConfig, arm: str, count: int, log: Log) -> dict[str, Any]:
-    """The VLA of ``arm`` trained on the target's first ``count`` labelled episodes (``finetune/<arm>/n<count>``)."""
+    """The VLA of ``arm`` trained on the target's first ``count`` labelled episodes
+    (``finetune/<arm>/<point_name>``)."""
     from hivla.configs.overrides import with_overrides
     from hivla.data import DatasetMeta
     from hivla.training import main as train
     from hivla.training.datasets import RecordedVLADataset
 
-    sizes, run_dir = cfg.resolved, Path(cfg.out) / "finetune" / arm / f"n{count}"
+    sizes, run_dir = cfg.resolved, Path(cfg.out) / "finetune" / arm / point_name(cfg, count)
     root = labelled_root(cfg, cfg.target)
     init = str(Path(cfg.out) / "pretrain" / VIDEO_SOURCES[arm]) if arm in VIDEO_SOURCES else ""
     exp = with_overrides(sizes.vla_preset, data=str(root), steps=sizes.finetune_steps, eval_every=0,
@@ -233,10 +242,10 @@ def ensure_finetuned(cfg: TransferConfig, arm: str, count: int, log: Log) -> dic
 
 
 def ensure_eval(cfg: TransferConfig, arm: str, count: int, run: str, log: Log) -> dict[str, Any]:
-    """Held-out closed-loop episodes of a fine-tuned VLA on the target (``evals/<arm>/n<count>``)."""
+    """Held-out closed-loop episodes of a fine-tuned VLA on the target (``evals/<arm>/<point_name>``)."""
     from hivla.evaluation import EvalConfig, evaluate_or_reuse
 
-    sizes, where = cfg.resolved, Path(cfg.out) / "evals" / arm / f"n{count}"
+    sizes, where = cfg.resolved, Path(cfg.out) / "evals" / arm / point_name(cfg, count)
     ecfg = EvalConfig(policy=run, suite=cfg.suite, embodiment=cfg.target, episodes=sizes.eval_episodes,
                       workers=cfg.workers, videos=0, max_steps=sizes.max_steps, backend=cfg.backend,
                       address=cfg.address)  # fmt: skip
