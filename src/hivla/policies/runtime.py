@@ -96,6 +96,7 @@ class RolloutPolicy:
             "action_dim": self.action_dim,
             "execute_steps": self.execute_steps,
             "image_size": self.image_size,
+            "sensors": list(self.sensors),
         }
 
 

@@ -46,7 +46,10 @@ class RemotePolicy(RolloutPolicy):
         self.action_dim = desc.get("action_dim")
         self.execute_steps = int(desc.get("execute_steps") or 1)
         self.image_size = desc.get("image_size")
-        self.needs_images = bool(self.server_metadata.get("observation", {}).get("needs_images", True))
+        observation = self.server_metadata.get("observation", {})
+        self.needs_images = bool(observation.get("needs_images", True))
+        self.sensors = tuple(desc.get("sensors") or ())  # the env sensors the harness must turn on
+        self.sensor_keys = tuple(observation.get("sensors") or ())  # what each request carries
         self._env: Any = None
         self._pending: dict[str, Any] = {}
         self._last: dict[str, Any] = {}
@@ -108,6 +111,13 @@ class RemotePolicy(RolloutPolicy):
         if self.needs_images:
             request["images"] = {c: np.asarray(img) for c, img in obs["images"].items()}
         request["instruction"] = str(obs.get("instruction", ""))
+        for key in self.sensor_keys:
+            if key not in obs:
+                raise RemoteError(
+                    f"the policy at {self.url} reads {key!r}, which this observation lacks: run the env with "
+                    f"sensors {', '.join(self.sensors)} (hivla eval turns them on from the server's metadata)"
+                )
+            request[key] = obs[key]
         if self._env is not None:
             request["embodiment"] = self._env.embodiment.name
             request["sim_state"] = sim_state_of(self._env)

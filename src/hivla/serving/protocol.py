@@ -5,6 +5,10 @@ On connect the server sends its metadata (:func:`metadata`). Each request is one
 
 - ``images``: ``{camera: uint8[H, W, 3]}``; ``state``: float[S]; ``instruction`` (or openpi's
   ``prompt``): the task in words; ``embodiment``: which robot, for multi-embodiment policies;
+- the sensors a policy reads besides RGB (the metadata's ``observation.sensors`` names what this
+  server's policy needs; docs/sensing.md): ``depth``: ``{camera: float[H, W]}`` metres;
+  ``camera_params``: ``{camera: {"intrinsics": float[3, 3], "extrinsics": float[4, 4]}}`` (a
+  point-cloud policy); ``contact``: float[10], the touch readings (``hivla.types.CONTACT_NAMES``);
 - ``reset``: true at the start of an episode (the policy forgets its chunk, trace and plan);
 - ``episode``: ``{suite, embodiment, seed, shifts, max_steps}`` of a simulated episode: the server
   lays out the same scene so that policies that read the scene (the scripted expert, a hierarchical
@@ -32,6 +36,7 @@ from hivla.errors import HivlaError
 PROTOCOL = "openpi-msgpack-numpy"
 PROTOCOL_VERSION = 1
 OBS_KEYS = ("images", "state", "instruction", "prompt", "embodiment")
+SENSOR_KEYS = ("depth", "camera_params", "contact")
 CONTROL_KEYS = ("reset", "episode", "sim_state", "interject")
 EPISODE_KEYS = ("suite", "embodiment", "seed", "shifts", "max_steps")
 SIM_STATE_KEYS = ("physics", "controller", "steps", "subtask_index", "button_pressed")
@@ -87,14 +92,17 @@ def _images(value: Any, needs_images: bool) -> dict[str, np.ndarray]:
     return out
 
 
-def parse_request(msg: Any, needs_images: bool = True) -> Request:
-    """A decoded message -> :class:`Request`. Raises :class:`RequestError` saying what is wrong."""
+def parse_request(msg: Any, needs_images: bool = True, needs: tuple[str, ...] = ()) -> Request:
+    """A decoded message -> :class:`Request`. ``needs``: the sensor keys (:data:`SENSOR_KEYS`) the
+    policy reads, which the request must carry (:func:`sensor_keys`). Raises :class:`RequestError`
+    saying what is wrong."""
     if not isinstance(msg, dict):
         raise RequestError(f"a request must be a map (an observation dict), got {type(msg).__name__}")
-    unknown = [k for k in msg if k not in OBS_KEYS + CONTROL_KEYS]
+    known = OBS_KEYS + SENSOR_KEYS + CONTROL_KEYS
+    unknown = [k for k in msg if k not in known]
     if unknown:
         shown = ", ".join(repr(k)[:40] for k in unknown[:5])
-        raise RequestError(f"unknown request keys {shown}; expected {', '.join(OBS_KEYS + CONTROL_KEYS)}")
+        raise RequestError(f"unknown request keys {shown}; expected {', '.join(known)}")
     if "state" not in msg:
         raise RequestError("the observation needs 'state' (float[S], the robot's proprioception)")
     obs: dict[str, Any] = {"state": _array(msg["state"], "state", "fiu", 1).astype(np.float32)}
@@ -106,6 +114,7 @@ def parse_request(msg: Any, needs_images: bool = True) -> Request:
     obs["instruction"] = _text(text, "instruction")
     if "embodiment" in msg:
         obs["embodiment"] = _text(msg["embodiment"], "embodiment")
+    obs.update(_sensors(msg, needs))
     reset = msg.get("reset", False)
     if not isinstance(reset, bool):
         raise RequestError(f"'reset' must be true or false, got {type(reset).__name__}")
@@ -113,6 +122,73 @@ def parse_request(msg: Any, needs_images: bool = True) -> Request:
     sim_state = _sim_state(msg["sim_state"]) if "sim_state" in msg else None
     interject = _text(msg["interject"], "interject") if "interject" in msg else None
     return Request(obs, reset or episode is not None, episode, sim_state, interject)
+
+
+SENSOR_FORMS = {
+    "depth": "{camera: float32[H, W]} metres along each camera's optical axis",
+    "camera_params": '{camera: {"intrinsics": float32[3, 3], "extrinsics": float32[4, 4] camera-to-world}}',
+    "contact": "float32[10], the touch readings (hivla.types.CONTACT_NAMES)",
+}
+
+
+def sensor_keys(policy: Any) -> tuple[str, ...]:
+    """The sensor keys a request to ``policy`` must carry: ``depth`` (and ``camera_params`` for a
+    point-cloud policy) and ``contact``, from the sensors it declares."""
+    sensors = tuple(getattr(policy, "sensors", ()) or ())
+    points = getattr(_config_of(policy), "depth_encoder", "channel") == "points"
+    keys = (("depth",) if "depth" in sensors else ()) + (
+        ("camera_params",) if "depth" in sensors and points else ()
+    )
+    return keys + (("contact",) if "contact" in sensors else ())
+
+
+def _camera_map(value: Any, key: str) -> dict[str, Any]:
+    if not isinstance(value, dict) or len(value) > MAX_CAMERAS or not all(isinstance(c, str) for c in value):
+        raise RequestError(
+            f"{key!r} must be a map of at most {MAX_CAMERAS} camera names to {SENSOR_FORMS[key]}"
+        )
+    return value
+
+
+def _sensors(msg: dict[str, Any], needs: tuple[str, ...]) -> dict[str, Any]:
+    """The request's sensor readings, checked: the ones the policy needs must be there."""
+    missing = [k for k in needs if k not in msg]
+    if missing:
+        raise RequestError(
+            "this policy reads " + "; ".join(f"{k!r}: {SENSOR_FORMS[k]}" for k in missing) + ": send them"
+        )
+    out: dict[str, Any] = {}
+    if "depth" in msg:
+        out["depth"] = {
+            c: _array(d, f"depth.{c}", "f", 2) for c, d in _camera_map(msg["depth"], "depth").items()
+        }
+    if "camera_params" in msg:
+        params = {}
+        for cam, p in _camera_map(msg["camera_params"], "camera_params").items():
+            if not isinstance(p, dict) or sorted(p) != ["extrinsics", "intrinsics"]:
+                raise RequestError(
+                    f"camera_params.{cam} must be a map with exactly 'intrinsics' (float32[3, 3]) and "
+                    "'extrinsics' (float32[4, 4], camera to world)"
+                )
+            k = _array(p["intrinsics"], f"camera_params.{cam}.intrinsics", "f", 2)
+            e = _array(p["extrinsics"], f"camera_params.{cam}.extrinsics", "f", 2)
+            if k.shape != (3, 3) or e.shape != (4, 4):
+                raise RequestError(
+                    f"camera_params.{cam}: intrinsics must be 3x3 and extrinsics 4x4, got {list(k.shape)} and "
+                    f"{list(e.shape)}"
+                )
+            params[cam] = {"intrinsics": k.astype(np.float32), "extrinsics": e.astype(np.float32)}
+        out["camera_params"] = params
+    if "contact" in msg:
+        from hivla.types import CONTACT_NAMES
+
+        contact = _array(msg["contact"], "contact", "f", 1)
+        if contact.shape != (len(CONTACT_NAMES),):
+            raise RequestError(
+                f"'contact' must be {SENSOR_FORMS['contact']}, got {list(contact.shape)} values"
+            )
+        out["contact"] = contact.astype(np.float32)
+    return out
 
 
 def _int(value: Any, key: str, low: int, high: int) -> int:
@@ -223,6 +299,7 @@ def metadata(policy: Any, limits: Any, inference: str) -> dict[str, Any]:
             "instruction": "str (or 'prompt')",
             "embodiment": "str, optional: "
             + (", ".join(policy.embodiments) if policy.embodiments else "any embodiment"),
+            "sensors": {k: SENSOR_FORMS[k] for k in sensor_keys(policy)},
         },
         "action": {
             "space": policy.action_space,

@@ -29,7 +29,7 @@ from typing import Any
 
 from hivla.errors import HivlaError
 from hivla.policies import RolloutPolicy, load_rollout_policy
-from hivla.serving.protocol import RequestError, metadata, parse_request
+from hivla.serving.protocol import RequestError, metadata, parse_request, sensor_keys
 from hivla.serving.session import Session
 from hivla.serving.wire import WireError, WireLimits, pack, require, unpack
 
@@ -94,6 +94,7 @@ class PolicyServer:
         self.metadata = metadata(probe, cfg.limits, INFERENCE)
         self._packed_metadata = pack(self.metadata)
         self.needs_images = bool(probe.needs_images)
+        self.needs_sensors = sensor_keys(probe)
         self.stats = ServerStats()
         self._active = 0
         self._executor: ThreadPoolExecutor | None = None
@@ -191,7 +192,7 @@ class PolicyServer:
         try:
             if isinstance(message, str):
                 raise WireError("send binary msgpack frames, not text")
-            request = parse_request(unpack(message, self.cfg.limits), self.needs_images)
+            request = parse_request(unpack(message, self.cfg.limits), self.needs_images, self.needs_sensors)
             submitted = time.perf_counter()
             out = await self._infer(_timed, session, request, submitted)
             self.stats.requests += 1
