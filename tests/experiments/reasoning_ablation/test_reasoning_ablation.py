@@ -111,7 +111,7 @@ def test_three_arms_end_to_end_under_both_budgets_then_resumed(ablation):
     again = run_ablation(cfg, log=second_log.append)
     assert all("reused" in line for line in second_log), second_log  # nothing retrained or re-evaluated
     assert again["budgets"] == results["budgets"] and again["latency"] == results["latency"]
-    with pytest.raises(ValueError, match=r"holds arm 'flat' trained with .*choose a new --out"):
+    with pytest.raises(ValueError, match=r"holds train flat .* made with .*choose a new --out"):
         run_ablation(dataclasses.replace(cfg, steps=5), log=second_log.append)
 
 

@@ -48,7 +48,7 @@ from hivla.experiments.reasoning_ablation.config import (
     AblationError,
     Budget,
 )
-from hivla.experiments.steps import read_json
+from hivla.experiments.steps import read_json, run_once
 
 Log = Callable[[str], None]
 
@@ -147,24 +147,13 @@ def ensure_trained(cfg: AblationConfig, arm: str, log: Log) -> dict[str, Any]:
 
     run_dir = Path(cfg.out) / "arms" / arm
     key = {"preset": cfg.preset, "steps": cfg.steps, "data": str(cfg.data_dir), **ARM_TRAINING[arm]}
-    done = read_json(run_dir / DONE_FILE)
-    if done is not None and done.get("key") == key:
-        log(f"train {arm}: {run_dir} (reused)")
-        return done
-    if done is not None:
-        raise ValueError(
-            f"{run_dir} holds arm {arm!r} trained with {done.get('key')}, not {key}: choose a new --out, "
-            f"or delete {run_dir} to retrain it"
-        )
-    resume = (run_dir / "checkpoints").is_dir()
-    log(f"train {arm}: {cfg.preset} preset{f', {cfg.steps} steps' if cfg.steps else ''} -> {run_dir}"
-        + (" (resuming)" if resume else ""))  # fmt: skip
-    start = time.perf_counter()
-    result = train(train_config(cfg, arm), run_dir, resume=resume, quiet=True)
-    done = {"key": key, "run": str(run_dir), "step": result.get("step"), "final_loss": result.get("final_loss"),
-            "seconds": round(time.perf_counter() - start, 1)}  # fmt: skip
-    (run_dir / DONE_FILE).write_text(json.dumps(done, indent=2))
-    return done
+
+    def work(resume: bool) -> dict[str, Any]:
+        result = train(train_config(cfg, arm), run_dir, resume=resume, quiet=True)
+        return {"step": result.get("step"), "final_loss": result.get("final_loss")}
+
+    what = f"train {arm} ({cfg.preset} preset{f', {cfg.steps} steps' if cfg.steps else ''})"
+    return run_once(run_dir, key, what, work, log, DONE_FILE)
 
 
 # ---- given runs (--policy-runs) -------------------------------------------------------------------
