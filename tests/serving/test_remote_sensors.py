@@ -20,7 +20,11 @@ def sensor_run(tmp_path_factory):
     from hivla.data.recorder import CollectConfig, collect
 
     root = tmp_path_factory.mktemp("remote-sensors")
-    collect(CollectConfig(out=root / "data", episodes=2, image_size=64, max_steps=20, sensors=("depth", "contact")))
+    collect(
+        CollectConfig(
+            out=root / "data", episodes=2, image_size=64, max_steps=20, sensors=("depth", "contact")
+        )
+    )
     args = ["train", "--preset", "debug", "--data", str(root / "data"), "--out", str(root / "run"), "--steps", "2",
             "--threads", "1", "--sensors", "depth,contact", "--depth-encoder", "points"]  # fmt: skip
     assert main(args) == 0
