@@ -62,6 +62,11 @@ UNIVERSAL_ACTION_NAMES: tuple[str, ...] = ("dx", "dy", "dz", "drx", "dry", "drz"
 BASE_ACTION_NAMES: tuple[str, ...] = ("base_vx", "base_vy", "base_wz")
 MOBILE_UNIVERSAL_ACTION_DIM = UNIVERSAL_ACTION_DIM + len(BASE_ACTION_NAMES)
 UNIVERSAL_ACTION_DIMS: tuple[int, ...] = (UNIVERSAL_ACTION_DIM, MOBILE_UNIVERSAL_ACTION_DIM)
+# The part of the state every embodiment starts with (hand position and rotation in the world, the
+# gripper's opening): what a policy reading the shared proprioception sees of any body.
+SHARED_STATE_NAMES: tuple[str, ...] = (
+    "ee_x", "ee_y", "ee_z", *(f"ee_rot{i}" for i in range(6)), "gripper_width",
+)  # fmt: skip
 
 Observation = dict[str, Any]
 

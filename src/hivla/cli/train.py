@@ -67,6 +67,9 @@ class Config:
     """Override the action head: flow | diffusion | l1 | bins | fast."""
     action_space: str = ""
     """Override the action space: native | universal."""
+    proprio: str = ""
+    """What the policy reads of the state: body (all of it, per embodiment) | shared (the hand pose
+    and gripper every body shares: a universal-action policy then drives bodies it never saw)."""
     eval_every: int = -1
     """Run simulator rollouts every K steps (0 disables; -1 keeps the preset's)."""
     eval_suite: str = ""
@@ -169,7 +172,7 @@ def experiment(cfg: Config) -> Any:
         data_keys=cfg.data_keys, init=cfg.init, init_latent=cfg.init_latent, lr=cfg.lr, augment_shift=cfg.augment_shift,
         augment_colour=cfg.augment_colour, camera_dropout=cfg.camera_dropout, paraphrase=cfg.paraphrase,
         video_cache_mb=cfg.video_cache_mb, input_norm=cfg.input_norm, sensors=cfg.sensors,
-        depth_encoder=cfg.depth_encoder,
+        depth_encoder=cfg.depth_encoder, proprio=cfg.proprio,
     )  # fmt: skip
 
 

@@ -33,6 +33,7 @@ def with_overrides(
     input_norm: str = "",
     sensors: str = "",
     depth_encoder: str = "",
+    proprio: str = "",
 ) -> Any:
     """The named preset's :class:`~hivla.configs.presets.ExperimentConfig` with overrides.
 
@@ -47,7 +48,8 @@ def with_overrides(
     dataset (0 keeps; ``DataConfig``); ``input_norm`` the CNN's input normalization ("" keeps;
     ``VisionConfig``); ``sensors`` the sensor inputs of the policy, comma-separated ``depth`` (an RGB-D
     CNN) and ``contact`` (touch in the state token), "" keeps the preset's (``VLAConfig.depth``,
-    ``VLAConfig.contact``); ``depth_encoder`` how depth is read, ``channel`` or ``points`` ("" keeps).
+    ``VLAConfig.contact``); ``depth_encoder`` how depth is read, ``channel`` or ``points`` ("" keeps); ``proprio`` what
+    the policy reads of the state, ``body`` or ``shared`` ("" keeps; ``VLAConfig.proprio``).
     Raises ``UnknownNameError`` for an unknown preset.
     """
     from hivla.configs.presets import get_preset
@@ -76,6 +78,8 @@ def with_overrides(
         policy = dataclasses.replace(policy, head=dataclasses.replace(policy.head, kind=head, mode=mode))
     if action_space:
         policy = dataclasses.replace(policy, action_space=action_space)
+    if proprio:
+        policy = dataclasses.replace(policy, proprio=proprio)
     if language:
         policy = dataclasses.replace(policy, language_key=language)
     if reasoning:

@@ -47,6 +47,8 @@ class RolloutPolicy:
         image_size: camera size the policy was trained on, or None for any.
         sensors: the env's optional sensors the policy reads (``hivla.sim.sensors``: "depth",
             "contact"); the harness makes its envs with them. () = RGB and state only.
+        any_embodiment: a universal-action policy that reads only the proprioception every body
+            shares (``VLAConfig.proprio='shared'``) drives bodies beyond ``embodiments`` (zero-shot).
     """
 
     name: str = "policy"
@@ -57,6 +59,7 @@ class RolloutPolicy:
     execute_steps: int = 1
     image_size: int | None = None
     sensors: tuple[str, ...] = ()
+    any_embodiment: bool = False
 
     def start_episode(self, env: Any, seed: int) -> None:
         """Called before every episode with the env (already reset) and the episode seed."""
@@ -128,6 +131,7 @@ class PolicyAdapter(RolloutPolicy):
         self.execute_steps = int(_declared(policy, "execute_steps", 0) or _declared(policy, "horizon", 1))
         self.image_size = int(_declared(policy, "image_size", 0)) or None
         self.sensors = tuple(_declared(policy, "sensors", ()) or ())
+        self.any_embodiment = bool(_declared(policy, "any_embodiment", False))
         self._embodiment: str | None = None
 
     def start_episode(self, env: Any, seed: int) -> None:
@@ -216,7 +220,7 @@ def check_compatible(policy: RolloutPolicy, embodiment: str) -> None:
                 f"({MOBILE_UNIVERSAL_ACTION_DIM} with a wheeled base's part). "
                 "Fix the checkpoint's action_space or action_dim."
             )
-        if policy.embodiments and embodiment not in policy.embodiments:
+        if policy.embodiments and embodiment not in policy.embodiments and not policy.any_embodiment:
             raise ActionSpaceError(
                 f"policy {policy.name!r} (universal actions) was trained on embodiment(s) {trained} and reads "
                 f"their proprioception; embodiment {embodiment!r} was not among them. Evaluate with "

@@ -27,24 +27,31 @@ def make_dataset(data: DataConfig, policy: VLAConfig) -> Any:
     parts = [load_recorded(p, policy, data.keys, data.video_cache_mb) for p in data.paths()]
     if policy.action_space == "universal":
         widths = {str(p.root): int(p.inner.meta.features["action.universal"]["shape"][0]) for p in parts}
-        check_universal_widths(widths, "datasets")
+        check_universal_widths(widths, "datasets", policy.head.kind)
     return parts[0] if len(parts) == 1 else ConcatVLADataset(parts)
 
 
 class UniversalWidthError(HivlaError, ValueError):
-    """Universal actions of 7 and 10 values (fixed and mobile bodies) in one training run."""
+    """Universal actions of 7 and 10 values (fixed and mobile bodies) with a head that cannot mask."""
 
 
-def check_universal_widths(widths: dict[str, int], between: str) -> None:
-    """Refuse universal actions of different widths (7 values, or 10 with a wheeled base) in one run:
-    one universal-action policy trains on bodies of one kind. ``widths``: name -> width of each of the
-    ``between`` (datasets, embodiments)."""
-    if len(set(widths.values())) > 1:
+def check_universal_widths(widths: dict[str, int], between: str, head: str) -> bool:
+    """True when universal actions of different widths (7 values, or 10 with a wheeled base) train
+    together: the narrower are padded to the widest and their missing dimensions masked out of the
+    loss, which action head ``head`` must support (``MASKED_HEADS``), else :class:`UniversalWidthError`.
+    ``widths``: name -> width of each of the ``between`` (datasets, embodiments)."""
+    from hivla.policies.vla.processor_vla import MASKED_HEADS
+
+    if len(set(widths.values())) <= 1:
+        return False
+    if head not in MASKED_HEADS:
         raise UniversalWidthError(
             f"the universal actions differ in width between {between} {widths}: a body with a wheeled base "
-            "records 10 values (the 7 end-effector values and the base part), a fixed one 7. Train a "
-            "universal-action policy on bodies of one kind (the mobile body's data alone, or the fixed bodies')"
+            "records 10 values (the 7 end-effector values and the base part), a fixed one 7. Training on "
+            f"both masks the missing base part out of the loss, which the {head!r} head cannot do: use "
+            f"--head {' | '.join(MASKED_HEADS)}, or train on bodies of one kind"
         )
+    return True
 
 
 def load_recorded(path: str, policy: VLAConfig, keys: str = "", video_cache_mb: int = 1024) -> Any:

@@ -19,7 +19,7 @@ from hivla.configs.presets import ExperimentConfig, check_augmentation_cache
 from hivla.policies import VLAPolicy, VLAProcessor
 from hivla.policies.base import ASSETS_DIR, WEIGHTS_FILE
 from hivla.policies.vla.configuration_vla import VLAConfig
-from hivla.policies.vla.processor_vla import FitData
+from hivla.policies.vla.processor_vla import SHARED_STATE_DIM, FitData
 from hivla.training.core import Split, TrainerCore, TrainingTask, check_new_run, default_threads
 from hivla.training.data import fit_arrays, split_indices
 from hivla.training.datasets import check_universal_widths
@@ -34,6 +34,8 @@ def resolve_policy_config(cfg: VLAConfig, fit: FitData) -> VLAConfig:
     """Fill embodiments, state_dim and action_dim from the data."""
     embodiments = tuple(sorted(fit.states))
     state_dim = max(int(s.shape[1]) for s in fit.states.values())
+    if cfg.proprio == "shared":
+        state_dim = SHARED_STATE_DIM
     action_dims = {int(c.shape[2]) for c in fit.chunks.values()}
     if len(action_dims) != 1:
         raise ValueError(
@@ -54,10 +56,22 @@ def fit_data(dataset: Any, cfg: VLAConfig, indices: list[int]) -> FitData:
     """States per embodiment and action chunks per statistics key (embodiment, or "universal")."""
     states, chunks = fit_arrays(dataset, cfg.action_key, indices)
     reasoning = reasoning_strings(dataset, indices) if cfg.reasoning.enabled else ()
+    widths: dict[str, int] = {}
     if cfg.action_space == "universal":
-        check_universal_widths({e: int(c.shape[-1]) for e, c in chunks.items()}, "embodiments")
+        widths = {e: int(c.shape[-1]) for e, c in chunks.items()}
+        if check_universal_widths(widths, "embodiments", cfg.head.kind):
+            chunks = {e: pad_dims(c, max(widths.values())) for e, c in chunks.items()}
+        else:
+            widths = {}
         chunks = {"universal": np.concatenate(list(chunks.values()))}
-    return FitData(states, chunks, reasoning)
+    return FitData(states, chunks, reasoning, action_widths=widths)
+
+
+def pad_dims(chunks: np.ndarray, width: int) -> np.ndarray:
+    """float[N, H, A] -> float[N, H, width], the added dimensions NaN (left out of the statistics)."""
+    out = np.full((*chunks.shape[:-1], width), np.nan, np.float32)
+    out[..., : chunks.shape[-1]] = chunks
+    return out
 
 
 def reasoning_strings(dataset: Any, indices: list[int]) -> tuple[str, ...]:

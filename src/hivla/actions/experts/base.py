@@ -2,7 +2,9 @@
 
 An expert maps a conditioning vector from the backbone, cond float[B, D_cond], to a chunk of
 normalized actions float[B, H, A]. Training: ``compute_loss(cond, actions, mask)`` with mask
-bool[B, H] True where the action is valid (``~batch["action_is_pad"]``); inference:
+bool[B, H] True where the action is valid (``~batch["action_is_pad"]``), or bool[B, H, A] True where
+an action dimension is valid (universal actions of mixed widths: a fixed body's sample has no base
+part, ``hivla.types``); inference:
 ``sample(cond, steps)``. Checkpoints are a directory: ``action_expert.json`` (kind + config)
 and ``model.safetensors`` (the state dict).
 """
@@ -86,7 +88,7 @@ class ActionExpert(nn.Module):
     def compute_loss(
         self, cond: torch.Tensor, actions: torch.Tensor, mask: torch.Tensor | None = None
     ) -> torch.Tensor:
-        """Scalar training loss for cond float[B, D], actions float[B, H, A], mask bool[B, H]."""
+        """Scalar training loss for cond float[B, D], actions float[B, H, A], mask bool[B, H] or bool[B, H, A]."""
         raise NotImplementedError
 
     def sample(
@@ -118,7 +120,8 @@ class ActionExpert(nn.Module):
     def check_batch(
         self, cond: Any, actions: Any, mask: Any | None
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Validate a training batch; return (cond, actions, mask) with mask bool[B, H] (all True if None)."""
+        """Validate a training batch; return (cond, actions, mask) with mask bool[B, H] (all True if
+        None) or bool[B, H, A] (valid per action dimension)."""
         cfg = self.config
         cond = self.check_cond(cond)
         batch = cond.shape[0]
@@ -130,10 +133,11 @@ class ActionExpert(nn.Module):
             raise ValueError("actions contain NaN or inf (pad with finite values and mask them out)")
         if mask is None:
             mask = torch.ones(batch, cfg.horizon, dtype=torch.bool, device=actions.device)
-        elif not isinstance(mask, torch.Tensor) or tuple(mask.shape) != (batch, cfg.horizon):
+        elif not isinstance(mask, torch.Tensor) or tuple(mask.shape) not in ((batch, cfg.horizon), expected):
             got = tuple(mask.shape) if isinstance(mask, torch.Tensor) else type(mask).__name__
             raise ValueError(
-                f"mask must be a bool tensor of shape [B, H] = {(batch, cfg.horizon)}, got {got}"
+                f"mask must be a bool tensor of shape [B, H] = {(batch, cfg.horizon)} or [B, H, A] = "
+                f"{expected}, got {got}"
             )
         return cond, actions.float(), mask.bool()
 
@@ -145,7 +149,11 @@ class ActionExpert(nn.Module):
 
 
 def masked_mean(err: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Mean of err float[B, H, A] over the valid steps mask bool[B, H]; 0 if nothing is valid."""
+    """Mean of err float[B, H, A] over the valid steps mask bool[B, H], or the valid entries mask
+    bool[B, H, A]; 0 if nothing is valid."""
+    if mask.ndim == 3:
+        weights = mask.to(err.dtype)  # (B, H, A)
+        return (err * weights).sum() / weights.sum().clamp(min=1.0)
     weights = mask.to(err.dtype).unsqueeze(-1)  # (B, H, 1)
     denom = (weights.sum() * err.shape[-1]).clamp(min=1.0)
     return (err * weights).sum() / denom

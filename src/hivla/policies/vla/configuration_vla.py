@@ -11,6 +11,7 @@ from hivla.types import CAMERAS, CONTACT_NAMES
 ACTION_SPACES = ("native", "universal")
 DEPTH_ENCODERS = ("channel", "points")
 LANGUAGE_KEYS = ("task", "subtask")
+PROPRIO_KINDS = ("body", "shared")
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,10 @@ class VLAConfig:
     ``action_space``: ``native`` (the embodiment's own actions, one embodiment) or ``universal``
     (``action.universal`` float[7], any number of embodiments; see ``hivla.types``).
     ``embodiments``, ``state_dim``, ``action_dim``: filled from the data by the trainer (0 / () = not yet).
+    ``proprio``: what the policy reads of the state: ``body`` (the whole state, normalized per
+    embodiment, plus an embodiment embedding when there are several) or ``shared`` (only the part
+    every body shares, :data:`hivla.types.SHARED_STATE_NAMES`, normalized by one set of statistics,
+    no embodiment embedding): a ``shared`` universal-action policy can drive a body it never saw.
     ``augment_shift``: random shift of each training image by up to this many pixels (replicate
     padding, then crop; DrQ, Kostrikov et al. 2020); never at inference.
     ``augment_colour``: training images get random brightness, contrast and saturation factors in
@@ -86,8 +91,16 @@ class VLAConfig:
     depth_encoder: str = "channel"
     point_samples: int = 256
     contact: bool = False
+    proprio: str = "body"
 
     def __post_init__(self) -> None:
+        if self.proprio not in PROPRIO_KINDS:
+            raise ValueError(f"proprio must be one of {PROPRIO_KINDS}, got {self.proprio!r}")
+        if self.proprio == "shared" and self.action_space != "universal":
+            raise ValueError(
+                "proprio='shared' lets a policy drive bodies it never saw, which only universal actions can: "
+                "set action_space='universal' or proprio='body'"
+            )
         if self.depth_encoder not in DEPTH_ENCODERS:
             raise ValueError(f"depth_encoder must be one of {DEPTH_ENCODERS}, got {self.depth_encoder!r}")
         if not 16 <= self.point_samples <= 4096:
@@ -191,6 +204,11 @@ class VLAConfig:
     def action_key(self) -> str:
         """The batch key holding the training targets."""
         return "action.universal" if self.action_space == "universal" else "action"
+
+    @property
+    def any_embodiment(self) -> bool:
+        """True when the policy can drive any body (universal actions from the shared proprioception)."""
+        return self.proprio == "shared" and self.action_space == "universal"
 
     @property
     def resolved(self) -> bool:

@@ -21,7 +21,7 @@ statistics and training and serving agree by construction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,11 +35,15 @@ from hivla.policies.vla.reasoning import TraceVocab
 from hivla.transforms.image import drop_cameras, jitter_colour
 from hivla.transforms.normalize import from_unit_range, standardize, to_unit_range
 from hivla.transforms.paraphrase import paraphrase_texts
+from hivla.types import SHARED_STATE_NAMES
 
 FORMAT_VERSION = 1
 STATS_FILE = "processor.json"
 DEPTH_RANGE = 2.0  # metres: depth beyond is clipped (the table and objects lie within 1.5 m)
 TOKENIZER_DIR = "tokenizer"
+SHARED_STATE_DIM = len(SHARED_STATE_NAMES)
+SHARED_KEY = "shared"  # the statistics key of the shared proprioception (VLAConfig.proprio)
+MASKED_HEADS = ("flow", "diffusion", "l1", "bins")  # heads whose loss can skip padded action dims
 PROCESSOR_FORMAT = CheckpointFormat(
     "hivla.vla_processor", FORMAT_VERSION, STATS_FILE, "VLA processor asset", "`VLAProcessor.save`"
 )
@@ -49,11 +53,16 @@ PROCESSOR_FORMAT = CheckpointFormat(
 class FitData:
     """What the processor learns from: per embodiment its states float[N, S] and action chunks
     float[M, H, A] in the policy's action space (under key ``"universal"`` for universal actions);
-    for a reasoning policy, the distinct reasoning strings of the data (the trace vocabulary)."""
+    for a reasoning policy, the distinct reasoning strings of the data (the trace vocabulary).
+
+    ``action_widths``: when universal actions of several widths train together (fixed bodies' 7
+    values, a wheeled body's 10), each embodiment's own width; the chunks are then padded to the
+    widest with NaN, so that the statistics of a dimension come only from the bodies that have it."""
 
     states: dict[str, np.ndarray]
     chunks: dict[str, np.ndarray]
     reasoning: tuple[str, ...] = ()
+    action_widths: dict[str, int] = field(default_factory=dict)
 
 
 def _stats_vector(values: np.ndarray) -> list[float]:
@@ -77,6 +86,12 @@ class VLAProcessor:
             k: (np.asarray(a["low"], np.float32), np.asarray(a["high"], np.float32))
             for k, a in stats["action"].items()
         }
+        self.action_widths: dict[str, int] = {e: int(w) for e, w in stats.get("action_widths", {}).items()}
+        if self.action_widths and config.head.kind not in MASKED_HEADS:
+            raise ValueError(
+                f"head {config.head.kind!r} cannot train on universal actions of mixed widths "
+                f"{self.action_widths}; the heads that mask padded action dimensions: {', '.join(MASKED_HEADS)}"
+            )
         if config.head.discrete and tokenizer is None:
             raise ValueError(f"head {config.head.kind!r} needs a fitted tokenizer (VLAProcessor.fit)")
         self.trace_vocab: TraceVocab | None = None
@@ -93,7 +108,10 @@ class VLAProcessor:
         """Statistics (and tokenizer) from the training data; ``config`` must be resolved."""
         lo_q, hi_q = config.action_quantiles
         state = {}
-        for emb, arr in data.states.items():
+        states = data.states
+        if config.proprio == "shared":  # one set of statistics over every body's shared part
+            states = {SHARED_KEY: np.concatenate([np.asarray(a)[:, :SHARED_STATE_DIM] for a in states.values()])}
+        for emb, arr in states.items():
             arr = np.asarray(arr, np.float64)
             state[emb] = {
                 "mean": _stats_vector(arr.mean(0)),
@@ -102,10 +120,13 @@ class VLAProcessor:
         action = {}
         for key, chunks in data.chunks.items():
             flat = np.asarray(chunks, np.float64).reshape(-1, config.action_dim)  # (M*H, A)
-            low, high = np.quantile(flat, lo_q, axis=0), np.quantile(flat, hi_q, axis=0)
+            quantile = np.nanquantile if np.isnan(flat).any() else np.quantile  # NaN: a padded dimension
+            low, high = quantile(flat, lo_q, axis=0), quantile(flat, hi_q, axis=0)
             high = np.where(high - low < 1e-6, low + 1e-6, high)  # constant dims map to -1
             action[key] = {"low": _stats_vector(low), "high": _stats_vector(high)}
         stats: dict[str, Any] = {"state": state, "action": action}
+        if data.action_widths:
+            stats["action_widths"] = {e: int(w) for e, w in sorted(data.action_widths.items())}
         if config.reasoning.enabled:
             if not data.reasoning:
                 raise ValueError(
@@ -121,6 +142,7 @@ class VLAProcessor:
             normalized = np.concatenate(
                 [proc._normalize_actions(np.asarray(c, np.float32), k) for k, c in data.chunks.items()]
             )
+            normalized = np.nan_to_num(normalized)  # padded dimensions: 0, as in training (prepare_batch)
             tokenizer = _fit_tokenizer(config, normalized)
         return cls(config, stats, tokenizer)
 
@@ -130,6 +152,8 @@ class VLAProcessor:
 
     def _embodiment_list(self, given: Any, batch: int) -> list[str]:
         embs = self.config.embodiments
+        if given is None and self.config.any_embodiment:
+            return [embs[0]] * batch  # the shared proprioception reads every body alike
         if given is None:
             if len(embs) > 1:
                 raise ValueError(
@@ -139,7 +163,7 @@ class VLAProcessor:
             return [embs[0]] * batch
         names = [given] * batch if isinstance(given, str) else [str(e) for e in given]
         unknown = sorted(set(names) - set(embs))
-        if unknown:
+        if unknown and not self.config.any_embodiment:
             raise ValueError(f"embodiments {unknown} were not seen in training; this policy knows {embs}")
         return names
 
@@ -147,8 +171,9 @@ class VLAProcessor:
     def normalize_state(self, state: torch.Tensor, embodiments: list[str]) -> torch.Tensor:
         """float[B, S_e] in units -> float[B, state_dim] normalized and zero-padded."""
         out = torch.zeros(state.shape[0], self.config.state_dim, dtype=torch.float32)
+        shared = self.config.proprio == "shared"
         for i, emb in enumerate(embodiments):
-            mean, std = self._state[emb]
+            mean, std = self._state[SHARED_KEY if shared else emb]
             s = state[i, : mean.shape[0]].detach().cpu().float()
             if s.shape[0] != mean.shape[0]:
                 raise ValueError(
@@ -169,8 +194,25 @@ class VLAProcessor:
             out[i] = from_unit_range(normalized[i], low, high)
         return out
 
-    def tokens(self, normalized: np.ndarray, pad: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-        """Normalized chunks float[B, H, A] -> (ids long[B, L], valid bool[B, L]) with specials."""
+    def embodiment_ids(self, embodiments: list[str], device: torch.device | str = "cpu") -> torch.Tensor:
+        """long[B]: each row's index in ``config.embodiments`` (0 for all with the shared proprioception)."""
+        if self.config.proprio == "shared":
+            return torch.zeros(len(embodiments), dtype=torch.long, device=device)
+        return torch.tensor([self.config.embodiments.index(e) for e in embodiments], device=device)
+
+    def dim_valid(self, embodiments: list[str]) -> np.ndarray | None:
+        """bool[B, A]: the action dimensions each row's body has (mixed universal widths), else None."""
+        if not self.action_widths:
+            return None
+        dims = np.arange(self.config.action_dim)  # (A,)
+        widths = [self.action_widths.get(e, self.config.action_dim) for e in embodiments]
+        return dims[None, :] < np.asarray(widths)[:, None]  # (B, A)
+
+    def tokens(
+        self, normalized: np.ndarray, pad: np.ndarray, dim_valid: np.ndarray | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Normalized chunks float[B, H, A] -> (ids long[B, L], valid bool[B, L]) with specials.
+        ``dim_valid`` bool[B, A]: the bins head's tokens of padded dimensions leave the loss."""
         tok, head = self.tokenizer, self.config.head
         vocab, length = tok.vocab_size, self.token_length
         eos, pad_id = vocab + 1, vocab + 2
@@ -186,6 +228,10 @@ class VLAProcessor:
             if head.kind == "bins":  # token j belongs to step j // A: drop padded steps from the loss
                 steps = np.arange(length) // adim
                 valid[i] &= ~pad[i][np.minimum(steps, pad.shape[1] - 1)] | (steps >= pad.shape[1])
+                if dim_valid is not None:  # ... and dimension j % A: drop padded dimensions
+                    valid[i] &= dim_valid[i][np.arange(length) % adim] | (steps >= pad.shape[1])
+            elif dim_valid is not None and not dim_valid.all():
+                raise ValueError(f"head {head.kind!r} cannot mask padded action dimensions ({MASKED_HEADS} can)")
         return torch.from_numpy(ids), torch.from_numpy(valid)
 
     @property
@@ -246,7 +292,7 @@ class VLAProcessor:
             inputs["contact"] = self.batch_contact(batch).to(device)
         if cfg.depth_points:
             inputs["points"], inputs["points_valid"] = (t.to(device) for t in self.batch_points(batch))
-        inputs["embodiment_id"] = torch.tensor([cfg.embodiments.index(e) for e in embs], device=device)
+        inputs["embodiment_id"] = self.embodiment_ids(embs, device)
         if cfg.action_key not in batch:
             raise KeyError(
                 f"batch has no {cfg.action_key!r} (action_space={cfg.action_space!r}); keys: {sorted(batch)}"
@@ -262,10 +308,15 @@ class VLAProcessor:
         normalized = np.stack(
             [self._normalize_actions(a, self.action_stats_key(e)) for a, e in zip(actions, embs, strict=True)]
         )
+        mask = ~pad  # (B, H)
+        dim_valid = self.dim_valid(embs)  # (B, A) or None
+        if dim_valid is not None:  # mixed universal widths: padded dimensions leave the loss
+            normalized = np.where(dim_valid[:, None, :], normalized, 0.0).astype(np.float32)
+            mask = mask[:, :, None] & dim_valid[:, None, :]  # (B, H, A)
         inputs["actions"] = torch.from_numpy(normalized).to(device)
-        inputs["mask"] = torch.from_numpy(~pad).to(device)
+        inputs["mask"] = torch.from_numpy(mask).to(device)
         if cfg.head.discrete:
-            ids, valid = self.tokens(normalized, pad)
+            ids, valid = self.tokens(normalized, pad, dim_valid)
             inputs["tokens"], inputs["token_mask"] = ids.to(device), valid.to(device)
         if self.trace_vocab is not None:
             if "reasoning" not in batch:
@@ -433,7 +484,7 @@ class VLAProcessor:
             "images": self._images(per_cam).to(device),
             "texts": texts,
             "state": self.normalize_state(state, embs).to(device),
-            "embodiment_id": torch.tensor([self.config.embodiments.index(e) for e in embs], device=device),
+            "embodiment_id": self.embodiment_ids(embs, device),
         }
         if self.config.depth_points:
             clouds = [self._obs_points(obs, cam) for cam in self.config.cameras]
@@ -491,7 +542,7 @@ class VLAProcessor:
             from hivla.actions import load_tokenizer
 
             tokenizer = load_tokenizer(Path(path) / TOKENIZER_DIR)
-        stats = {k: meta[k] for k in ("state", "action", "reasoning") if k in meta}
+        stats = {k: meta[k] for k in ("state", "action", "reasoning", "action_widths") if k in meta}
         return cls(config, stats, tokenizer)
 
 
