@@ -75,7 +75,8 @@ class VLAModel(nn.Module):
         if self.language is not None:
             self.language_proj = nn.Linear(self.language.out_dim, dim)
         self.proprio = ProprioEncoder(cfg.state_dim + cfg.contact_dim, dim)  # state (+ touch) token
-        several = len(cfg.embodiments) > 1 and cfg.proprio == "body"  # shared proprioception: no body identity
+        # an embedding per body, unless the policy reads the shared proprioception (no body identity)
+        several = len(cfg.embodiments) > 1 and cfg.proprio == "body"
         self.embodiment_embed = nn.Embedding(len(cfg.embodiments), dim) if several else None
         self.type_embed = nn.Parameter(torch.randn(3, dim) * 0.02)  # vision, language, state
         self.target_token = None

@@ -110,7 +110,9 @@ class VLAProcessor:
         state = {}
         states = data.states
         if config.proprio == "shared":  # one set of statistics over every body's shared part
-            states = {SHARED_KEY: np.concatenate([np.asarray(a)[:, :SHARED_STATE_DIM] for a in states.values()])}
+            states = {
+                SHARED_KEY: np.concatenate([np.asarray(a)[:, :SHARED_STATE_DIM] for a in states.values()])
+            }
         for emb, arr in states.items():
             arr = np.asarray(arr, np.float64)
             state[emb] = {
@@ -231,7 +233,9 @@ class VLAProcessor:
                 if dim_valid is not None:  # ... and dimension j % A: drop padded dimensions
                     valid[i] &= dim_valid[i][np.arange(length) % adim] | (steps >= pad.shape[1])
             elif dim_valid is not None and not dim_valid.all():
-                raise ValueError(f"head {head.kind!r} cannot mask padded action dimensions ({MASKED_HEADS} can)")
+                raise ValueError(
+                    f"head {head.kind!r} cannot mask padded action dimensions ({MASKED_HEADS} can)"
+                )
         return torch.from_numpy(ids), torch.from_numpy(valid)
 
     @property
