@@ -120,6 +120,11 @@ COMMANDS: tuple[Command, ...] = (
         "hivla.cli.experiment_sensing",
         "RGB vs RGB-D vs RGB-D + contact policies in distribution and under shifts, same seeds, report.",
     ),
+    Command(
+        "experiment cross-embodiment",
+        "hivla.cli.experiment_cross_embodiment",
+        "One policy across bodies: joint vs per-body vs zero-shot on a held-out body, success table, report.",
+    ),
 )
 
 

@@ -11,6 +11,8 @@
   matrix) and the data efficiency of latent pretraining (``hivla experiment latent-transfer``).
 - :mod:`~hivla.experiments.sensing`: RGB vs RGB-D vs RGB-D + contact policies in distribution and
   under shifts, on the same seeds (``hivla experiment sensing``).
+- :mod:`~hivla.experiments.cross_embodiment`: one universal-action policy on every body vs one per body
+  vs zero-shot on a held-out body (``hivla experiment cross-embodiment``).
 
 :mod:`~hivla.experiments.steps` holds what they share: a step run once per configuration, the success cell.
 
@@ -28,3 +30,4 @@ EXPERIMENTS.add("world-model", "hivla.experiments.world_model_validation")
 EXPERIMENTS.add("shift-probe", "hivla.experiments.shift_probe")
 EXPERIMENTS.add("latent-transfer", "hivla.experiments.latent_transfer")
 EXPERIMENTS.add("sensing", "hivla.experiments.sensing")
+EXPERIMENTS.add("cross-embodiment", "hivla.experiments.cross_embodiment")

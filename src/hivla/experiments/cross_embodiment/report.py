@@ -1,0 +1,138 @@
+"""Outputs of the cross-embodiment experiment: ``results.json``, ``summary.md`` and a self-contained
+``report.html`` (``hivla.reporting``): the table of success per evaluated body and arm with Wilson 95%
+intervals (``hivla.evaluation.stats.wilson_interval``), a bar chart of the same, and the commands that
+reproduce it. Every figure printed is computed here from the results."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from hivla.evaluation.stats import wilson_interval
+from hivla.experiments.cross_embodiment.config import ARM_LABELS, ARMS, EXPERIMENT_PRESETS
+from hivla.reporting import bar_chart, html_page, markdown_table, plots, table
+
+SUCCESS_NOTE = (
+    "Closed-loop success on held-out seeds (the env's own task predicate), the same seeds for every arm "
+    "of a body; 95% Wilson score intervals; (successes/episodes). Every policy is the same VLA preset "
+    "trained for the same steps on universal actions from the shared proprioception (hand pose and "
+    "gripper): the arms differ in their training data only. Zero-shot: the body's own data never trained it."
+)
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+def interval(block: dict[str, Any]) -> tuple[float, float]:
+    """The Wilson 95% interval of a cell, from its counts."""
+    return wilson_interval(int(block["successes"]), int(block["episodes"]))
+
+
+def success_cell(block: dict[str, Any] | None) -> str:
+    if block is None:
+        return "–"
+    lo, hi = interval(block)
+    rate = block["successes"] / block["episodes"] if block["episodes"] else 0.0
+    return f"{_pct(rate)} [{_pct(lo)}, {_pct(hi)}] ({block['successes']}/{block['episodes']})"
+
+
+def arms_of(results: dict[str, Any]) -> list[str]:
+    present = {arm for row in results["table"].values() for arm in row}
+    return [a for a in ARMS if a in present]
+
+
+def table_rows(results: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """Rows: evaluated body; columns: per-body, joint, held-out (zero-shot)."""
+    arms = arms_of(results)
+    header = ["evaluated body", *(ARM_LABELS[a] for a in arms)]
+    rows = [[body, *(success_cell(row.get(a)) for a in arms)] for body, row in results["table"].items()]
+    return header, rows
+
+
+def run_rows(results: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    header = ["training", "bodies", "final loss", "seconds"]
+    rows = [[name, ", ".join(r["bodies"]), f"{r['final_loss']:.4f}", f"{r['seconds']:.0f}"]
+            for name, r in results["runs"].items()]  # fmt: skip
+    return header, rows
+
+
+def commands(results: dict[str, Any]) -> list[str]:
+    """The command that produced these results (rerunning it reuses every finished step)."""
+    c = results["config"]
+    line = (f"hivla experiment cross-embodiment --preset {c['preset']} --out {c['out']} --suite {c['suite']} "
+            f"--embodiments {' '.join(c['embodiments'])} --arms {' '.join(c['arms'])}")  # fmt: skip
+    if c["held_out"]:
+        line += f" --held-out {' '.join(c['held_out'])}"
+    preset = dataclasses.asdict(EXPERIMENT_PRESETS.get(c["preset"]))
+    for name in ("episodes", "steps", "eval_episodes"):  # the overrides of the preset's sizes
+        if c["sizes"][name] != preset[name]:
+            line += f" --{name.replace('_', '-')} {c['sizes'][name]}"
+    line += f" --workers {c['workers']} --collect-workers {c['collect_workers']} --threads {c['threads']}"
+    return [line]
+
+
+def _setup_lines(results: dict[str, Any]) -> list[str]:
+    c, z = results["config"], results["config"]["sizes"]
+    return [
+        f"- preset {c['preset']}; suite {c['suite']}; bodies {', '.join(c['embodiments'])}; "
+        f"held out: {', '.join(c['held_out']) or 'none'}",
+        f"- data: {z['episodes']} expert episodes per body; VLA preset {z['vla_preset']}, "
+        f"{'its own' if not z['steps'] else z['steps']} steps, universal actions, shared proprioception",
+        f"- evaluation: {z['eval_episodes']} held-out episode(s) per body and arm"
+        + (f", at most {z['max_steps']} steps each" if z["max_steps"] else ""),
+        f"- wall time: {results['wall_seconds']:.0f} s",
+    ]
+
+
+def summary_markdown(results: dict[str, Any]) -> str:
+    parts = [
+        "# One policy across bodies",
+        "\n".join(_setup_lines(results)),
+        "## Success per body",
+        markdown_table(*table_rows(results)),
+        SUCCESS_NOTE,
+        "## Trainings",
+        markdown_table(*run_rows(results)),
+        "## Command",
+        "```bash\n" + "\n".join(commands(results)) + "\n```",
+    ]
+    return "\n\n".join(parts) + "\n"
+
+
+def success_plot(results: dict[str, Any]) -> str:
+    bodies, arms = list(results["table"]), arms_of(results)
+    series, intervals = {}, {}
+    for a in arms:
+        blocks = [results["table"][b].get(a) for b in bodies]
+        series[ARM_LABELS[a]] = [
+            None if x is None else x["successes"] / max(1, x["episodes"]) for x in blocks
+        ]
+        intervals[ARM_LABELS[a]] = [(0.0, 0.0) if x is None else interval(x) for x in blocks]
+    return bar_chart("cross-embodiment", "Success per body and arm", bodies, series, intervals,
+                     y_label="success rate")  # fmt: skip
+
+
+def report_html(results: dict[str, Any]) -> str:
+    setup = "".join(f"<li>{escape(line[2:])}</li>" for line in _setup_lines(results))
+    cmds = escape("\n".join(commands(results)))
+    sections = [
+        f"<ul>{setup}</ul>",
+        f"<h2>Success per body</h2>{table(*table_rows(results))}{plots([success_plot(results)])}",
+        f'<p class="muted">{escape(SUCCESS_NOTE)}</p>',
+        f"<h2>Trainings</h2>{table(*run_rows(results))}",
+        f"<h2>Command</h2><pre>{cmds}</pre>",
+    ]
+    return html_page("One policy across bodies", sections)
+
+
+def write_outputs(results: dict[str, Any], out: Path) -> dict[str, Path]:
+    """Write ``results.json``, ``summary.md`` and ``report.html`` into ``out``; return their paths."""
+    paths = {"results": out / "results.json", "summary": out / "summary.md", "report": out / "report.html"}
+    paths["results"].write_text(json.dumps(results, indent=2, default=str))
+    paths["summary"].write_text(summary_markdown(results))
+    paths["report"].write_text(report_html(results), encoding="utf-8")
+    return paths
