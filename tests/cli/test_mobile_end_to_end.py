@@ -1,7 +1,8 @@
 """The mobile body end to end: collect on tabletop-mobile (10-wide universal actions), train the debug
 preset on universal and native actions, evaluate in the simulator; and the clear errors where the
-10-wide form meets code that cannot take it (fixed bodies on the mobile suite, mixed widths in one
-universal-action run, the latent action model)."""
+10-wide form meets code that cannot take it (fixed bodies on the mobile suite, mixed widths with a head
+that cannot mask the missing base part, the latent action model); fixed and mobile data in one
+universal-action run."""
 
 from __future__ import annotations
 
@@ -68,16 +69,30 @@ def test_fixed_body_on_the_mobile_suite_is_refused(tmp_path):
     assert "wheeled base" in proc.stderr and "--embodiment mobile" in proc.stderr
 
 
-def test_mixed_universal_widths_are_refused(mobile_data, tmp_path):
+def test_mixed_universal_widths_train_together_and_drive_both_kinds(mobile_data, tmp_path, capsys):
+    """Fixed (7-wide) and mobile (10-wide) data in one universal-action run: the fixed body's base part
+    is padded and masked; the policy outputs 10 values, a fixed body drops the base part."""
     fixed = tmp_path / "floating"
-    proc = run_cli("collect", "--episodes", "1", "--image-size", "64", "--out", str(fixed))
-    assert proc.returncode == 0, proc.stderr[-3000:]
     proc = run_cli(
-        "train", "--preset", "debug", "--data", f"{mobile_data},{fixed}", "--out", str(tmp_path / "run"),
-        "--steps", "1", "--threads", "1", "--action-space", "universal",
-    )  # fmt: skip
+        "collect", "--episodes", "2", "--image-size", "64", "--out", str(fixed)
+    )  # one stays in training
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    run = tmp_path / "run"
+    train = ["train", "--preset", "debug", "--data", f"{mobile_data},{fixed}", "--out", str(run), "--steps", "2",
+             "--threads", "1", "--action-space", "universal"]  # fmt: skip
+    proc = run_cli(*train)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    processor = json.loads(next(run.glob("checkpoints/*/assets/processor.json")).read_text())
+    assert processor["action_widths"] == {"floating": 7, "mobile": 10}
+    for suite, body in (("tabletop-single", "floating"), ("tabletop-mobile", "mobile")):
+        evals = ["eval", "--policy", str(run), "--suite", suite, "--embodiment", body, "--episodes", "1",
+                 "--max-steps", "6", "--image-size", "64", "--videos", "0", "--out", str(tmp_path / f"eval_{body}"),
+                 "--json"]  # fmt: skip
+        assert main(evals) == 0
+        assert json.loads(capsys.readouterr().out)["metrics"]["episodes"] == 1
+    proc = run_cli(*train[:6], str(tmp_path / "fast"), *train[7:], "--head", "fast")
     assert proc.returncode == 2, proc.stderr[-3000:]
-    assert "differ in width" in proc.stderr and "wheeled base" in proc.stderr
+    assert "differ in width" in proc.stderr and "--head flow | diffusion | l1 | bins" in proc.stderr
 
 
 def test_latent_action_model_refuses_the_base_part(mobile_data):

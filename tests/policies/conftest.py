@@ -15,7 +15,7 @@ from ..evaluation.conftest import constant_policy  # noqa: F401  (shared with th
 
 HEADS = ("flow", "diffusion", "l1", "bins", "fast")
 VISIONS = ("cnn", "efficientnet_lite0", "hf_vlm")
-STATE_DIMS = {"floating": 14, "arm6": 16, "arm5": 15}
+STATE_DIMS = {"floating": 14, "arm6": 16, "arm5": 15, "mobile": 19}
 ACTION_DIMS = {"floating": 5, "arm6": 7, "arm5": 6}
 HORIZON = 3
 IMAGE = 32

@@ -157,7 +157,7 @@ def collate(samples: list[dict[str, Any]]) -> dict[str, Any]:
     for key in samples[0]:
         values = [s[key] for s in samples]
         if isinstance(values[0], torch.Tensor):
-            out[key] = torch.stack(_pad_last(values))
+            out[key] = torch.stack(pad_last(values))
         elif isinstance(values[0], np.ndarray):
             out[key] = torch.from_numpy(np.stack(values))
         elif isinstance(values[0], int | float | bool | np.number) and not isinstance(values[0], str):
@@ -167,7 +167,7 @@ def collate(samples: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def _pad_last(values: list[torch.Tensor]) -> list[torch.Tensor]:
+def pad_last(values: list[torch.Tensor]) -> list[torch.Tensor]:
     """Zero-pad the last dim to the longest (states of different embodiments in one batch)."""
     sizes = {tuple(v.shape) for v in values}
     if len(sizes) == 1 or any(v.ndim == 0 for v in values):

@@ -19,7 +19,7 @@ from typing import Any
 
 import torch
 
-from hivla.training.data import collate
+from hivla.training.data import collate, pad_last
 from hivla.utils.serialization import config_to_dict
 
 CACHE_VERSION = 1
@@ -88,7 +88,8 @@ def compute_cache(policy: Any, dataset: Any, batch_size: int = 32, num_workers: 
         for key, value in feats.items():
             tensors.setdefault(key, []).append(value.cpu())
     policy.train(was_training)
-    return CachedDataset({k: torch.cat(v) for k, v in tensors.items()}, strings)
+    # batches of different bodies differ in state (and universal action) width: zero-pad to the widest
+    return CachedDataset({k: torch.cat(pad_last(v)) for k, v in tensors.items()}, strings)
 
 
 def save_cache(cache: CachedDataset, path: Path) -> None:

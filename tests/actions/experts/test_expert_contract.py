@@ -13,6 +13,7 @@ from hivla.actions.experts import (
     make_action_expert,
     save_action_expert,
 )
+from hivla.actions.experts.base import masked_mean
 from hivla.registry import UnknownNameError
 
 B, D, H, A = 4, 6, 5, 3
@@ -84,6 +85,42 @@ def test_padded_steps_do_not_change_the_loss(name):
     assert not torch.equal(expert.compute_loss(cond, garbage), ref)
     nothing_valid = expert.compute_loss(cond, actions, torch.zeros(B, H, dtype=torch.bool))
     assert nothing_valid.item() == 0.0
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_padded_dimensions_do_not_change_the_loss(name):
+    """A per-dimension mask bool[B, H, A] (universal actions of mixed widths: a fixed body's sample has
+    no base part) leaves the padded entries out of the loss; an all-True one equals the step mask."""
+    expert = tiny(name)
+    cond, actions = batch()
+    mask = torch.ones(B, H, A, dtype=torch.bool)
+    mask[:2, :, A - 1] = False  # two samples lack the last dimension
+    garbage = actions.clone()
+    garbage[:2, :, A - 1] = 1e3
+    torch.manual_seed(1)
+    ref = expert.compute_loss(cond, actions, mask)
+    torch.manual_seed(1)
+    assert torch.equal(expert.compute_loss(cond, garbage, mask), ref)
+    torch.manual_seed(1)
+    assert not torch.equal(expert.compute_loss(cond, garbage, torch.ones(B, H, dtype=torch.bool)), ref)
+    torch.manual_seed(1)
+    by_step = expert.compute_loss(cond, actions, torch.ones(B, H, dtype=torch.bool))
+    torch.manual_seed(1)
+    assert torch.allclose(expert.compute_loss(cond, actions, torch.ones(B, H, A, dtype=torch.bool)), by_step)
+    with pytest.raises(ValueError, match=r"or \[B, H, A\]"):
+        expert.compute_loss(cond, actions, torch.ones(B, H, A + 1, dtype=torch.bool))
+
+
+def test_masked_mean_over_dimensions_averages_the_valid_entries():
+    err = torch.arange(B * H * A, dtype=torch.float32).reshape(B, H, A)
+    mask = torch.rand(B, H, A, generator=torch.Generator().manual_seed(0)) > 0.5
+    assert torch.allclose(masked_mean(err, mask), err[mask].mean())
+    assert masked_mean(err, torch.zeros(B, H, A, dtype=torch.bool)).item() == 0.0
+    steps = torch.ones(B, H, dtype=torch.bool)
+    steps[:, -1] = False
+    assert torch.equal(
+        masked_mean(err, steps), err[:, :-1].sum() / (B * (H - 1) * A)
+    )  # the step mask as before
 
 
 @pytest.mark.parametrize("name", NAMES)

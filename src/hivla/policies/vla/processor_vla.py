@@ -302,6 +302,8 @@ class VLAProcessor:
                 f"batch has no {cfg.action_key!r} (action_space={cfg.action_space!r}); keys: {sorted(batch)}"
             )
         actions = torch.nan_to_num(batch[cfg.action_key].detach().cpu().float()).numpy()  # (B, H, A)
+        if self.action_widths and actions.shape[-1] < cfg.action_dim:  # a batch of narrow bodies only
+            actions = np.pad(actions, ((0, 0), (0, 0), (0, cfg.action_dim - actions.shape[-1])))  # (B, H, A)
         if actions.shape[1:] != (cfg.horizon, cfg.action_dim):
             raise ValueError(
                 f"{cfg.action_key} has shape {tuple(actions.shape)}; this policy expects [B, {cfg.horizon}, "
