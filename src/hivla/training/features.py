@@ -88,8 +88,15 @@ def compute_cache(policy: Any, dataset: Any, batch_size: int = 32, num_workers: 
         for key, value in feats.items():
             tensors.setdefault(key, []).append(value.cpu())
     policy.train(was_training)
-    # batches of different bodies differ in state (and universal action) width: zero-pad to the widest
-    return CachedDataset({k: torch.cat(pad_last(v)) for k, v in tensors.items()}, strings)
+    return CachedDataset({k: cat_batches(v) for k, v in tensors.items()}, strings)
+
+
+def cat_batches(batches: list[torch.Tensor]) -> torch.Tensor:
+    """Concatenate batches float[B_i, ..., D_i] along dim 0; batches of different bodies differ in state
+    (and universal action) width D_i: the narrower are zero-padded to the widest (as within a batch)."""
+    if batches[0].ndim >= 2 and len({tuple(b.shape[1:]) for b in batches}) > 1:
+        batches = pad_last(batches)
+    return torch.cat(batches)  # (sum B_i, ..., max D_i)
 
 
 def save_cache(cache: CachedDataset, path: Path) -> None:

@@ -43,6 +43,8 @@ def test_debug_preset_end_to_end_then_reused(tmp_path, capsys):
     assert "| evaluated body | one policy per body" in md and "zero-shot" in md
     assert "hivla experiment cross-embodiment --preset debug" in md and "--held-out arm5 mobile" in md
     assert "0/1)" in md or "1/1)" in md
+    pooled = sum(table[b]["joint"]["successes"] for b in table)
+    assert "| all evaluated bodies (pooled) |" in md and f"({pooled}/3)" in md
     html = (out / "report.html").read_text()
     assert 'data-plot="cross-embodiment"' in html and "Wilson" in html
 

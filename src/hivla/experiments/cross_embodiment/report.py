@@ -50,7 +50,18 @@ def table_rows(results: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     arms = arms_of(results)
     header = ["evaluated body", *(ARM_LABELS[a] for a in arms)]
     rows = [[body, *(success_cell(row.get(a)) for a in arms)] for body, row in results["table"].items()]
+    if len(results["table"]) > 1:
+        rows.append(["all evaluated bodies (pooled)", *(success_cell(pooled(results, a)) for a in arms)])
     return header, rows
+
+
+def pooled(results: dict[str, Any], arm: str) -> dict[str, Any] | None:
+    """One arm's successes and episodes summed over the bodies it was evaluated on (held-out: only
+    the held-out bodies)."""
+    cells = [row[arm] for row in results["table"].values() if arm in row]
+    if not cells:
+        return None
+    return {"successes": sum(c["successes"] for c in cells), "episodes": sum(c["episodes"] for c in cells)}
 
 
 def run_rows(results: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
