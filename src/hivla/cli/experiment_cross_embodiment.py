@@ -19,9 +19,11 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from hivla.cli.experiment_options import ExperimentRunOptions
+
 
 @dataclass(frozen=True)
-class Config:
+class Config(ExperimentRunOptions):
     """Run the cross-embodiment experiment. Zero / empty overrides keep the preset's value."""
 
     out: str = "runs/cross-embodiment"
@@ -43,17 +45,6 @@ class Config:
     """Training steps of every policy (0: the experiment preset's)."""
     eval_episodes: int = 0
     """Held-out episodes per body and arm."""
-    workers: int = 1
-    """Evaluation episodes run at once: worker processes (or Ray tasks)."""
-    collect_workers: int = 1
-    """Recording worker processes (or Ray tasks in flight)."""
-    threads: int = 1
-    """Torch threads of every training (the trainings run one at a time; 0: the machine's cores)."""
-    backend: str = "local"
-    """Where the evaluations and the recordings run: local (this machine's processes) | ray (tasks on a Ray
-    cluster; needs pip install -e '.[ray]'; docs/scaling.md)."""
-    address: str | None = None
-    """Ray cluster to use with --backend ray: auto or ray://HOST:PORT; default: start Ray on this machine."""
 
     def __post_init__(self) -> None:
         if min(self.episodes, self.steps, self.eval_episodes) < 0:

@@ -1,7 +1,7 @@
 """Outputs of the cross-embodiment experiment: ``results.json``, ``summary.md`` and a self-contained
 ``report.html`` (``hivla.reporting``): the table of success per evaluated body and arm with Wilson 95%
-intervals (``hivla.evaluation.stats.wilson_interval``), a bar chart of the same, and the commands that
-reproduce it. Every figure printed is computed here from the results."""
+intervals (each evaluation's, and ``hivla.evaluation.stats.wilson_interval`` over the pooled counts),
+a bar chart of the same, and the command that reproduces it. Every figure printed is computed here from the results."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import Any
 
 from hivla.evaluation.stats import wilson_interval
 from hivla.experiments.cross_embodiment.config import ARM_LABELS, ARMS, EXPERIMENT_PRESETS
+from hivla.experiments.steps import success_cell
 from hivla.reporting import bar_chart, html_page, markdown_table, plots, table
 
 SUCCESS_NOTE = (
@@ -21,23 +22,6 @@ SUCCESS_NOTE = (
     "trained for the same steps on universal actions from the shared proprioception (hand pose and "
     "gripper): the arms differ in their training data only. Zero-shot: the body's own data never trained it."
 )
-
-
-def _pct(x: float) -> str:
-    return f"{100 * x:.1f}%"
-
-
-def interval(block: dict[str, Any]) -> tuple[float, float]:
-    """The Wilson 95% interval of a cell, from its counts."""
-    return wilson_interval(int(block["successes"]), int(block["episodes"]))
-
-
-def success_cell(block: dict[str, Any] | None) -> str:
-    if block is None:
-        return "–"
-    lo, hi = interval(block)
-    rate = block["successes"] / block["episodes"] if block["episodes"] else 0.0
-    return f"{_pct(rate)} [{_pct(lo)}, {_pct(hi)}] ({block['successes']}/{block['episodes']})"
 
 
 def arms_of(results: dict[str, Any]) -> list[str]:
@@ -61,7 +45,9 @@ def pooled(results: dict[str, Any], arm: str) -> dict[str, Any] | None:
     cells = [row[arm] for row in results["table"].values() if arm in row]
     if not cells:
         return None
-    return {"successes": sum(c["successes"] for c in cells), "episodes": sum(c["episodes"] for c in cells)}
+    wins, n = sum(int(c["successes"]) for c in cells), sum(int(c["episodes"]) for c in cells)
+    return {"successes": wins, "episodes": n, "success": wins / n if n else 0.0,
+            "success_ci95": list(wilson_interval(wins, n))}  # fmt: skip
 
 
 def run_rows(results: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
@@ -119,10 +105,8 @@ def success_plot(results: dict[str, Any]) -> str:
     series, intervals = {}, {}
     for a in arms:
         blocks = [results["table"][b].get(a) for b in bodies]
-        series[ARM_LABELS[a]] = [
-            None if x is None else x["successes"] / max(1, x["episodes"]) for x in blocks
-        ]
-        intervals[ARM_LABELS[a]] = [(0.0, 0.0) if x is None else interval(x) for x in blocks]
+        series[ARM_LABELS[a]] = [None if x is None else x["success"] for x in blocks]
+        intervals[ARM_LABELS[a]] = [(0.0, 0.0) if x is None else tuple(x["success_ci95"]) for x in blocks]
     return bar_chart("cross-embodiment", "Success per body and arm", bodies, series, intervals,
                      y_label="success rate")  # fmt: skip
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from hivla.experiments.cross_embodiment.config import DONE_FILE, RESULTS_FORMAT, RESULTS_VERSION, CrossConfig
+from hivla.experiments.steps import read_json, run_once
 
 Log = Callable[[str], None]
 
@@ -39,7 +40,7 @@ def ensure_dataset(cfg: CrossConfig, body: str, log: Log) -> dict[str, Any]:
     from hivla.data.recorder import CollectConfig, collect
 
     sizes, root = cfg.resolved, data_root(cfg, body)
-    have = int((_read_json(root / "meta" / "info.json") or {}).get("total_episodes", 0))
+    have = int((read_json(root / "meta" / "info.json") or {}).get("total_episodes", 0))
     if have >= sizes.episodes:
         log(f"data: {root} ({have} episodes, reused)")
         return {"path": str(root), "episodes": have}
@@ -88,7 +89,7 @@ def ensure_trained(cfg: CrossConfig, name: str, bodies: tuple[str, ...], log: Lo
         r = train(exp, run_dir, resume=resume, quiet=True)
         return {"final_loss": r["final_loss"], "bodies": list(bodies)}
 
-    return _once(run_dir, key, f"training {name} on {', '.join(bodies)}", work, log)
+    return run_once(run_dir, key, f"training {name} on {', '.join(bodies)}", work, log, DONE_FILE)
 
 
 # ---- evaluations ---------------------------------------------------------------------------------
@@ -144,41 +145,8 @@ def run_experiment(cfg: CrossConfig, log: Log = print) -> dict[str, Any]:
     return results
 
 
-def _once(
-    run_dir: Path, key: dict[str, Any], what: str, work: Callable[[bool], dict[str, Any]], log: Log
-) -> dict[str, Any]:
-    """Run ``work(resume)`` into ``run_dir`` unless its done-file holds ``key`` (then reuse it); a
-    directory done with another key is refused, a killed run (checkpoints, no done-file) resumed."""
-    from hivla.experiments.cross_embodiment.config import CrossEmbodimentError
-
-    done = _read_json(run_dir / DONE_FILE)
-    if done is not None and done.get("key") == key:
-        log(f"{what}: {run_dir} (reused)")
-        return done
-    if done is not None:
-        raise CrossEmbodimentError(
-            f"{run_dir} holds {what} made with {done.get('key')}, not {key}: choose a new --out, or delete "
-            f"{run_dir} to redo it"
-        )
-    resume = (run_dir / "checkpoints").is_dir()
-    log(f"{what} -> {run_dir}" + (" (resuming)" if resume else ""))
-    start = time.perf_counter()
-    result = {
-        "key": key,
-        "run": str(run_dir),
-        **work(resume),
-        "seconds": round(time.perf_counter() - start, 1),
-    }
-    (run_dir / DONE_FILE).write_text(json.dumps(result, indent=2, default=str))
-    return result
-
-
 def _config_dict(cfg: CrossConfig) -> dict[str, Any]:
     d = dataclasses.asdict(cfg)
     d["sizes"], d["embodiments"] = dataclasses.asdict(cfg.resolved), list(cfg.bodies)
     d["held_out"] = list(cfg.held_out_bodies)
     return json.loads(json.dumps(d))  # tuples -> lists
-
-
-def _read_json(path: Path) -> dict[str, Any] | None:
-    return json.loads(path.read_text()) if path.is_file() else None
