@@ -114,7 +114,15 @@ def test_shared_proprioception_drives_an_unseen_body():
     assert set(policy.processor.stats["state"]) == {"shared"} and policy.model.embodiment_embed is None
     out = policy.sample_actions(make_obs(cfg, embodiment="arm5"), embodiment="arm5")  # never trained on
     assert out.shape == (1, HORIZON, 10) and np.isfinite(out).all()
-    check_compatible(PolicyAdapter(policy), "arm5")  # no refusal
+    adapter = PolicyAdapter(policy)
+    check_compatible(adapter, "arm5")  # no refusal
+    assert adapter.describe()["any_embodiment"] is True  # what a server tells its clients
+    from types import SimpleNamespace
+
+    from hivla.serving.protocol import metadata
+
+    meta = metadata(adapter, SimpleNamespace(max_message_bytes=1, max_array_bytes=1), "torch")
+    assert meta["observation"]["embodiment"].endswith("any embodiment")
     body = mixed_config()
     with pytest.raises(ActionSpaceError, match="was not among them"):
         check_compatible(PolicyAdapter(VLAPolicy(body, VLAProcessor.fit(body, mixed_fit()))), "arm5")

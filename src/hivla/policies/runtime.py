@@ -100,6 +100,7 @@ class RolloutPolicy:
             "execute_steps": self.execute_steps,
             "image_size": self.image_size,
             "sensors": list(self.sensors),
+            "any_embodiment": self.any_embodiment,
         }
 
 

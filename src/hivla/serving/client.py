@@ -43,6 +43,7 @@ class RemotePolicy(RolloutPolicy):
         self.name = f"{desc.get('name', 'policy')}@{url}"
         self.action_space = desc.get("action_space", "native")
         self.embodiments = tuple(desc.get("embodiments") or ())
+        self.any_embodiment = bool(desc.get("any_embodiment", False))  # a shared-proprioception policy
         self.action_dim = desc.get("action_dim")
         self.execute_steps = int(desc.get("execute_steps") or 1)
         self.image_size = desc.get("image_size")

@@ -246,6 +246,7 @@ class OnnxPolicy(RolloutPolicy):
         self.name = f"onnx{'-int8' if self.meta['int8'] else ''}:{self.path}"
         self.action_space = cfg.action_space
         self.embodiments = tuple(cfg.embodiments)
+        self.any_embodiment = cfg.any_embodiment
         self.action_dim = cfg.action_dim
         self.execute_steps = cfg.execute_steps or cfg.horizon
         self.image_size = cfg.image_size

@@ -298,7 +298,11 @@ def metadata(policy: Any, limits: Any, inference: str) -> dict[str, Any]:
             "state": {"dim": state_dim, "dtype": "float32"},
             "instruction": "str (or 'prompt')",
             "embodiment": "str, optional: "
-            + (", ".join(policy.embodiments) if policy.embodiments else "any embodiment"),
+            + (
+                ", ".join(policy.embodiments)
+                if policy.embodiments and not policy.any_embodiment
+                else "any embodiment"
+            ),
             "sensors": {k: SENSOR_FORMS[k] for k in sensor_keys(policy)},
         },
         "action": {
