@@ -1,5 +1,5 @@
 """What the experiments share: a step (recording, training) run once per configuration and reused
-after, the JSON files they keep, and the success cell their tables print."""
+after, the JSON files they keep and write, and the success cell their tables print."""
 
 from __future__ import annotations
 
@@ -57,6 +57,16 @@ def run_once(
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / done_file).write_text(json.dumps(result, indent=2, default=str))
     return result
+
+
+def write_outputs(results: dict[str, Any], out: Path, summary: str, report: str) -> dict[str, Path]:
+    """Write an experiment's ``results.json``, ``summary.md`` (``summary``) and ``report.html``
+    (``report``) into ``out``; return their paths."""
+    paths = {"results": out / "results.json", "summary": out / "summary.md", "report": out / "report.html"}
+    paths["results"].write_text(json.dumps(results, indent=2, default=str))
+    paths["summary"].write_text(summary)
+    paths["report"].write_text(report, encoding="utf-8")
+    return paths
 
 
 def pct(x: float) -> str:

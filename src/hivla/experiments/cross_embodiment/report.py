@@ -6,12 +6,12 @@ a bar chart of the same, and the command that reproduces it. Every figure printe
 from __future__ import annotations
 
 import dataclasses
-import json
 from html import escape
 from pathlib import Path
 from typing import Any
 
 from hivla.evaluation.stats import wilson_interval
+from hivla.experiments import steps
 from hivla.experiments.cross_embodiment.config import ARM_LABELS, ARMS, EXPERIMENT_PRESETS
 from hivla.experiments.steps import success_cell
 from hivla.reporting import bar_chart, html_page, markdown_table, plots, table
@@ -126,8 +126,4 @@ def report_html(results: dict[str, Any]) -> str:
 
 def write_outputs(results: dict[str, Any], out: Path) -> dict[str, Path]:
     """Write ``results.json``, ``summary.md`` and ``report.html`` into ``out``; return their paths."""
-    paths = {"results": out / "results.json", "summary": out / "summary.md", "report": out / "report.html"}
-    paths["results"].write_text(json.dumps(results, indent=2, default=str))
-    paths["summary"].write_text(summary_markdown(results))
-    paths["report"].write_text(report_html(results), encoding="utf-8")
-    return paths
+    return steps.write_outputs(results, out, summary_markdown(results), report_html(results))

@@ -5,11 +5,11 @@ policy more robust?" computed from those intervals. Every figure printed is comp
 
 from __future__ import annotations
 
-import json
 from html import escape
 from pathlib import Path
 from typing import Any
 
+from hivla.experiments import steps
 from hivla.experiments.steps import pct, success_cell
 from hivla.reporting import bar_chart, html_page, markdown_table, plots, table
 
@@ -155,8 +155,4 @@ def report_html(results: dict[str, Any]) -> str:
 
 def write_outputs(results: dict[str, Any], out: Path) -> dict[str, Path]:
     """Write ``results.json``, ``summary.md`` and ``report.html`` into ``out``; return their paths."""
-    paths = {"results": out / "results.json", "summary": out / "summary.md", "report": out / "report.html"}
-    paths["results"].write_text(json.dumps(results, indent=2, default=str))
-    paths["summary"].write_text(summary_markdown(results))
-    paths["report"].write_text(report_html(results), encoding="utf-8")
-    return paths
+    return steps.write_outputs(results, out, summary_markdown(results), report_html(results))
