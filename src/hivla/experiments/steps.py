@@ -6,12 +6,43 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from hivla.errors import HivlaError
 
 DONE_FILE = "experiment_step_done.json"  # default name of a finished step's record
+
+
+class RunOptionsError(HivlaError, ValueError):
+    """Workers or threads an experiment cannot run with."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunOptions:
+    """Where an experiment's recordings, trainings and evaluations run (a base of its config):
+    ``workers`` evaluation episodes at once, ``collect_workers`` recording workers, ``threads`` torch
+    threads of every training (they run one at a time; 0: the machine's cores), ``backend`` local | ray
+    (``hivla.utils.pool``) and its cluster ``address``."""
+
+    workers: int = 1
+    collect_workers: int = 1
+    threads: int = 1
+    backend: str = "local"
+    address: str | None = None
+
+    def check_run_options(self) -> None:
+        """Raise for an unknown backend or address, or :class:`RunOptionsError` for fewer than one worker
+        or negative threads."""
+        from hivla.utils.pool import check_backend
+
+        check_backend(self.backend, self.address)
+        if min(self.workers, self.collect_workers) < 1 or self.threads < 0:
+            raise RunOptionsError(
+                f"workers and collect_workers must be >= 1 and threads >= 0, got {self.workers}, "
+                f"{self.collect_workers}, {self.threads}"
+            )
 
 
 class OutputMismatchError(HivlaError, ValueError):

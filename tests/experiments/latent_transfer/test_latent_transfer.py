@@ -76,7 +76,7 @@ def test_options_are_checked():
         Config(out="x", preset="debug", arms=("scratch", "latent-everything"))
     with pytest.raises(ValueError, match="no episode"):
         Config(out="x", preset="debug", fractions=(0.1,))
-    with pytest.raises(ValueError, match="threads must be >= 0"):
+    with pytest.raises(ValueError, match="threads >= 0"):
         Config(out="x", preset="debug", threads=-1)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hivla.errors import HivlaError
+from hivla.experiments.steps import RunOptions
 from hivla.registry import Registry
 
 ARMS = ("per-body", "joint", "held-out")
@@ -66,7 +67,7 @@ STANDARD_EMBODIMENTS = (*DEFAULT_EMBODIMENTS, "mobile")
 
 
 @dataclass(frozen=True)
-class CrossConfig:
+class CrossConfig(RunOptions):
     """One run of ``hivla experiment cross-embodiment``; see its ``--help``.
 
     ``embodiments`` empty: the preset's bodies (the standard preset adds the mobile body)."""
@@ -78,17 +79,11 @@ class CrossConfig:
     held_out: tuple[str, ...] = ("arm5",)
     arms: tuple[str, ...] = ARMS
     sizes: CrossSizes | None = None  # None: the preset's
-    workers: int = 1
-    collect_workers: int = 1
-    threads: int = 1  # torch threads of every training (they run one at a time); 0: the machine's cores
-    backend: str = "local"  # where the evaluations and the recordings run: local | ray (hivla.utils.pool)
-    address: str | None = None
 
     def __post_init__(self) -> None:
         from hivla.sim import EMBODIMENTS, SUITES, embodiments_of
-        from hivla.utils.pool import check_backend
 
-        check_backend(self.backend, self.address)
+        self.check_run_options()
         if self.sizes is None:
             EXPERIMENT_PRESETS.get(self.preset)
         SUITES.get(self.suite)
@@ -125,11 +120,6 @@ class CrossConfig:
                     f"--held-out must name distinct bodies among the embodiments {list(bodies)}, got "
                     f"{list(self.held_out)}: a held-out body is trained without and evaluated zero-shot"
                 )
-        if min(self.workers, self.collect_workers) < 1 or self.threads < 0:
-            raise CrossEmbodimentError(
-                f"workers and collect_workers must be >= 1 and threads >= 0, got {self.workers}, "
-                f"{self.collect_workers}, {self.threads}"
-            )
 
     @property
     def resolved(self) -> CrossSizes:

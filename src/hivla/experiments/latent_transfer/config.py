@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from hivla.experiments.steps import RunOptions
 from hivla.latent_actions.probe import ProbeConfig
 from hivla.registry import Registry
 
@@ -78,7 +79,7 @@ EXPERIMENT_PRESETS.add(
 
 
 @dataclass(frozen=True)
-class TransferConfig:
+class TransferConfig(RunOptions):
     """One run of ``hivla experiment latent-transfer``; see its ``--help``."""
 
     out: str
@@ -89,17 +90,11 @@ class TransferConfig:
     align_weight: float = 0.5
     arms: tuple[str, ...] = ARMS
     sizes: TransferSizes | None = None  # None: the preset's
-    workers: int = 1
-    collect_workers: int = 1
-    threads: int = 1  # torch threads of every training (they run one at a time); 0: the machine's cores
-    backend: str = "local"  # where the evaluations and the recordings run: local | ray (hivla.utils.pool)
-    address: str | None = None
 
     def __post_init__(self) -> None:
         from hivla.sim import EMBODIMENTS, SUITES
-        from hivla.utils.pool import check_backend
 
-        check_backend(self.backend, self.address)
+        self.check_run_options()
         sizes = self.sizes or EXPERIMENT_PRESETS.get(self.preset)
         SUITES.get(self.suite)
         for e in self.embodiments:
@@ -113,8 +108,8 @@ class TransferConfig:
             raise ValueError(f"arms must be distinct names among {', '.join(ARMS)}; got {list(self.arms)}")
         if "latent-others" in self.arms and len(self.embodiments) < 2:
             raise ValueError("the latent-others arm pretrains on the other embodiments: give at least two")
-        if self.align_weight < 0 or min(self.workers, self.collect_workers) < 1 or self.threads < 0:
-            raise ValueError("align_weight and threads must be >= 0, workers and collect_workers >= 1")
+        if self.align_weight < 0:
+            raise ValueError(f"align_weight must be >= 0 (0: pure video), got {self.align_weight}")
         if sizes.labelled_episodes * min(sizes.fractions) < 1:
             raise ValueError(
                 f"the smallest fraction {min(sizes.fractions)} of {sizes.labelled_episodes} labelled episodes "

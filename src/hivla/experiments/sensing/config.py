@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hivla.experiments.steps import RunOptions
 from hivla.registry import Registry
 
 
@@ -72,7 +73,7 @@ EXPERIMENT_PRESETS.add(  # hours on 2 CPU cores, minutes on a GPU
 
 
 @dataclass(frozen=True)
-class SensingConfig:
+class SensingConfig(RunOptions):
     """One run of ``hivla experiment sensing``; see its ``--help``."""
 
     out: str
@@ -82,17 +83,11 @@ class SensingConfig:
     arms: tuple[str, ...] = DEFAULT_ARMS
     shifts: tuple[str, ...] = DEFAULT_SHIFTS
     sizes: SensingSizes | None = None  # None: the preset's
-    workers: int = 1
-    collect_workers: int = 1
-    threads: int = 1  # torch threads of every training (they run one at a time); 0: the machine's cores
-    backend: str = "local"  # where the evaluations and the recording run: local | ray (hivla.utils.pool)
-    address: str | None = None
 
     def __post_init__(self) -> None:
         from hivla.sim import check_embodiment, is_external, parse_shifts
-        from hivla.utils.pool import check_backend
 
-        check_backend(self.backend, self.address)
+        self.check_run_options()
         self.resolved  # noqa: B018 (raises for an unknown preset)
         if is_external(self.suite):
             raise ValueError(f"suite {self.suite} is an external benchmark and has no hivla sensors")
@@ -107,8 +102,6 @@ class SensingConfig:
             raise ValueError(
                 f"give each shift axis once, at a level >= 1 (e.g. lighting=2); got {list(self.shifts)}"
             )
-        if min(self.workers, self.collect_workers) < 1 or self.threads < 0:
-            raise ValueError("workers and collect_workers must be >= 1, threads >= 0")
 
     @property
     def resolved(self) -> SensingSizes:
