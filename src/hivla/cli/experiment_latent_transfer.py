@@ -19,7 +19,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from hivla.cli.experiment_options import ExperimentRunOptions
+from hivla.cli.experiment_options import ExperimentRunOptions, with_size_overrides
 
 
 @dataclass(frozen=True)
@@ -76,14 +76,12 @@ def experiment(cfg: Config) -> Any:
         "lam_steps",
         "pretrain_steps",
     )
-    changes = {k: getattr(cfg, k) for k in names if getattr(cfg, k)}
+    sizes = with_size_overrides(sizes, cfg, names)
     if cfg.fractions:
-        changes["fractions"] = tuple(cfg.fractions)
+        sizes = dataclasses.replace(sizes, fractions=tuple(cfg.fractions))
     return TransferConfig(
         out=cfg.out, preset=cfg.preset, target=cfg.target, embodiments=tuple(cfg.embodiments), suite=cfg.suite,
-        align_weight=cfg.align_weight, arms=tuple(cfg.arms), sizes=dataclasses.replace(sizes, **changes),
-        workers=cfg.workers, collect_workers=cfg.collect_workers, threads=cfg.threads, backend=cfg.backend,
-        address=cfg.address,
+        align_weight=cfg.align_weight, arms=tuple(cfg.arms), sizes=sizes, **cfg.run_options(),
     )  # fmt: skip
 
 

@@ -3,7 +3,10 @@ shares with every such experiment (inherited by the command's ``Config``)."""
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -21,3 +24,12 @@ class ExperimentRunOptions:
     cluster; needs pip install -e '.[ray]'; docs/scaling.md)."""
     address: str | None = None
     """Ray cluster to use with --backend ray: auto or ray://HOST:PORT; default: start Ray on this machine."""
+
+    def run_options(self) -> dict[str, Any]:
+        """These options as keyword arguments of the experiment's own config (``RunOptions``)."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(ExperimentRunOptions)}
+
+
+def with_size_overrides(sizes: Any, cfg: Any, names: Iterable[str]) -> Any:
+    """The preset's ``sizes`` with each of ``names`` the command ``cfg`` sets (zero / empty keeps the preset's)."""
+    return dataclasses.replace(sizes, **{k: getattr(cfg, k) for k in names if getattr(cfg, k)})

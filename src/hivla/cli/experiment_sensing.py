@@ -15,11 +15,10 @@ and evaluations; a rerun reuses every finished step (another --shift list evalua
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from hivla.cli.experiment_options import ExperimentRunOptions
+from hivla.cli.experiment_options import ExperimentRunOptions, with_size_overrides
 
 
 @dataclass(frozen=True)
@@ -56,12 +55,12 @@ def experiment(cfg: Config) -> Any:
     """The experiment config: the preset's sizes with the overrides."""
     from hivla.experiments.sensing.config import EXPERIMENT_PRESETS, SensingConfig
 
-    sizes = EXPERIMENT_PRESETS.get(cfg.preset)
-    changes = {k: getattr(cfg, k) for k in ("episodes", "steps", "eval_episodes") if getattr(cfg, k)}
+    sizes = with_size_overrides(
+        EXPERIMENT_PRESETS.get(cfg.preset), cfg, ("episodes", "steps", "eval_episodes")
+    )
     return SensingConfig(
         out=cfg.out, preset=cfg.preset, suite=cfg.suite, embodiment=cfg.embodiment, arms=tuple(cfg.arms),
-        shifts=tuple(cfg.shift), sizes=dataclasses.replace(sizes, **changes), workers=cfg.workers,
-        collect_workers=cfg.collect_workers, threads=cfg.threads, backend=cfg.backend, address=cfg.address,
+        shifts=tuple(cfg.shift), sizes=sizes, **cfg.run_options(),
     )  # fmt: skip
 
 

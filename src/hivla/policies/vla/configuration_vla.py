@@ -207,8 +207,9 @@ class VLAConfig:
 
     @property
     def any_embodiment(self) -> bool:
-        """True when the policy can drive any body (universal actions from the shared proprioception)."""
-        return self.proprio == "shared" and self.action_space == "universal"
+        """True when the policy can drive any body: it reads the shared proprioception (which
+        ``__post_init__`` allows with universal actions only)."""
+        return self.proprio == "shared"
 
     @property
     def resolved(self) -> bool:
