@@ -9,7 +9,16 @@ import pytest
 from hivla.errors import HivlaError
 from hivla.sim import EMBODIMENTS, SUITES, ScriptedExpert, check_embodiment, embodiments_of, make_env
 from hivla.sim.benchmarks import EmbodimentMismatchError
-from hivla.sim.embodiments import BASE_AREA_HIGH, BASE_AREA_LOW, BASE_YAW_LIMIT
+from hivla.sim.embodiments import (
+    ARM_MOUNT,
+    BASE_AREA_HIGH,
+    BASE_AREA_LOW,
+    BASE_HOME,
+    BASE_YAW_LIMIT,
+    HOME_MOUNT,
+    WORKSPACE_HIGH,
+    WORKSPACE_LOW,
+)
 from hivla.sim.env import NeedsBaseError
 from hivla.types import check_universal_action, universal_for_body
 
@@ -104,6 +113,56 @@ def test_a_still_hand_stays_while_the_base_drives(mobile_env):
         env.step(env.from_universal(action))
     assert emb.base_pose()[1] - base[1] > 0.12
     assert np.linalg.norm(emb.ee_pos() - hand) < 0.02
+
+
+def test_a_still_hand_stays_while_the_base_turns(mobile_env):
+    """Turning the base carries the hand round; the arm takes the turn out (within 3 cm at 0.08 rad/step)."""
+    env = mobile_env
+    env.reset(seed=SUITES.get("tabletop-mobile").heldout_seeds[2])
+    emb = env.embodiment
+    hand = emb.ee_pos()
+    action = np.r_[np.zeros(6), -1.0, 0.0, 0.0, 0.08].astype(np.float32)
+    drift = []
+    for _ in range(7):
+        env.step(env.from_universal(action))
+        drift.append(np.linalg.norm(emb.ee_pos() - hand))
+    assert emb.base_pose()[2] > 0.45
+    assert max(drift) < 0.03, drift
+
+
+def test_arm_frame_round_trips_and_is_the_world_at_home(mobile_env):
+    env = mobile_env
+    env.reset(seed=SUITES.get("tabletop-mobile").heldout_seeds[0])
+    emb = env.embodiment
+    point = np.array([0.1, -0.3, 0.2])
+    np.testing.assert_allclose(emb.to_arm_frame(point), point, atol=1e-12)  # the base at home
+    for q in ([0.0, 0.3, 0.5], [-0.2, -0.4, -0.6]):
+        arm = emb.to_arm_frame(point, np.array(q))
+        np.testing.assert_allclose(emb.from_arm_frame(arm, np.array(q)), point, atol=1e-12)
+        assert abs(np.linalg.norm(arm[:2] - HOME_MOUNT) - np.linalg.norm(point[:2] - _mount_at(q))) < 1e-12
+
+
+def _mount_at(q) -> np.ndarray:
+    x, y, yaw = BASE_HOME[0] + q[0], BASE_HOME[1] + q[1], q[2]
+    return np.array([x + ARM_MOUNT * np.cos(yaw), y + ARM_MOUNT * np.sin(yaw)])
+
+
+def test_the_workspace_box_turns_with_the_base(mobile_env):
+    """With the base turned left, the hand driven left stops at the turned box's edge, beyond where the
+    unturned box would have stopped it, and stays inside the turned one."""
+    env = mobile_env
+    env.reset(seed=SUITES.get("tabletop-mobile").heldout_seeds[2])
+    emb = env.embodiment
+    turn = np.r_[np.zeros(6), -1.0, 0.0, 0.0, 0.08].astype(np.float32)
+    for _ in range(7):
+        env.step(env.from_universal(turn))
+    left = np.r_[0.0, 0.03, 0.0, 0.0, 0.0, 0.0, -1.0, 0.0, 0.0, 0.0].astype(np.float32)
+    for _ in range(40):
+        env.step(env.from_universal(left))
+    in_arm = emb.to_arm_frame(emb.ee_pos())
+    assert np.all(in_arm >= WORKSPACE_LOW - 0.02) and np.all(in_arm <= WORKSPACE_HIGH + 0.02), in_arm
+    unturned_edge = WORKSPACE_HIGH[1] + emb.mount_xy()[1] - HOME_MOUNT[1]
+    assert emb.ee_pos()[1] > unturned_edge + 0.1
 
 
 def test_base_limits_hold_under_random_actions(mobile_env):

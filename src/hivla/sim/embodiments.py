@@ -586,6 +586,7 @@ BASE_YAW_LIMIT = 0.6  # radians either way
 MAX_BASE_SPEED = 0.3  # m/s along each axis of the base frame
 MAX_BASE_TURN = 1.0  # rad/s
 ARM_MOUNT = 0.16  # metres ahead of the base origin: where the arm stands (over the table edge)
+HOME_MOUNT = np.array([BASE_HOME[0] + ARM_MOUNT, BASE_HOME[1]])  # the mount's world xy at home
 
 
 def _mobile_base_xml(arm_body: str) -> str:
@@ -622,7 +623,7 @@ class Mobile(CartesianTargetArm):
     rad/s). The base follows position targets integrated from the velocity, kept inside its floor
     area (``BASE_AREA_LOW``/``HIGH``, never nearer the table than at home) and yaw limit; the arm
     tracks a world-frame target of the hand with Jacobian IK, so a still hand stays put while the
-    base drives under it, within the arm's workspace box, which moves with the base.
+    base drives under it, within the arm's workspace box, which moves and turns with the base.
 
     Universal action (10): the hand's world motion per step, the gripper, and the base's world motion
     per step (``hivla.types``).
@@ -683,19 +684,35 @@ class Mobile(CartesianTargetArm):
 
     def mount_xy(self) -> np.ndarray:
         """World xy of the arm's mount (its first joint)."""
-        x, y, yaw = self.base_pose()
-        return np.array([x + ARM_MOUNT * np.cos(yaw), y + ARM_MOUNT * np.sin(yaw)])
+        return self._mount(self.data.qpos[self.base_qadr])[0]
 
-    def workspace(self) -> tuple[np.ndarray, np.ndarray]:
-        """The box the hand's target stays in: the fixed arms' workspace carried along by the base."""
-        shift = np.r_[self.mount_xy() - (BASE_HOME[0] + ARM_MOUNT, BASE_HOME[1]), 0.0]
-        return WORKSPACE_LOW + shift, WORKSPACE_HIGH + shift
+    def to_arm_frame(self, point: np.ndarray, q_base: np.ndarray | None = None) -> np.ndarray:
+        """World xyz -> where it would be for the fixed arms (mount at home, yaw 0), whose workspace box
+        (``WORKSPACE_LOW``/``HIGH``) the arm keeps: the box turns and moves with the base. ``q_base``:
+        the base's joint values (x, y, yaw from home) to use instead of the current ones."""
+        q = self.data.qpos[self.base_qadr] if q_base is None else np.asarray(q_base, np.float64)
+        mount, yaw = self._mount(q)
+        p = np.asarray(point, np.float64)
+        xy = geo.rot_z(-yaw)[:2, :2] @ (p[:2] - mount) + HOME_MOUNT
+        return np.r_[xy, p[2]]
+
+    def from_arm_frame(self, point: np.ndarray, q_base: np.ndarray | None = None) -> np.ndarray:
+        """The inverse of ``to_arm_frame``."""
+        q = self.data.qpos[self.base_qadr] if q_base is None else np.asarray(q_base, np.float64)
+        mount, yaw = self._mount(q)
+        p = np.asarray(point, np.float64)
+        return np.r_[geo.rot_z(yaw)[:2, :2] @ (p[:2] - HOME_MOUNT) + mount, p[2]]
+
+    def _mount(self, q_base: np.ndarray) -> tuple[np.ndarray, float]:
+        """World xy of the arm's mount and the base's yaw for base joint values ``q_base``."""
+        yaw = float(q_base[2])
+        base_xy = np.asarray(BASE_HOME) + q_base[:2]
+        return base_xy + ARM_MOUNT * np.array([np.cos(yaw), np.sin(yaw)]), yaw
 
     def in_reach(self, point: np.ndarray) -> bool:
         """Whether the hand can get to ``point`` (world xyz) without moving the base."""
-        low, high = self.workspace()
-        p = np.asarray(point, np.float64)
-        return bool(np.all(p >= low) and np.all(p <= high))
+        p = self.to_arm_frame(point)
+        return bool(np.all(p >= WORKSPACE_LOW) and np.all(p <= WORKSPACE_HIGH))
 
     def reset(self) -> None:
         self.data.qpos[self.base_qadr] = 0.0
@@ -726,18 +743,23 @@ class Mobile(CartesianTargetArm):
         self.base_cmd = np.clip(self.base_cmd + step, low, high)
         self.base_cmd = np.clip(self.base_cmd, q_base - 0.1, q_base + 0.1)  # no wind-up when blocked
         self.data.ctrl[self.base_act] = self.base_cmd
-        # The arm: a world-frame hand target, reached from where the base will be after this step.
+        # The arm: a world-frame hand target inside the workspace box as the base will stand after this
+        # step, reached from where the base carries the hand (its translation and turn this step).
         dpos, drot = turn @ native[:3], turn @ native[3:6]
-        moved = np.r_[self.base_cmd[:2] - q_base[:2], 0.0]  # the base's motion this step (yaw ignored)
+        spin = geo.rot_z(self.base_cmd[2] - q_base[2])
         ee = self.ee_pos()
-        wlow, whigh = self.workspace()
-        self.target_pos = np.clip(self.target_pos + dpos, wlow + moved, whigh + moved)
-        self.target_pos = ee + moved + np.clip(self.target_pos - ee - moved, -0.05, 0.05)
+        base_now, base_next = np.asarray(BASE_HOME) + q_base[:2], np.asarray(BASE_HOME) + self.base_cmd[:2]
+        carried = np.r_[spin[:2, :2] @ (ee[:2] - base_now) + base_next, ee[2]]
+        wanted = self.to_arm_frame(self.target_pos + dpos, self.base_cmd)
+        self.target_pos = self.from_arm_frame(np.clip(wanted, WORKSPACE_LOW, WORKSPACE_HIGH), self.base_cmd)
+        self.target_pos = carried + np.clip(self.target_pos - carried, -0.05, 0.05)
         self.target_mat = geo.axis_angle_to_mat(drot) @ self.target_mat
         err = np.concatenate(
-            [self.target_pos - ee - moved, geo.orientation_error(self.ee_mat(), self.target_mat)]
+            [self.target_pos - carried, geo.orientation_error(spin @ self.ee_mat(), self.target_mat)]
         )
-        self.q_cmd = self.q() + dls(self.jacobian(), err, 0.02)
+        jac = self.jacobian()
+        jac = np.vstack([spin @ jac[:3], spin @ jac[3:]])  # the arm's joints act in the turned base
+        self.q_cmd = self.q() + dls(jac, err, 0.02)
         self._hold_command()
         self.set_gripper(float(native[6]))
 
