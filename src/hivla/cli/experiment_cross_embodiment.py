@@ -74,6 +74,9 @@ def run(cfg: Config, quiet: bool = False) -> dict[str, Any]:
         "success": {
             body: {arm: c["success"] for arm, c in row.items()} for body, row in results["table"].items()
         },
+        "pooled_differences": {
+            name: rows["pooled"]["difference"] for name, rows in results["differences"].items()
+        },
         "wall_seconds": results["wall_seconds"],
     }
     if not quiet:

@@ -112,3 +112,23 @@ def success_cell(block: dict[str, Any] | None) -> str:
         return "–"
     lo, hi = block["success_ci95"]
     return f"{pct(block['success'])} [{pct(lo)}, {pct(hi)}] ({block['successes']}/{block['episodes']})"
+
+
+def points_cell(difference: float | None, ci: list[float] | None) -> str:
+    """``+27 [+16, +38]``: a difference of two success rates in percentage points with its interval;
+    ``–`` when it was not measured."""
+    if difference is None or ci is None:
+        return "–"
+    return f"{100 * difference:+.0f} [{100 * ci[0]:+.0f}, {100 * ci[1]:+.0f}]"
+
+
+def verdict(ci: list[float] | None) -> str:
+    """What a difference's interval shows: ``better`` (above zero), ``worse`` (below), ``no difference
+    shown`` (it holds zero), ``not measured``."""
+    if ci is None:
+        return "not measured"
+    if ci[0] > 0:
+        return "better"
+    if ci[1] < 0:
+        return "worse"
+    return "no difference shown"

@@ -10,6 +10,7 @@ import pytest
 from hivla.cli.experiment_cross_embodiment import Config, experiment
 from hivla.cli.main import main
 from hivla.errors import HivlaError
+from hivla.experiments.cross_embodiment.run import paired_differences
 from hivla.registry import UnknownNameError
 
 
@@ -45,8 +46,17 @@ def test_debug_preset_end_to_end_then_reused(tmp_path, capsys):
     assert "0/1)" in md or "1/1)" in md
     pooled = sum(table[b]["joint"]["successes"] for b in table)
     assert "| all evaluated bodies (pooled) |" in md and f"({pooled}/3)" in md
+    diffs = results["differences"]
+    assert set(diffs) == {"joint - per-body", "held-out - per-body", "held-out - joint"}
+    assert set(diffs["joint - per-body"]) == {"floating", "arm5", "mobile", "pooled"}
+    assert set(diffs["held-out - joint"]) == {"arm5", "mobile", "pooled"}
+    assert diffs["joint - per-body"]["pooled"]["paired_seeds"] == 3
+    assert (
+        summary["pooled_differences"]["held-out - joint"] == diffs["held-out - joint"]["pooled"]["difference"]
+    )
+    assert "## Paired differences" in md and "joint - per-body, over floating, arm5, mobile" in md
     html = (out / "report.html").read_text()
-    assert 'data-plot="cross-embodiment"' in html and "Wilson" in html
+    assert 'data-plot="cross-embodiment"' in html and "Wilson" in html and "Paired differences" in html
 
     stamp = (out / "runs" / "joint" / "cross_embodiment_done.json").stat().st_mtime_ns
     args[-1:] = ["--threads", "2"]
@@ -54,6 +64,34 @@ def test_debug_preset_end_to_end_then_reused(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "(reused)" in printed and " -> " not in printed
     assert (out / "runs" / "joint" / "cross_embodiment_done.json").stat().st_mtime_ns == stamp
+
+
+def _cell(outcomes: dict[str, int]) -> dict:
+    return {"outcomes": outcomes}
+
+
+def test_paired_differences_per_body_and_pooled():
+    """Differences pair episodes by body and seed; pooled joins every body both arms ran on."""
+    table = {
+        "floating": {"per-body": _cell({"1": 0, "2": 0, "3": 1}), "joint": _cell({"1": 1, "2": 1, "3": 1})},
+        "arm5": {
+            "per-body": _cell({"1": 1, "2": 1, "3": 1, "4": 1}),
+            "joint": _cell({"1": 1, "2": 0, "3": 1, "4": 1}),
+            "held-out": _cell({"1": 0, "2": 0, "3": 0}),  # seed 4 not run: left out of its pairs
+        },
+    }
+    diffs = paired_differences(table)
+    assert list(diffs) == ["joint - per-body", "held-out - per-body", "held-out - joint"]
+    assert diffs["joint - per-body"]["floating"]["difference"] == pytest.approx(2 / 3)
+    assert diffs["joint - per-body"]["arm5"]["difference"] == pytest.approx(-1 / 4)
+    pooled = diffs["joint - per-body"]["pooled"]
+    assert pooled["paired_seeds"] == 7 and pooled["difference"] == pytest.approx(1 / 7)
+    lo, hi = pooled["ci95"]
+    assert lo <= pooled["difference"] <= hi
+    zero_shot = diffs["held-out - per-body"]
+    assert set(zero_shot) == {"arm5", "pooled"} and zero_shot["arm5"]["paired_seeds"] == 3
+    assert zero_shot["arm5"]["difference"] == -1.0 and zero_shot["arm5"]["ci95"] == [-1.0, -1.0]
+    assert diffs["held-out - joint"]["arm5"]["difference"] == pytest.approx(-2 / 3)
 
 
 def test_options_are_checked():

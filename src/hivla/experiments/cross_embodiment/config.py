@@ -14,6 +14,9 @@ ARM_LABELS = {
     "joint": "one policy, every body's data",
     "held-out": "zero-shot (trained on the other bodies)",
 }
+# the paired comparisons reported (arm minus arm, on the seeds both ran): does training with the other
+# bodies help a body, and how much of its own data's worth does a body get zero-shot?
+COMPARISONS = (("joint", "per-body"), ("held-out", "per-body"), ("held-out", "joint"))
 RESULTS_FORMAT, RESULTS_VERSION = "hivla.cross_embodiment", 1
 DONE_FILE = "cross_embodiment_done.json"
 

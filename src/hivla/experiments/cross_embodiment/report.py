@@ -1,7 +1,8 @@
 """Outputs of the cross-embodiment experiment: ``results.json``, ``summary.md`` and a self-contained
 ``report.html`` (``hivla.reporting``): the table of success per evaluated body and arm with Wilson 95%
 intervals (each evaluation's, and ``hivla.evaluation.stats.wilson_interval`` over the pooled counts),
-a bar chart of the same, and the command that reproduces it. Every figure printed is computed here from the results."""
+a bar chart of the same, the paired differences between arms on the same seeds (per body and pooled)
+with what their intervals show, and the command that reproduces it. Every figure printed is computed here from the results."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Any
 from hivla.evaluation.stats import wilson_interval
 from hivla.experiments import steps
 from hivla.experiments.cross_embodiment.config import ARM_LABELS, ARMS, EXPERIMENT_PRESETS
-from hivla.experiments.steps import success_cell
+from hivla.experiments.steps import points_cell, success_cell, verdict
 from hivla.reporting import bar_chart, html_page, markdown_table, plots, table
 
 SUCCESS_NOTE = (
@@ -21,6 +22,12 @@ SUCCESS_NOTE = (
     "of a body; 95% Wilson score intervals; (successes/episodes). Every policy is the same VLA preset "
     "trained for the same steps on universal actions from the shared proprioception (hand pose and "
     "gripper): the arms differ in their training data only. Zero-shot: the body's own data never trained it."
+)
+
+DIFFERENCE_NOTE = (
+    "One arm's success minus another's on the same bodies and seeds, in percentage points, with a 95% "
+    "paired percentile bootstrap interval over seeds (pooled: over every paired episode of the bodies "
+    "both arms ran on). Better/worse: the interval excludes zero."
 )
 
 
@@ -48,6 +55,36 @@ def pooled(results: dict[str, Any], arm: str) -> dict[str, Any] | None:
     wins, n = sum(int(c["successes"]) for c in cells), sum(int(c["episodes"]) for c in cells)
     return {"successes": wins, "episodes": n, "success": wins / n if n else 0.0,
             "success_ci95": list(wilson_interval(wins, n))}  # fmt: skip
+
+
+def difference_rows(results: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """Rows: evaluated body, then pooled; columns: each comparison of arms in percentage points."""
+    diffs = results.get("differences", {})
+    header = ["evaluated body", *(f"{name} (points)" for name in diffs)]
+    bodies = [b for b in results["table"] if any(b in rows for rows in diffs.values())]
+    rows = [[body, *(points_cell(**_pair(diffs[n].get(body))) for n in diffs)] for body in bodies]
+    if len(bodies) > 1:
+        rows.append(["all (pooled)", *(points_cell(**_pair(diffs[n].get("pooled"))) for n in diffs)])
+    return header, rows
+
+
+def _pair(cell: dict[str, Any] | None) -> dict[str, Any]:
+    cell = cell or {}
+    return {"difference": cell.get("difference"), "ci": cell.get("ci95")}
+
+
+def answer_lines(results: dict[str, Any]) -> list[str]:
+    """One line per comparison, pooled over the bodies both arms ran on: the difference, its interval
+    and what the interval shows."""
+    lines = []
+    for name, rows in results.get("differences", {}).items():
+        cell = rows["pooled"]
+        bodies = [b for b in rows if b != "pooled"]
+        lines.append(
+            f"- {name}, over {', '.join(bodies)} ({cell['paired_seeds']} paired episodes): "
+            f"{points_cell(**_pair(cell))} points, {verdict(cell['ci95'])}"
+        )
+    return lines
 
 
 def run_rows(results: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
@@ -92,6 +129,10 @@ def summary_markdown(results: dict[str, Any]) -> str:
         "## Success per body",
         markdown_table(*table_rows(results)),
         SUCCESS_NOTE,
+        "## Paired differences",
+        markdown_table(*difference_rows(results)),
+        DIFFERENCE_NOTE,
+        "\n".join(answer_lines(results)),
         "## Trainings",
         markdown_table(*run_rows(results)),
         "## Command",
@@ -118,6 +159,9 @@ def report_html(results: dict[str, Any]) -> str:
         f"<ul>{setup}</ul>",
         f"<h2>Success per body</h2>{table(*table_rows(results))}{plots([success_plot(results)])}",
         f'<p class="muted">{escape(SUCCESS_NOTE)}</p>',
+        f"<h2>Paired differences</h2>{table(*difference_rows(results))}",
+        f'<p class="muted">{escape(DIFFERENCE_NOTE)}</p>',
+        "<ul>" + "".join(f"<li>{escape(line[2:])}</li>" for line in answer_lines(results)) + "</ul>",
         f"<h2>Trainings</h2>{table(*run_rows(results))}",
         f"<h2>Command</h2><pre>{cmds}</pre>",
     ]

@@ -9,7 +9,9 @@ saw?
    ``held-out/<body>`` on every body's but that one. A wheeled body's 10-wide actions train together
    with the fixed bodies' 7 (padded, the base part masked out of their loss).
 3. Evaluations on the same held-out seeds per body (``evals/<arm>/<body>``): per-body and joint on
-   every body, held-out zero-shot on its own body; success with Wilson 95% intervals.
+   every body, held-out zero-shot on its own body; success with Wilson 95% intervals, and each
+   comparison of arms on the same seeds (joint minus per-body, zero-shot minus per-body and minus
+   joint) with a paired bootstrap interval, per body and pooled.
 
 Everything lands in ``out``; a rerun reuses every finished dataset, training and evaluation whose
 configuration matches (a killed training resumes). Writes results.json, summary.md, report.html.
@@ -24,7 +26,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from hivla.experiments.cross_embodiment.config import DONE_FILE, RESULTS_FORMAT, RESULTS_VERSION, CrossConfig
+from hivla.experiments.cross_embodiment.config import (
+    COMPARISONS,
+    DONE_FILE,
+    RESULTS_FORMAT,
+    RESULTS_VERSION,
+    CrossConfig,
+)
 from hivla.experiments.steps import read_json, run_once
 
 Log = Callable[[str], None]
@@ -117,7 +125,37 @@ def ensure_eval(cfg: CrossConfig, arm: str, body: str, run: str, log: Log) -> di
     results, reused = evaluate_or_reuse(ecfg, where)
     o = results.metrics["overall"]
     log(f"eval {arm} on {body}: " + ("reused" if reused else f"{o['successes']}/{o['episodes']} successes"))
-    return {**o, "seeds": [int(r.seed) for r in results.episodes]}
+    outcomes = {str(r.seed): int(bool(r.success)) for r in results.episodes}
+    return {**o, "seeds": [int(r.seed) for r in results.episodes], "outcomes": outcomes}
+
+
+def paired_differences(table: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Each comparison of ``COMPARISONS`` (arm minus arm) per body both arms ran on and pooled over
+    those bodies, on the seeds both ran, with a paired bootstrap interval
+    (``hivla.evaluation.stats.paired_difference_ci``): ``"<a> - <b>"`` -> body or ``pooled`` ->
+    ``{"difference", "ci95", "paired_seeds"}``."""
+    from hivla.evaluation.stats import paired_difference_ci
+
+    out: dict[str, dict[str, Any]] = {}
+    for a, b in COMPARISONS:
+        rows: dict[str, Any] = {}
+        pooled_a: list[int] = []
+        pooled_b: list[int] = []
+        for body, arms in table.items():
+            if a not in arms or b not in arms:
+                continue
+            mine, theirs = arms[a]["outcomes"], arms[b]["outcomes"]
+            seeds = sorted(set(mine) & set(theirs))
+            xs, ys = [mine[s] for s in seeds], [theirs[s] for s in seeds]
+            diff, ci = paired_difference_ci(xs, ys)
+            rows[body] = {"difference": diff, "ci95": ci, "paired_seeds": len(seeds)}
+            pooled_a += xs
+            pooled_b += ys
+        if rows:
+            diff, ci = paired_difference_ci(pooled_a, pooled_b)
+            rows["pooled"] = {"difference": diff, "ci95": ci, "paired_seeds": len(pooled_a)}
+            out[f"{a} - {b}"] = rows
+    return out
 
 
 # ---- the experiment ------------------------------------------------------------------------------
@@ -139,7 +177,7 @@ def run_experiment(cfg: CrossConfig, log: Log = print) -> dict[str, Any]:
         table.setdefault(body, {})[arm] = {**block, "run": name}
     results = {
         "format": RESULTS_FORMAT, "version": RESULTS_VERSION, "config": _config_dict(cfg), "data": data,
-        "runs": runs, "table": table, "wall_seconds": round(time.perf_counter() - start, 1),
+        "runs": runs, "table": table, "differences": paired_differences(table), "wall_seconds": round(time.perf_counter() - start, 1),
     }  # fmt: skip
     write_outputs(results, out)
     return results

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from hivla.experiments import steps
-from hivla.experiments.steps import pct, success_cell
+from hivla.experiments.steps import pct, points_cell, success_cell, verdict
 from hivla.reporting import bar_chart, html_page, markdown_table, plots, table
 
 NOTE = (
@@ -25,11 +25,9 @@ def _condition_label(cond: str) -> str:
     return "in distribution" if cond == "none" else cond
 
 
-def _interval(value: float | None, ci: list[float] | None, points: bool = False) -> str:
+def _interval(value: float | None, ci: list[float] | None) -> str:
     if value is None or ci is None:
         return "–"
-    if points:
-        return f"{100 * value:+.0f} [{100 * ci[0]:+.0f}, {100 * ci[1]:+.0f}]"
     return f"{value:.2f} [{ci[0]:.2f}, {ci[1]:.2f}]"
 
 
@@ -69,19 +67,9 @@ def difference_rows(results: dict[str, Any]) -> tuple[list[str], list[list[str]]
     for cond in results["conditions"]:
         cells = [results["versus_reference"][o].get(cond, {}) for o in others]
         rows.append(
-            [_condition_label(cond), *(_interval(c.get("difference"), c.get("ci95"), True) for c in cells)]
+            [_condition_label(cond), *(points_cell(c.get("difference"), c.get("ci95")) for c in cells)]
         )
     return header, rows
-
-
-def _verdict(ci: list[float] | None) -> str:
-    if ci is None:
-        return "not measured"
-    if ci[0] > 0:
-        return "better"
-    if ci[1] < 0:
-        return "worse"
-    return "no difference shown"
 
 
 def answer_lines(results: dict[str, Any]) -> list[str]:
@@ -97,8 +85,8 @@ def answer_lines(results: dict[str, Any]) -> list[str]:
             if mine and theirs and mine["ratio"] is not None and theirs["ratio"] is not None:
                 kept = f"; keeps {pct(mine['ratio'])} of its in-distribution success against {pct(theirs['ratio'])}"
             lines.append(
-                f"- {arm} vs {ref}, {_condition_label(cond)}: {_interval(d.get('difference'), d.get('ci95'), True)} "
-                f"points, {_verdict(d.get('ci95'))}{kept}"
+                f"- {arm} vs {ref}, {_condition_label(cond)}: {points_cell(d.get('difference'), d.get('ci95'))} "
+                f"points, {verdict(d.get('ci95'))}{kept}"
             )
     return lines
 
