@@ -39,10 +39,13 @@ def test_sim_list_json():
     proc = run_cli("sim", "list", "--json")
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
-    assert "tabletop-mixed" in data["suites"] and {"arm5", "arm6", "floating", "hand", "panda"} <= set(
+    assert "tabletop-mixed" in data["suites"] and {"arm5", "arm6", "floating", "hand", "panda", "ur5"} <= set(
         data["embodiments"]
     )
     assert data["embodiments"]["floating"]["missing"] is None  # panda's says which extra it needs, if any
+    ur5 = data["embodiments"]["ur5"]
+    assert "parallel gripper" in ur5["description"] and ur5["native_action"][0] == "base_vx"
+    assert ur5["missing"] is None or "hivla[robots]" in ur5["missing"]
     assert "metaworld-mt10" in data["external_suites"] and "libero-spatial" in data["external_suites"]
     assert "lighting" in data["shift_axes"]
     assert {"depth", "points", "contact"} <= set(data["sensors"]) and data["sensors"]["depth"][

@@ -19,7 +19,7 @@ def _robot_geoms(env) -> set[int]:
 
 
 def test_real_robots_are_registered():
-    assert "panda" in REAL
+    assert {"panda", "ur5"} <= set(REAL)
 
 
 @pytest.mark.parametrize("emb", REAL)
@@ -77,6 +77,18 @@ def test_missing_extra_names_it(monkeypatch):
             make_env("tabletop-single", "panda", render=False)
     finally:
         ra.panda_mjcf.cache_clear()
+
+
+def test_ur5_missing_extra_names_it(monkeypatch):
+    monkeypatch.setattr(ra, "UR5_DISTRIBUTION", "hivla-no-such-robot-data")
+    ra.ur5_mjcf.cache_clear()
+    try:
+        reason = EMBODIMENTS.get("ur5").missing() or ""
+        assert "hivla-no-such-robot-data" in reason and "pip install -e '.[robots]'" in reason
+        with pytest.raises(ra.RobotAssetsMissingError, match=r"pip install 'hivla\[robots\]'"):
+            make_env("tabletop-single", "ur5", render=False)
+    finally:
+        ra.ur5_mjcf.cache_clear()
 
 
 @pytest.mark.parametrize("emb", REAL)

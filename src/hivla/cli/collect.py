@@ -24,7 +24,7 @@ class Config:
     suite: str = "tabletop-single"
     """Suite name (see `hivla sim list`)."""
     embodiment: str = "floating"
-    """Embodiment name: arm6 | arm5 | floating | hand (the human-hand stand-in) | panda | mobile (a wheeled
+    """Embodiment name: arm6 | arm5 | floating | hand (the human-hand stand-in) | panda | ur5 | mobile (a wheeled
     base; the only one for tabletop-mobile); see `hivla sim list`."""
     episodes: int = 10
     """Successful episodes wanted in total (with --resume, including those already recorded)."""

@@ -31,7 +31,7 @@ class Config:
     suite: str = "tabletop-single"
     """Suite name (see `hivla sim list`)."""
     embodiment: str = "floating"
-    """Embodiment name: arm6 | arm5 | floating | panda | mobile (see `hivla sim list`)."""
+    """Embodiment name: arm6 | arm5 | floating | panda | ur5 | mobile (see `hivla sim list`)."""
     episodes: int = 20
     """Episodes per shift condition (seeds from the suite's list, in order)."""
     shift: tuple[str, ...] = ()

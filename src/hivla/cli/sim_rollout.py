@@ -18,7 +18,7 @@ class Config:
     suite: str = "tabletop-mixed"
     """Suite name (see `hivla sim list`)."""
     embodiment: str = "floating"
-    """Embodiment name: arm6 | arm5 | floating | hand | panda (needs hivla[robots]); an external suite's robot (e.g. sawyer) for its suites."""
+    """Embodiment name: arm6 | arm5 | floating | hand | panda, ur5 (need hivla[robots]); an external suite's robot (e.g. sawyer) for its suites."""
     policy: str = "expert"
     """expert (an external suite: its benchmark's scripted policy) | random."""
     episodes: int = 20

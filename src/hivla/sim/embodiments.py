@@ -3,7 +3,8 @@ from the universal end-effector action ``[dx, dy, dz, drx, dry, drz, gripper]`` 
 control step; gripper in [-1, 1], +1 closes).
 
 Every home-made embodiment carries the same parallel-jaw hand (``scene_xml.hand_xml``); ``panda`` is a
-real robot's model with its own hand and collision meshes.
+real robot's model with its own hand and collision meshes; ``ur5`` is a real arm's model (collision
+meshes) that carries the home-made hand on its tool flange.
 
 | name     | kinematics                              | native action                                      |
 |----------|-----------------------------------------|----------------------------------------------------|
@@ -12,6 +13,7 @@ real robot's model with its own hand and collision meshes.
 | floating | floating hand: x, y, z slides, yaw      | xyz delta and yaw delta (world) and gripper in [-1, 1] |
 | hand     | the floating hand dressed as a bigger human hand and forearm, filmed by a shaking front camera | as floating |
 | panda    | the Franka Emika Panda and its hand (``hivla.sim.robot_assets``, extra ``hivla[robots]``) | EE velocity in the base frame and gripper position in [0, 1]; redundant IK with a null-space posture pull |
+| ur5      | the Universal Robots UR5 from its URDF with the benchmark's parallel gripper (``hivla.sim.robot_assets``, extra ``hivla[robots]``) | EE velocity in the UR controller's base frame (speedL) and gripper position in [0, 1]; damped least squares IK over its 6 joints |
 | mobile   | a holonomic wheeled base (x, y, yaw) carrying arm6's arm | hand delta in the base frame, gripper in [-1, 1], base velocity in the base frame (m/s, rad/s); its universal action adds the base part (10 values, ``hivla.types``) |
 
 ``hand`` stands in for videos of human demonstrations (``hivla collect --video-only``): it moves
@@ -267,6 +269,33 @@ def dls(jac: np.ndarray, err: np.ndarray, damping: float) -> np.ndarray:
 def clip_translation(ee: np.ndarray, delta: np.ndarray) -> np.ndarray:
     """Shrink a translation so the end effector stays inside the workspace box."""
     return np.clip(ee + delta, WORKSPACE_LOW, WORKSPACE_HIGH) - ee
+
+
+def last_joint_yaw_room(emb: Embodiment) -> tuple[float, float]:
+    """``yaw_room`` of an arm whose hand turns about the tool axis with its last joint: that joint's room
+    to its limits (the others only tilt the hand while it points down), signed as the hand's yaw turns."""
+    jac = emb.jacobian()
+    sign = np.sign(jac[5, -1]) or 1.0  # world yaw per radian of the last joint (the Panda's: about -1)
+    q, low, high = emb.q()[-1], emb.q_low[-1], emb.q_high[-1]
+    return (q - low, high - q) if sign > 0 else (high - q, q - low)
+
+
+def clamped_dls(emb: Embodiment, err: np.ndarray, posture_gain: float) -> np.ndarray:
+    """Joint step (n,) toward the pose error ``err`` (6,): damped least squares with a null-space pull
+    toward the home posture; a joint the step would push past its limit is frozen (it keeps only the
+    posture pull, which also folds an arm out of a stretched singularity) and the others solve again
+    (clamping IK), so a joint at a limit never absorbs the motion."""
+    q, free = emb.q(), np.ones(len(emb.joint_names), bool)
+    for _ in range(3):
+        jac = emb.jacobian() * free  # (6, n): frozen joints' columns zeroed
+        pinv = jac.T @ np.linalg.inv(jac @ jac.T + 0.02**2 * np.eye(6))  # (n, 6)
+        posture = posture_gain * (emb.home_q - q)  # a frozen joint keeps only this pull
+        dq = pinv @ err + (np.eye(len(q)) - pinv @ jac) @ posture
+        past = free & (((q + dq < emb.q_low + 0.02) & (dq < 0)) | ((q + dq > emb.q_high - 0.02) & (dq > 0)))
+        if not past.any():
+            break
+        free &= ~past
+    return dq
 
 
 class CartesianTargetArm(Embodiment):
@@ -538,36 +567,12 @@ class Panda(CartesianTargetArm):
         self.target_pos = ee + np.clip(self.target_pos - ee, -0.05, 0.05)
         self.target_mat = geo.axis_angle_to_mat(drot) @ self.target_mat
         err = np.concatenate([self.target_pos - ee, geo.orientation_error(self.ee_mat(), self.target_mat)])
-        self.q_cmd = self.q() + self._ik_step(err)
+        self.q_cmd = self.q() + clamped_dls(self, err, self.POSTURE_GAIN)
         self._hold_command()
         self.set_gripper(2.0 * float(native[6]) - 1.0)
 
     def yaw_room(self) -> tuple[float, float]:
-        """The hand turns about the tool axis with the last joint: its room to its limits (the others
-        only tilt it while it points down)."""
-        jac = self.jacobian()
-        sign = np.sign(jac[5, -1]) or 1.0  # world yaw per radian of joint 7 (about -1 pointing down)
-        q, low, high = self.q()[-1], self.q_low[-1], self.q_high[-1]
-        return (q - low, high - q) if sign > 0 else (high - q, q - low)
-
-    def _ik_step(self, err: np.ndarray) -> np.ndarray:
-        """Joint step (7,) toward the pose error ``err`` (6,): damped least squares with a null-space
-        pull toward the home posture; a joint the step would push past its limit is frozen (it keeps
-        only the posture pull, which also folds an arm out of a stretched singularity) and the others
-        solve again (clamping IK), so a joint at a limit never absorbs the motion."""
-        q, free = self.q(), np.ones(len(self.joint_names), bool)
-        for _ in range(3):
-            jac = self.jacobian() * free  # (6, 7): frozen joints' columns zeroed
-            pinv = jac.T @ np.linalg.inv(jac @ jac.T + 0.02**2 * np.eye(6))  # (7, 6)
-            posture = self.POSTURE_GAIN * (self.home_q - q)  # a frozen joint keeps only this pull
-            dq = pinv @ err + (np.eye(len(q)) - pinv @ jac) @ posture
-            past = free & (
-                ((q + dq < self.q_low + 0.02) & (dq < 0)) | ((q + dq > self.q_high - 0.02) & (dq > 0))
-            )
-            if not past.any():
-                break
-            free &= ~past
-        return dq
+        return last_joint_yaw_room(self)
 
     def to_universal(self, native: np.ndarray) -> np.ndarray:
         n = np.asarray(native, dtype=np.float64)
@@ -576,6 +581,100 @@ class Panda(CartesianTargetArm):
     def from_universal(self, universal: np.ndarray) -> np.ndarray:
         u = np.asarray(universal, dtype=np.float64)
         return np.concatenate([u[:6] / self.DT, [(u[6] + 1.0) / 2.0]]).astype(np.float32)
+
+
+@EMBODIMENTS.register("ur5")
+class UR5(CartesianTargetArm):
+    """UR5 arm with the benchmark's parallel gripper: the Universal Robots UR5 built from the URDF and
+    collision meshes ``example-robot-data`` ships (``hivla.sim.robot_assets.ur5_mjcf``; the extra
+    ``hivla[robots]``), its tool flange carrying the home-made hand (``scene_xml.hand_xml``) since the
+    package's UR5 has none.
+
+    Native action: a Cartesian velocity of the hand in the robot's base frame (the UR controller's
+    ``base``, turned half a turn from the mounting flange: ``vx, vy, vz`` in m/s, ``wx, wy, wz`` in
+    rad/s, over one control period), as a UR's ``speedL`` takes it, and a gripper position in [0, 1]
+    (1 closed). Damped least squares IK over its six joints (a joint the step would push past a limit
+    is frozen and the others solve again) turns it into joint position targets (the real joint and
+    torque limits).
+    """
+
+    name = "ur5"
+    description = (
+        "Universal Robots UR5 arm with the benchmark's parallel gripper (6-DoF, collision meshes) driven by "
+        "end-effector velocities in its base frame via damped least squares IK; gripper position in [0, 1] "
+        "(extra hivla[robots])"
+    )
+    joint_names = tuple(f"ur5_j{i}" for i in range(1, 7))
+    action_names = ("base_vx", "base_vy", "base_vz", "base_wx", "base_wy", "base_wz", "gripper_position")
+    DT = 0.1  # control period (set by the env at bind time)
+    action_low = np.array([-MAX_TRANSLATION / DT] * 3 + [-MAX_ROTATION / DT] * 3 + [0.0], dtype=np.float32)
+    action_high = np.array([MAX_TRANSLATION / DT] * 3 + [MAX_ROTATION / DT] * 3 + [1.0], dtype=np.float32)
+    hand_body = "ur5_wrist_3_link"  # the flange link, the hand and its fingers
+    BASE_POS = (-0.51, 0.0, 0.0)  # at the back edge of the table
+    BASE_YAW = 0.0
+    HOME_YAW = 0.0
+    KP = (1500.0, 1500.0, 1500.0, 280.0, 280.0, 280.0)  # position gains (N m/rad); torque limits: the URDF's
+    DAMPING = (40.0, 40.0, 40.0, 5.0, 5.0, 5.0)
+    ARMATURE = 0.1
+    POSTURE_GAIN = 0.05  # null-space pull toward the home posture (acts only near a singularity)
+
+    @classmethod
+    def missing(cls) -> str | None:
+        from hivla.sim.robot_assets import ur5_missing_reason
+
+        return ur5_missing_reason()
+
+    @classmethod
+    def _mjcf(cls) -> tuple[str, str, list[str], list[float]]:
+        from hivla.sim.robot_assets import ur5_mjcf
+
+        pos = " ".join(str(v) for v in cls.BASE_POS)
+        return ur5_mjcf(pos, cls.BASE_YAW, cls.DAMPING, cls.ARMATURE, hand_xml())
+
+    @classmethod
+    def robot_sections(cls) -> str:
+        return cls._mjcf()[0]
+
+    @classmethod
+    def robot_xml(cls) -> tuple[str, str]:
+        _, body, joints, torques = cls._mjcf()
+        acts = [
+            f'<position name="{j}" joint="{j}" kp="{kp}" forcerange="-{tau:g} {tau:g}" inheritrange="1"/>'
+            for j, kp, tau in zip(joints, cls.KP, torques, strict=True)
+        ]
+        return body, "\n    ".join(acts) + HAND_ACTUATORS
+
+    def bind(self, model: mujoco.MjModel, data: mujoco.MjData) -> None:
+        mujoco.mj_kinematics(model, data)  # the base frame is fixed: read it once
+        self.base_rot = data.site_xmat[model.site("ur5_base_frame").id].reshape(3, 3).copy()
+        super().bind(model, data)
+
+    def initial_guess(self) -> np.ndarray:
+        return np.array([0.0, -1.2, 1.6, -1.9, -1.5708, 0.0])
+
+    def apply(self, native: np.ndarray) -> None:
+        dpos, drot = self.base_rot @ native[:3] * self.DT, self.base_rot @ native[3:6] * self.DT
+        ee = self.ee_pos()
+        self.target_pos = np.clip(self.target_pos + dpos, WORKSPACE_LOW, WORKSPACE_HIGH)
+        self.target_pos = ee + np.clip(self.target_pos - ee, -0.05, 0.05)
+        self.target_mat = geo.axis_angle_to_mat(drot) @ self.target_mat
+        err = np.concatenate([self.target_pos - ee, geo.orientation_error(self.ee_mat(), self.target_mat)])
+        self.q_cmd = self.q() + clamped_dls(self, err, self.POSTURE_GAIN)
+        self._hold_command()
+        self.set_gripper(2.0 * float(native[6]) - 1.0)
+
+    def yaw_room(self) -> tuple[float, float]:
+        return last_joint_yaw_room(self)
+
+    def to_universal(self, native: np.ndarray) -> np.ndarray:
+        n = np.asarray(native, dtype=np.float64)
+        twist = np.concatenate([self.base_rot @ n[:3], self.base_rot @ n[3:6]]) * self.DT
+        return np.concatenate([twist, [2.0 * n[6] - 1.0]]).astype(np.float32)
+
+    def from_universal(self, universal: np.ndarray) -> np.ndarray:
+        u = np.asarray(universal, dtype=np.float64)
+        twist = np.concatenate([self.base_rot.T @ u[:3], self.base_rot.T @ u[3:6]]) / self.DT
+        return np.concatenate([twist, [(u[6] + 1.0) / 2.0]]).astype(np.float32)
 
 
 # ---- the mobile manipulator ----------------------------------------------------------------------
