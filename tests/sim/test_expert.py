@@ -231,3 +231,21 @@ def test_grasp_yaw_keeps_the_hand_clear_of_a_neighbour():
         assert abs(axis @ fingers) < 0.2, (axis, fingers)  # across the other faces
     finally:
         env.close()
+
+
+@pytest.mark.parametrize("emb", ["arm6", "panda", "ur5"])
+def test_expert_leaves_a_placed_object_where_it_let_it_go(emb):
+    """After placing, the next subtask's rise starts open: closing at once would carry the object just
+    released away (held-out tabletop-chain-5 seed 1050013, where arm6, the Panda and the UR5 did)."""
+    env = make_env("tabletop-chain-5", emb, render=False)
+    try:
+        env.reset(seed=1050013)
+        place = env.spec.subtasks[1]
+        assert place.kind == "place" and env.spec.subtasks[2].kind == "press_button"
+        expert = ScriptedExpert(env)
+        while env.subtask_index < 3 and env.steps < env.max_steps:
+            env.step(expert.act()[0])
+        assert env.subtask_index == 3, "the expert did not press the button"
+        assert is_done(env, place) and env.grasped() is None  # still in the bowl, not in the hand
+    finally:
+        env.close()

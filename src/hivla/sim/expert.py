@@ -310,7 +310,13 @@ class ScriptedExpert:
         }[sub.kind]()
 
     def _rise(self, grip: float, target: str) -> Phase:
-        ee = self.env.embodiment.ee_pos()
+        """Straight up to ``SAFE_Z``. A hand to be closed that starts open and holding nothing has just
+        let an object go, which may still stand between its fingers: it rises open (the next phase
+        closes it), since closing at once would carry that object away."""
+        emb = self.env.embodiment
+        ee = emb.ee_pos()
+        if grip > 0 and emb.gripper_width() > OPEN_WIDTH and self.env.grasped() is None:
+            grip = -1.0
         z = max(SAFE_Z, ee[2])
         return Phase(
             "rise",
