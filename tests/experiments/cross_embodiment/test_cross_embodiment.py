@@ -10,6 +10,7 @@ import pytest
 from hivla.cli.experiment_cross_embodiment import Config, experiment
 from hivla.cli.main import main
 from hivla.errors import HivlaError
+from hivla.experiments.cross_embodiment.report import kind_rows
 from hivla.experiments.cross_embodiment.run import paired_differences
 from hivla.registry import UnknownNameError
 
@@ -54,6 +55,12 @@ def test_debug_preset_end_to_end_then_reused(tmp_path, capsys):
     assert (
         summary["pooled_differences"]["held-out - joint"] == diffs["held-out - joint"]["pooled"]["difference"]
     )
+    kinds = {k for row in table.values() for cell in row.values() for k in cell["by_kind"]}
+    assert kinds and all(
+        sum(b["episodes"] for b in cell["by_kind"].values()) == cell["episodes"] for row in table.values()
+        for cell in row.values()
+    )  # fmt: skip
+    assert "## Success by subtask kind" in md and "| subtask kind |" in md
     assert "## Paired differences" in md and "joint - per-body, over floating, arm5, mobile" in md
     html = (out / "report.html").read_text()
     assert 'data-plot="cross-embodiment"' in html and "Wilson" in html and "Paired differences" in html
@@ -92,6 +99,22 @@ def test_paired_differences_per_body_and_pooled():
     assert set(zero_shot) == {"arm5", "pooled"} and zero_shot["arm5"]["paired_seeds"] == 3
     assert zero_shot["arm5"]["difference"] == -1.0 and zero_shot["arm5"]["ci95"] == [-1.0, -1.0]
     assert diffs["held-out - joint"]["arm5"]["difference"] == pytest.approx(-2 / 3)
+
+
+def test_success_by_kind_pools_each_arm_over_its_bodies():
+    def cell(**kinds):
+        return {"by_kind": {k: {"successes": w, "episodes": n} for k, (w, n) in kinds.items()}}
+
+    results = {"table": {
+        "floating": {"per-body": cell(pick=(2, 4), press_button=(3, 3)), "joint": cell(pick=(0, 4), press_button=(3, 3))},
+        "arm5": {"per-body": cell(pick=(1, 4)), "joint": cell(pick=(1, 4)), "held-out": cell(pick=(0, 4))},
+    }}  # fmt: skip
+    header, rows = kind_rows(results)
+    assert header[0] == "subtask kind" and len(header) == 4
+    assert rows == [
+        ["pick", "38% (3/8)", "12% (1/8)", "0% (0/4)"],
+        ["press_button", "100% (3/3)", "100% (3/3)", "–"],
+    ]
 
 
 def test_options_are_checked():

@@ -1,7 +1,7 @@
 """Outputs of the cross-embodiment experiment: ``results.json``, ``summary.md`` and a self-contained
 ``report.html`` (``hivla.reporting``): the table of success per evaluated body and arm with Wilson 95%
 intervals (each evaluation's, and ``hivla.evaluation.stats.wilson_interval`` over the pooled counts),
-a bar chart of the same, the paired differences between arms on the same seeds (per body and pooled)
+a bar chart of the same, success per subtask kind pooled over bodies, the paired differences between arms on the same seeds (per body and pooled)
 with what their intervals show, and the command that reproduces it. Every figure printed is computed here from the results."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 from hivla.evaluation.stats import wilson_interval
 from hivla.experiments import steps
 from hivla.experiments.cross_embodiment.config import ARM_LABELS, ARMS, EXPERIMENT_PRESETS
-from hivla.experiments.steps import points_cell, success_cell, verdict
+from hivla.experiments.steps import pct, points_cell, success_cell, verdict
 from hivla.reporting import bar_chart, html_page, markdown_table, plots, table
 
 SUCCESS_NOTE = (
@@ -24,6 +24,10 @@ SUCCESS_NOTE = (
     "gripper): the arms differ in their training data only. Zero-shot: the body's own data never trained it."
 )
 
+KIND_NOTE = (
+    "Each arm's successes per subtask kind, pooled over the bodies it was evaluated on (zero-shot: the "
+    "held-out bodies only): where the arms differ, and where every arm fails alike."
+)
 DIFFERENCE_NOTE = (
     "One arm's success minus another's on the same bodies and seeds, in percentage points, with a 95% "
     "paired percentile bootstrap interval over seeds (pooled: over every paired episode of the bodies "
@@ -55,6 +59,25 @@ def pooled(results: dict[str, Any], arm: str) -> dict[str, Any] | None:
     wins, n = sum(int(c["successes"]) for c in cells), sum(int(c["episodes"]) for c in cells)
     return {"successes": wins, "episodes": n, "success": wins / n if n else 0.0,
             "success_ci95": list(wilson_interval(wins, n))}  # fmt: skip
+
+
+def kind_rows(results: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """Rows: subtask kind; columns: arms; cells: successes/episodes of that kind pooled over the bodies
+    the arm was evaluated on (which kinds a policy learned, whatever body it drives)."""
+    arms = arms_of(results)
+    counts: dict[str, dict[str, list[int]]] = {}
+    for row in results["table"].values():
+        for arm, cell in row.items():
+            for kind, b in cell.get("by_kind", {}).items():
+                c = counts.setdefault(kind, {}).setdefault(arm, [0, 0])
+                c[0] += b["successes"]
+                c[1] += b["episodes"]
+    header = ["subtask kind", *(ARM_LABELS[a] for a in arms)]
+    rows = []
+    for kind in sorted(counts):
+        cells = [counts[kind].get(a) for a in arms]
+        rows.append([kind, *("–" if c is None else f"{pct(c[0] / c[1])} ({c[0]}/{c[1]})" for c in cells)])
+    return header, rows
 
 
 def difference_rows(results: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
@@ -129,6 +152,9 @@ def summary_markdown(results: dict[str, Any]) -> str:
         "## Success per body",
         markdown_table(*table_rows(results)),
         SUCCESS_NOTE,
+        "## Success by subtask kind",
+        markdown_table(*kind_rows(results)),
+        KIND_NOTE,
         "## Paired differences",
         markdown_table(*difference_rows(results)),
         DIFFERENCE_NOTE,
@@ -159,6 +185,8 @@ def report_html(results: dict[str, Any]) -> str:
         f"<ul>{setup}</ul>",
         f"<h2>Success per body</h2>{table(*table_rows(results))}{plots([success_plot(results)])}",
         f'<p class="muted">{escape(SUCCESS_NOTE)}</p>',
+        f"<h2>Success by subtask kind</h2>{table(*kind_rows(results))}",
+        f'<p class="muted">{escape(KIND_NOTE)}</p>',
         f"<h2>Paired differences</h2>{table(*difference_rows(results))}",
         f'<p class="muted">{escape(DIFFERENCE_NOTE)}</p>',
         "<ul>" + "".join(f"<li>{escape(line[2:])}</li>" for line in answer_lines(results)) + "</ul>",

@@ -126,7 +126,9 @@ def ensure_eval(cfg: CrossConfig, arm: str, body: str, run: str, log: Log) -> di
     o = results.metrics["overall"]
     log(f"eval {arm} on {body}: " + ("reused" if reused else f"{o['successes']}/{o['episodes']} successes"))
     outcomes = {str(r.seed): int(bool(r.success)) for r in results.episodes}
-    return {**o, "seeds": [int(r.seed) for r in results.episodes], "outcomes": outcomes}
+    by_kind = {k: {"successes": int(b["successes"]), "episodes": int(b["episodes"])}
+               for k, b in results.metrics["by_task"].items()}  # fmt: skip
+    return {**o, "seeds": [int(r.seed) for r in results.episodes], "outcomes": outcomes, "by_kind": by_kind}
 
 
 def paired_differences(table: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
