@@ -492,8 +492,48 @@ class HumanHand(Floating):
     human_stand_in = True
 
 
+class VelocityCommandedArm(CartesianTargetArm):
+    """A real arm driven as its controller's Cartesian velocity interface takes it: the hand's velocity
+    in the robot's base frame (``vx, vy, vz`` in m/s, ``wx, wy, wz`` in rad/s, over one control period)
+    and a gripper position in [0, 1] (1 closed). Clamping damped least squares IK with a null-space pull
+    toward the home posture (``clamped_dls``) turns it into joint position targets; the hand turns
+    about the tool axis with the last joint. ``base_rot``: the base frame's axes in the world (set by a
+    subclass whose base frame is turned from the world's)."""
+
+    action_names = ("base_vx", "base_vy", "base_vz", "base_wx", "base_wy", "base_wz", "gripper_position")
+    DT = 0.1  # control period (set by the env at bind time)
+    action_low = np.array([-MAX_TRANSLATION / DT] * 3 + [-MAX_ROTATION / DT] * 3 + [0.0], dtype=np.float32)
+    action_high = np.array([MAX_TRANSLATION / DT] * 3 + [MAX_ROTATION / DT] * 3 + [1.0], dtype=np.float32)
+    POSTURE_GAIN = 0.05  # null-space pull toward the home posture per control step
+    base_rot = np.eye(3)
+
+    def apply(self, native: np.ndarray) -> None:
+        dpos, drot = self.base_rot @ native[:3] * self.DT, self.base_rot @ native[3:6] * self.DT
+        ee = self.ee_pos()
+        self.target_pos = np.clip(self.target_pos + dpos, WORKSPACE_LOW, WORKSPACE_HIGH)
+        self.target_pos = ee + np.clip(self.target_pos - ee, -0.05, 0.05)
+        self.target_mat = geo.axis_angle_to_mat(drot) @ self.target_mat
+        err = np.concatenate([self.target_pos - ee, geo.orientation_error(self.ee_mat(), self.target_mat)])
+        self.q_cmd = self.q() + clamped_dls(self, err, self.POSTURE_GAIN)
+        self._hold_command()
+        self.set_gripper(2.0 * float(native[6]) - 1.0)
+
+    def yaw_room(self) -> tuple[float, float]:
+        return last_joint_yaw_room(self)
+
+    def to_universal(self, native: np.ndarray) -> np.ndarray:
+        n = np.asarray(native, dtype=np.float64)
+        twist = np.concatenate([self.base_rot @ n[:3], self.base_rot @ n[3:6]]) * self.DT
+        return np.concatenate([twist, [2.0 * n[6] - 1.0]]).astype(np.float32)
+
+    def from_universal(self, universal: np.ndarray) -> np.ndarray:
+        u = np.asarray(universal, dtype=np.float64)
+        twist = np.concatenate([self.base_rot.T @ u[:3], self.base_rot.T @ u[3:6]]) / self.DT
+        return np.concatenate([twist, [(u[6] + 1.0) / 2.0]]).astype(np.float32)
+
+
 @EMBODIMENTS.register("panda")
-class Panda(CartesianTargetArm):
+class Panda(VelocityCommandedArm):
     """The Franka Emika Panda with its hand, from the model and meshes ``gymnasium-robotics`` ships
     (``hivla.sim.robot_assets``; the extra ``hivla[robots]``).
 
@@ -509,16 +549,11 @@ class Panda(CartesianTargetArm):
         "base frame via redundant IK; gripper position in [0, 1] (extra hivla[robots])"
     )
     joint_names = tuple(f"panda_j{i}" for i in range(1, 8))
-    action_names = ("base_vx", "base_vy", "base_vz", "base_wx", "base_wy", "base_wz", "gripper_position")
-    DT = 0.1  # control period (set by the env at bind time)
-    action_low = np.array([-MAX_TRANSLATION / DT] * 3 + [-MAX_ROTATION / DT] * 3 + [0.0], dtype=np.float32)
-    action_high = np.array([MAX_TRANSLATION / DT] * 3 + [MAX_ROTATION / DT] * 3 + [1.0], dtype=np.float32)
     hand_body = "panda_link7"
     finger_open = 0.04  # the Panda hand opens 8 cm
     hand_half_span = 0.105  # its hand is 21 cm across the fingers
     BASE_POS = (-0.51, 0.0, 0.0)  # at the back edge of the table: it reaches the button and the near objects
     HOME_YAW = 0.0
-    POSTURE_GAIN = 0.05  # null-space pull toward the home posture per control step
     # The Panda's joint torque limits (N m) and position gains of its seven joints.
     TORQUE = (87.0, 87.0, 87.0, 87.0, 12.0, 12.0, 12.0)
     KP = (870.0, 870.0, 870.0, 870.0, 120.0, 120.0, 120.0)
@@ -560,31 +595,9 @@ class Panda(CartesianTargetArm):
     def initial_guess(self) -> np.ndarray:
         return np.array([0.0, -0.3, 0.0, -2.2, 0.0, 0.4, 0.0])
 
-    def apply(self, native: np.ndarray) -> None:
-        dpos, drot = native[:3] * self.DT, native[3:6] * self.DT  # base frame == world frame (no yaw)
-        ee = self.ee_pos()
-        self.target_pos = np.clip(self.target_pos + dpos, WORKSPACE_LOW, WORKSPACE_HIGH)
-        self.target_pos = ee + np.clip(self.target_pos - ee, -0.05, 0.05)
-        self.target_mat = geo.axis_angle_to_mat(drot) @ self.target_mat
-        err = np.concatenate([self.target_pos - ee, geo.orientation_error(self.ee_mat(), self.target_mat)])
-        self.q_cmd = self.q() + clamped_dls(self, err, self.POSTURE_GAIN)
-        self._hold_command()
-        self.set_gripper(2.0 * float(native[6]) - 1.0)
-
-    def yaw_room(self) -> tuple[float, float]:
-        return last_joint_yaw_room(self)
-
-    def to_universal(self, native: np.ndarray) -> np.ndarray:
-        n = np.asarray(native, dtype=np.float64)
-        return np.concatenate([n[:6] * self.DT, [2.0 * n[6] - 1.0]]).astype(np.float32)
-
-    def from_universal(self, universal: np.ndarray) -> np.ndarray:
-        u = np.asarray(universal, dtype=np.float64)
-        return np.concatenate([u[:6] / self.DT, [(u[6] + 1.0) / 2.0]]).astype(np.float32)
-
 
 @EMBODIMENTS.register("ur5")
-class UR5(CartesianTargetArm):
+class UR5(VelocityCommandedArm):
     """UR5 arm with the benchmark's parallel gripper: the Universal Robots UR5 built from the URDF and
     collision meshes ``example-robot-data`` ships (``hivla.sim.robot_assets.ur5_mjcf``; the extra
     ``hivla[robots]``), its tool flange carrying the home-made hand (``scene_xml.hand_xml``) since the
@@ -605,10 +618,6 @@ class UR5(CartesianTargetArm):
         "(extra hivla[robots])"
     )
     joint_names = tuple(f"ur5_j{i}" for i in range(1, 7))
-    action_names = ("base_vx", "base_vy", "base_vz", "base_wx", "base_wy", "base_wz", "gripper_position")
-    DT = 0.1  # control period (set by the env at bind time)
-    action_low = np.array([-MAX_TRANSLATION / DT] * 3 + [-MAX_ROTATION / DT] * 3 + [0.0], dtype=np.float32)
-    action_high = np.array([MAX_TRANSLATION / DT] * 3 + [MAX_ROTATION / DT] * 3 + [1.0], dtype=np.float32)
     hand_body = "ur5_wrist_3_link"  # the flange link, the hand and its fingers
     BASE_POS = (-0.51, 0.0, 0.0)  # at the back edge of the table
     BASE_YAW = 0.0
@@ -616,7 +625,6 @@ class UR5(CartesianTargetArm):
     KP = (1500.0, 1500.0, 1500.0, 280.0, 280.0, 280.0)  # position gains (N m/rad); torque limits: the URDF's
     DAMPING = (40.0, 40.0, 40.0, 5.0, 5.0, 5.0)
     ARMATURE = 0.1
-    POSTURE_GAIN = 0.05  # null-space pull toward the home posture (acts only near a singularity)
 
     @classmethod
     def missing(cls) -> str | None:
@@ -651,30 +659,6 @@ class UR5(CartesianTargetArm):
 
     def initial_guess(self) -> np.ndarray:
         return np.array([0.0, -1.2, 1.6, -1.9, -1.5708, 0.0])
-
-    def apply(self, native: np.ndarray) -> None:
-        dpos, drot = self.base_rot @ native[:3] * self.DT, self.base_rot @ native[3:6] * self.DT
-        ee = self.ee_pos()
-        self.target_pos = np.clip(self.target_pos + dpos, WORKSPACE_LOW, WORKSPACE_HIGH)
-        self.target_pos = ee + np.clip(self.target_pos - ee, -0.05, 0.05)
-        self.target_mat = geo.axis_angle_to_mat(drot) @ self.target_mat
-        err = np.concatenate([self.target_pos - ee, geo.orientation_error(self.ee_mat(), self.target_mat)])
-        self.q_cmd = self.q() + clamped_dls(self, err, self.POSTURE_GAIN)
-        self._hold_command()
-        self.set_gripper(2.0 * float(native[6]) - 1.0)
-
-    def yaw_room(self) -> tuple[float, float]:
-        return last_joint_yaw_room(self)
-
-    def to_universal(self, native: np.ndarray) -> np.ndarray:
-        n = np.asarray(native, dtype=np.float64)
-        twist = np.concatenate([self.base_rot @ n[:3], self.base_rot @ n[3:6]]) * self.DT
-        return np.concatenate([twist, [2.0 * n[6] - 1.0]]).astype(np.float32)
-
-    def from_universal(self, universal: np.ndarray) -> np.ndarray:
-        u = np.asarray(universal, dtype=np.float64)
-        twist = np.concatenate([self.base_rot.T @ u[:3], self.base_rot.T @ u[3:6]]) / self.DT
-        return np.concatenate([twist, [(u[6] + 1.0) / 2.0]]).astype(np.float32)
 
 
 # ---- the mobile manipulator ----------------------------------------------------------------------
