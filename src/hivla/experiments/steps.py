@@ -114,9 +114,26 @@ def success_cell(block: dict[str, Any] | None) -> str:
     return f"{pct(block['success'])} [{pct(lo)}, {pct(hi)}] ({block['successes']}/{block['episodes']})"
 
 
-def points_cell(difference: float | None, ci: list[float] | None) -> str:
-    """``+27 [+16, +38]``: a difference of two success rates in percentage points with its interval;
-    ``–`` when it was not measured."""
+def paired_outcomes(mine: dict[str, int], theirs: dict[str, int]) -> tuple[list[int], list[int]]:
+    """Two arms' outcomes (seed -> 0/1) on the seeds both ran, in seed order: (mine, theirs)."""
+    seeds = sorted(set(mine) & set(theirs))
+    return [mine[s] for s in seeds], [theirs[s] for s in seeds]
+
+
+def paired_difference(mine: list[int], theirs: list[int]) -> dict[str, Any]:
+    """``{"difference", "ci95", "paired_seeds"}``: mean(mine) - mean(theirs) over paired outcomes with
+    a paired bootstrap interval (``hivla.evaluation.stats.paired_difference_ci``)."""
+    from hivla.evaluation.stats import paired_difference_ci
+
+    diff, ci = paired_difference_ci(mine, theirs)
+    return {"difference": diff, "ci95": ci, "paired_seeds": len(mine)}
+
+
+def points_cell(comparison: dict[str, Any] | None) -> str:
+    """``+27 [+16, +38]``: a comparison's difference of two success rates in percentage points with its
+    interval (``paired_difference``'s block); ``–`` when it was not measured."""
+    comparison = comparison or {}
+    difference, ci = comparison.get("difference"), comparison.get("ci95")
     if difference is None or ci is None:
         return "–"
     return f"{100 * difference:+.0f} [{100 * ci[0]:+.0f}, {100 * ci[1]:+.0f}]"

@@ -1,8 +1,9 @@
 """Outputs of the cross-embodiment experiment: ``results.json``, ``summary.md`` and a self-contained
 ``report.html`` (``hivla.reporting``): the table of success per evaluated body and arm with Wilson 95%
 intervals (each evaluation's, and ``hivla.evaluation.stats.wilson_interval`` over the pooled counts),
-a bar chart of the same, success per subtask kind pooled over bodies, the paired differences between arms on the same seeds (per body and pooled)
-with what their intervals show, and the command that reproduces it. Every figure printed is computed here from the results."""
+a bar chart of the same, success per subtask kind pooled over bodies, the paired differences between
+arms on the same seeds (per body and pooled) with what their intervals show, and the command that
+reproduces it. Every figure printed is computed here from the results."""
 
 from __future__ import annotations
 
@@ -85,15 +86,10 @@ def difference_rows(results: dict[str, Any]) -> tuple[list[str], list[list[str]]
     diffs = results.get("differences", {})
     header = ["evaluated body", *(f"{name} (points)" for name in diffs)]
     bodies = [b for b in results["table"] if any(b in rows for rows in diffs.values())]
-    rows = [[body, *(points_cell(**_pair(diffs[n].get(body))) for n in diffs)] for body in bodies]
+    rows = [[body, *(points_cell(diffs[n].get(body)) for n in diffs)] for body in bodies]
     if len(bodies) > 1:
-        rows.append(["all (pooled)", *(points_cell(**_pair(diffs[n].get("pooled"))) for n in diffs)])
+        rows.append(["all (pooled)", *(points_cell(diffs[n].get("pooled")) for n in diffs)])
     return header, rows
-
-
-def _pair(cell: dict[str, Any] | None) -> dict[str, Any]:
-    cell = cell or {}
-    return {"difference": cell.get("difference"), "ci": cell.get("ci95")}
 
 
 def answer_lines(results: dict[str, Any]) -> list[str]:
@@ -105,7 +101,7 @@ def answer_lines(results: dict[str, Any]) -> list[str]:
         bodies = [b for b in rows if b != "pooled"]
         lines.append(
             f"- {name}, over {', '.join(bodies)} ({cell['paired_seeds']} paired episodes): "
-            f"{points_cell(**_pair(cell))} points, {verdict(cell['ci95'])}"
+            f"{points_cell(cell)} points, {verdict(cell['ci95'])}"
         )
     return lines
 

@@ -33,7 +33,7 @@ from hivla.experiments.cross_embodiment.config import (
     RESULTS_VERSION,
     CrossConfig,
 )
-from hivla.experiments.steps import read_json, run_once
+from hivla.experiments.steps import paired_difference, paired_outcomes, read_json, run_once
 
 Log = Callable[[str], None]
 
@@ -134,10 +134,8 @@ def ensure_eval(cfg: CrossConfig, arm: str, body: str, run: str, log: Log) -> di
 def paired_differences(table: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Each comparison of ``COMPARISONS`` (arm minus arm) per body both arms ran on and pooled over
     those bodies, on the seeds both ran, with a paired bootstrap interval
-    (``hivla.evaluation.stats.paired_difference_ci``): ``"<a> - <b>"`` -> body or ``pooled`` ->
+    (``experiments.steps.paired_difference``): ``"<a> - <b>"`` -> body or ``pooled`` ->
     ``{"difference", "ci95", "paired_seeds"}``."""
-    from hivla.evaluation.stats import paired_difference_ci
-
     out: dict[str, dict[str, Any]] = {}
     for a, b in COMPARISONS:
         rows: dict[str, Any] = {}
@@ -146,16 +144,12 @@ def paired_differences(table: dict[str, dict[str, Any]]) -> dict[str, dict[str, 
         for body, arms in table.items():
             if a not in arms or b not in arms:
                 continue
-            mine, theirs = arms[a]["outcomes"], arms[b]["outcomes"]
-            seeds = sorted(set(mine) & set(theirs))
-            xs, ys = [mine[s] for s in seeds], [theirs[s] for s in seeds]
-            diff, ci = paired_difference_ci(xs, ys)
-            rows[body] = {"difference": diff, "ci95": ci, "paired_seeds": len(seeds)}
+            xs, ys = paired_outcomes(arms[a]["outcomes"], arms[b]["outcomes"])
+            rows[body] = paired_difference(xs, ys)
             pooled_a += xs
             pooled_b += ys
         if rows:
-            diff, ci = paired_difference_ci(pooled_a, pooled_b)
-            rows["pooled"] = {"difference": diff, "ci95": ci, "paired_seeds": len(pooled_a)}
+            rows["pooled"] = paired_difference(pooled_a, pooled_b)
             out[f"{a} - {b}"] = rows
     return out
 
@@ -179,7 +173,8 @@ def run_experiment(cfg: CrossConfig, log: Log = print) -> dict[str, Any]:
         table.setdefault(body, {})[arm] = {**block, "run": name}
     results = {
         "format": RESULTS_FORMAT, "version": RESULTS_VERSION, "config": _config_dict(cfg), "data": data,
-        "runs": runs, "table": table, "differences": paired_differences(table), "wall_seconds": round(time.perf_counter() - start, 1),
+        "runs": runs, "table": table, "differences": paired_differences(table),
+        "wall_seconds": round(time.perf_counter() - start, 1),
     }  # fmt: skip
     write_outputs(results, out)
     return results

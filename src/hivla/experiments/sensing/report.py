@@ -66,9 +66,7 @@ def difference_rows(results: dict[str, Any]) -> tuple[list[str], list[list[str]]
     rows = []
     for cond in results["conditions"]:
         cells = [results["versus_reference"][o].get(cond, {}) for o in others]
-        rows.append(
-            [_condition_label(cond), *(points_cell(c.get("difference"), c.get("ci95")) for c in cells)]
-        )
+        rows.append([_condition_label(cond), *(points_cell(c) for c in cells)])
     return header, rows
 
 
@@ -85,7 +83,7 @@ def answer_lines(results: dict[str, Any]) -> list[str]:
             if mine and theirs and mine["ratio"] is not None and theirs["ratio"] is not None:
                 kept = f"; keeps {pct(mine['ratio'])} of its in-distribution success against {pct(theirs['ratio'])}"
             lines.append(
-                f"- {arm} vs {ref}, {_condition_label(cond)}: {points_cell(d.get('difference'), d.get('ci95'))} "
+                f"- {arm} vs {ref}, {_condition_label(cond)}: {points_cell(d)} "
                 f"points, {verdict(d.get('ci95'))}{kept}"
             )
     return lines

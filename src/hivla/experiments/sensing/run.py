@@ -23,7 +23,13 @@ from pathlib import Path
 from typing import Any
 
 from hivla.experiments.sensing.config import ARMS, DONE_FILE, RESULTS_FORMAT, RESULTS_VERSION, SensingConfig
-from hivla.experiments.steps import OutputMismatchError, read_json, run_once
+from hivla.experiments.steps import (
+    OutputMismatchError,
+    paired_difference,
+    paired_outcomes,
+    read_json,
+    run_once,
+)
 
 Log = Callable[[str], None]
 
@@ -117,21 +123,17 @@ def ensure_eval(cfg: SensingConfig, arm: str, run: str, log: Log) -> dict[str, A
 
 def versus_reference(arms: dict[str, Any], reference: str) -> dict[str, Any]:
     """Each other arm's success minus ``reference``'s, per condition, on the seeds both ran, with a
-    paired bootstrap interval (``hivla.evaluation.stats.paired_difference_ci``): arm -> condition ->
+    paired bootstrap interval (``experiments.steps.paired_difference``): arm -> condition ->
     ``{"difference", "ci95", "paired_seeds"}``."""
-    from hivla.evaluation.stats import paired_difference_ci
-
-    out: dict[str, Any] = {}
     base = arms[reference]["outcomes"]
-    for arm, a in arms.items():
-        if arm == reference:
-            continue
-        out[arm] = {}
-        for cond, mine in a["outcomes"].items():
-            seeds = sorted(set(mine) & set(base.get(cond, {})))
-            diff, ci = paired_difference_ci([mine[s] for s in seeds], [base[cond][s] for s in seeds])
-            out[arm][cond] = {"difference": diff, "ci95": ci, "paired_seeds": len(seeds)}
-    return out
+    return {
+        arm: {
+            cond: paired_difference(*paired_outcomes(mine, base.get(cond, {})))
+            for cond, mine in a["outcomes"].items()
+        }
+        for arm, a in arms.items()
+        if arm != reference
+    }
 
 
 def run_experiment(cfg: SensingConfig, log: Log = print) -> dict[str, Any]:
